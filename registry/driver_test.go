@@ -1,0 +1,157 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+// fakeBackend records which driver opened it.
+type fakeBackend struct {
+	flavor    registry.Flavor
+	p         registry.Prefix
+	challenge *registry.Challenge
+}
+
+func (b *fakeBackend) Host() string   { return b.p.Host() }
+func (b *fakeBackend) Prefix() string { return b.p.String() }
+func (b *fakeBackend) Token(context.Context, string) (*oauth2.Token, error) {
+	return &oauth2.Token{}, nil
+}
+func (b *fakeBackend) ManifestDigest(context.Context, string, string) (string, error) {
+	return "", nil
+}
+
+type fakeDriver struct {
+	flavor registry.Flavor
+	claims func(registry.Prefix) bool
+	byChal func(*registry.Challenge) bool
+}
+
+func (d fakeDriver) Flavor() registry.Flavor { return d.flavor }
+func (d fakeDriver) Claims(p registry.Prefix) bool {
+	return d.claims != nil && d.claims(p)
+}
+func (d fakeDriver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+	return &fakeBackend{flavor: d.flavor, p: p, challenge: o.Challenge}, nil
+}
+
+type challengeDriver struct{ fakeDriver }
+
+func (d challengeDriver) ClaimsChallenge(c *registry.Challenge) bool { return d.byChal(c) }
+
+type fallbackDriver struct{ fakeDriver }
+
+func (fallbackDriver) Fallback() bool { return true }
+
+func drivers() []registry.Driver {
+	return []registry.Driver{
+		fakeDriver{flavor: registry.FlavorGHCR, claims: func(p registry.Prefix) bool { return registry.DetectFlavor(p.Host()) == registry.FlavorGHCR }},
+		challengeDriver{fakeDriver{flavor: registry.FlavorGitea, byChal: func(c *registry.Challenge) bool { return c.Params["service"] == "container_registry" }}},
+		fallbackDriver{fakeDriver{flavor: registry.FlavorDistribution}},
+	}
+}
+
+func TestOpenSelectsDriver(t *testing.T) {
+	ctx := context.Background()
+	probes := 0
+	probe := func(service string) registry.Option {
+		return registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+			probes++
+			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": service}}, nil
+		})
+	}
+	cases := []struct {
+		name       string
+		prefix     string
+		opts       []registry.Option
+		want       registry.Flavor
+		wantProbes int
+	}{
+		{"by host", "ghcr.io/org", []registry.Option{probe("x")}, registry.FlavorGHCR, 0},
+		{"forced", "ghcr.io/org", []registry.Option{registry.WithFlavor(registry.FlavorGitea), probe("x")}, registry.FlavorGitea, 0},
+		{"by challenge", "git.example.com/org", []registry.Option{probe("container_registry")}, registry.FlavorGitea, 1},
+		{"fallback after probe", "registry.example.com/org", []registry.Option{probe("registry")}, registry.FlavorDistribution, 1},
+		{"fallback without probe", "registry.example.com/org", nil, registry.FlavorDistribution, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			probes = 0
+			b, err := registry.Open(ctx, registry.MustParsePrefix(tc.prefix), drivers(), tc.opts...)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, b.(*fakeBackend).flavor)
+			assert.Equal(t, tc.wantProbes, probes)
+			if tc.wantProbes > 0 {
+				assert.NotNil(t, b.(*fakeBackend).challenge, "the probe's challenge is handed to the driver")
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	_, err := registry.Open(ctx, registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/x"), nil)
+	require.ErrorIs(t, err, registry.ErrUnsupported)
+	assert.Contains(t, err.Error(), `"ecr"`)
+
+	_, err = registry.Open(ctx, registry.MustParsePrefix("ghcr.io/x"), drivers(), registry.WithFlavor(registry.FlavorECRPublic))
+	require.ErrorIs(t, err, registry.ErrUnsupported)
+	assert.Contains(t, err.Error(), "ecr-public")
+	assert.Contains(t, err.Error(), "ghcr, gitea, distribution")
+
+	_, err = registry.Open(ctx, registry.Prefix{}, drivers())
+	require.ErrorIs(t, err, registry.ErrInvalidConfig)
+
+	boom := errors.New("connection refused")
+	_, err = registry.Open(ctx, registry.MustParsePrefix("git.example.com/x"), drivers(),
+		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+			return nil, boom
+		}))
+	require.ErrorIs(t, err, boom)
+}
+
+func TestErrorMatching(t *testing.T) {
+	var err error = &registry.Error{Kind: registry.ErrRateLimited, Op: "manifest digest", Image: "ghcr.io/x:latest",
+		StatusCode: 429, Code: "TOOMANYREQUESTS", RetryAfter: 2 * time.Second, Hint: "slow down"}
+	wrapped := errors.Join(errors.New("context"), err)
+	assert.ErrorIs(t, wrapped, registry.ErrRateLimited)
+	assert.NotErrorIs(t, wrapped, registry.ErrNotFound)
+	d, ok := registry.RetryAfter(wrapped)
+	assert.True(t, ok)
+	assert.Equal(t, 2*time.Second, d)
+	assert.Equal(t, "manifest digest ghcr.io/x:latest: rate limited (HTTP 429 TOOMANYREQUESTS); retry after 2s; slow down", err.Error())
+	_, ok = registry.RetryAfter(errors.New("x"))
+	assert.False(t, ok)
+
+	cause := errors.New("dial tcp: refused")
+	e := &registry.Error{Kind: registry.ErrUnavailable, Err: cause}
+	assert.ErrorIs(t, e, cause)
+	assert.Equal(t, "registry unavailable: dial tcp: refused", e.Error())
+}
+
+func TestOptions(t *testing.T) {
+	type key struct{}
+	o := registry.NewOptions(registry.WithValue(key{}, 42), registry.WithEnvMap(map[string]string{"A": " x ", "B": "  "}),
+		registry.WithInsecureHosts("Reg.Example:5000"), nil)
+	assert.Equal(t, 42, o.Value(key{}))
+	assert.Nil(t, o.Value("other"))
+	v, ok := o.Env("A")
+	assert.True(t, ok)
+	assert.Equal(t, "x", v)
+	_, ok = o.Env("B")
+	assert.False(t, ok, "blank is unset")
+	_, ok = o.Env("C")
+	assert.False(t, ok)
+	assert.True(t, o.AllowsInsecure("reg.example:5000"))
+	assert.Equal(t, 3, o.Tries())
+	assert.NotNil(t, o.Log())
+	assert.IsType(t, registry.SystemClock{}, o.Now())
+	_, ok = registry.NewOptions().Env("PATH")
+	assert.False(t, ok, "no Getenv means no environment")
+}

@@ -1,0 +1,274 @@
+package registry
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Environment variables read by FromEnv-style constructors.
+const (
+	// EnvRegistry holds the image prefix, "host[:port][/path...]".
+	EnvRegistry = "MOLECULE_IMAGE_REGISTRY"
+	// EnvFlavor optionally forces the registry flavor (see [Flavors]).
+	EnvFlavor = "MOLECULE_IMAGE_REGISTRY_FLAVOR"
+	// DefaultPrefix is used when EnvRegistry is unset or empty.
+	DefaultPrefix = "ghcr.io/molecule-ai"
+	// MaxPrefixLength is the longest prefix accepted, in bytes.
+	MaxPrefixLength = 255
+)
+
+// prefixFix is the generic fix appended to prefix errors.
+const prefixFix = "set " + EnvRegistry + " to host[:port][/path], e.g. " + DefaultPrefix
+
+// pathComponent is one path segment of the OCI distribution name grammar.
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+
+// dnsLabel is one label of a registry host name, already lowercased.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Prefix is a parsed image prefix: a registry host (with an optional port)
+// and an optional organisation path below it. The zero Prefix is not valid;
+// obtain one from [ParsePrefix].
+type Prefix struct {
+	host string // lowercased, "[::1]:5000" form for IPv6
+	path string // "molecule-ai" or "org/team", may be empty
+}
+
+// ParsePrefix parses a MOLECULE_IMAGE_REGISTRY value, "host[:port][/path...]".
+//
+// Surrounding white space is trimmed and one trailing "/" is tolerated; an
+// empty value yields [DefaultPrefix]. The host is a DNS name (with at least
+// one dot, or "localhost"), an IPv4 address or a bracketed IPv6 address, with
+// an optional port 1–65535, and is case-insensitive. Path segments follow the
+// OCI distribution name grammar and must be lowercase. A scheme, a tag or
+// digest, credentials, empty segments, white space and control characters are
+// rejected with a [*ConfigError] that quotes the input and says the fix.
+func ParsePrefix(s string) (Prefix, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		s = DefaultPrefix
+	}
+	input := s
+	fail := func(reason, fix string) (Prefix, error) {
+		if fix == "" {
+			fix = prefixFix
+		}
+		return Prefix{}, &ConfigError{Var: EnvRegistry, Value: redactUserinfo(input), Reason: reason, Fix: fix}
+	}
+	if len(s) > MaxPrefixLength {
+		return fail("longer than "+strconv.Itoa(MaxPrefixLength)+" characters", "")
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		return fail("has a URL scheme", "remove "+strconv.Quote(s[:i+3])+"; "+prefixFix)
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		return fail("contains white space or a control character", "")
+	}
+	if strings.Contains(s, "@") {
+		return fail("contains '@' (a digest or credentials)", "a prefix names where images live, not one image, and never carries credentials; "+prefixFix)
+	}
+	s = strings.TrimSuffix(s, "/")
+	hostPart, path, _ := strings.Cut(s, "/")
+	host, reason := parseHost(hostPart)
+	if reason != "" {
+		return fail(reason, "")
+	}
+	if path != "" {
+		for seg := range strings.SplitSeq(path, "/") {
+			switch {
+			case seg == "":
+				return fail("has an empty path segment", "remove the doubled '/'")
+			case strings.Contains(seg, ":"):
+				return fail("path segment "+strconv.Quote(seg)+" carries a tag", "a prefix names where images live, not one image: remove the ':tag'")
+			case strings.ToLower(seg) != seg:
+				return fail("path segment "+strconv.Quote(seg)+" has upper-case letters", "registry paths are lowercase: use "+strconv.Quote(strings.ToLower(seg)))
+			case !pathComponent.MatchString(seg):
+				return fail("path segment "+strconv.Quote(seg)+" is not a valid repository name component", "use lowercase letters and digits separated by '.', '_', '__' or '-'")
+			}
+		}
+	}
+	return Prefix{host: host, path: path}, nil
+}
+
+// MustParsePrefix is like [ParsePrefix] but panics on error. It is meant for
+// constants in tests and examples.
+func MustParsePrefix(s string) Prefix {
+	p, err := ParsePrefix(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// parseHost validates and normalises "host[:port]". It returns a non-empty
+// reason when the host is unusable.
+func parseHost(s string) (host, reason string) {
+	if s == "" {
+		return "", "has no registry host"
+	}
+	s = strings.ToLower(s)
+	var name, port string
+	if strings.HasPrefix(s, "[") {
+		end := strings.Index(s, "]")
+		if end < 0 {
+			return "", "has an unterminated IPv6 address"
+		}
+		name, port = s[1:end], s[end+1:]
+		ip := net.ParseIP(name)
+		if ip == nil || ip.To4() != nil || strings.Contains(name, "%") {
+			return "", "has an invalid IPv6 address " + strconv.Quote(name)
+		}
+		name = "[" + ip.String() + "]"
+		if port != "" && !strings.HasPrefix(port, ":") {
+			return "", "has text after the IPv6 address"
+		}
+		port = strings.TrimPrefix(port, ":")
+		if port == "" && strings.HasSuffix(s, ":") {
+			return "", "has an empty port"
+		}
+	} else {
+		var hasPort bool
+		name, port, hasPort = strings.Cut(s, ":")
+		if strings.Contains(port, ":") {
+			return "", "has an IPv6 address without brackets, or more than one ':'"
+		}
+		if hasPort && port == "" {
+			return "", "has an empty port"
+		}
+		if reason := checkHostname(name, hasPort); reason != "" {
+			return "", reason
+		}
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || strings.ContainsAny(port, "+-") {
+			return "", "has a port that is not a number: " + strconv.Quote(port)
+		}
+		if n < 1 || n > 65535 {
+			return "", "has port " + port + ", out of range 1-65535"
+		}
+		return name + ":" + strconv.Itoa(n), ""
+	}
+	return name, ""
+}
+
+// checkHostname validates an IPv4 address or DNS name. As Docker does, a
+// first segment without a dot or port that is not "localhost" is not taken
+// for a host.
+func checkHostname(name string, hasPort bool) string {
+	if name == "" {
+		return "has no registry host"
+	}
+	if ip := net.ParseIP(name); ip != nil && ip.To4() != nil && strings.Count(name, ".") == 3 {
+		return ""
+	}
+	if len(name) > 253 {
+		return "has a host name longer than 253 characters"
+	}
+	labels := strings.Split(name, ".")
+	allNumeric := true
+	for _, l := range labels {
+		if !dnsLabel.MatchString(l) {
+			return "has an invalid host name " + strconv.Quote(name)
+		}
+		if strings.Trim(l, "0123456789") != "" {
+			allNumeric = false
+		}
+	}
+	if allNumeric {
+		return "has an invalid IPv4 address " + strconv.Quote(name)
+	}
+	if len(labels) == 1 && !hasPort && name != "localhost" {
+		return "does not start with a registry host (a name with a dot or a port, or localhost)"
+	}
+	return ""
+}
+
+// redactUserinfo hides a "user:password@" part so that errors never echo a
+// credential someone pasted into the variable.
+func redactUserinfo(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + 3
+	}
+	if slash := strings.Index(s[start:], "/"); slash >= 0 && start+slash < at {
+		return s // the '@' is in the path: a digest, not credentials
+	}
+	return s[:start] + "REDACTED@" + s[at+1:]
+}
+
+// Host returns the registry host with its port, if any.
+func (p Prefix) Host() string { return p.host }
+
+// Hostname returns the registry host without its port and without IPv6
+// brackets.
+func (p Prefix) Hostname() string {
+	h := p.host
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return strings.Trim(h, "[]")
+}
+
+// Port returns the port of the host, or "" when none was given.
+func (p Prefix) Port() string {
+	if _, port, err := net.SplitHostPort(p.host); err == nil {
+		return port
+	}
+	return ""
+}
+
+// Path returns the organisation path below the host ("molecule-ai"), which
+// may be empty.
+func (p Prefix) Path() string { return p.path }
+
+// String renders the prefix in the form ParsePrefix accepts.
+func (p Prefix) String() string {
+	if p.path == "" {
+		return p.host
+	}
+	return p.host + "/" + p.path
+}
+
+// IsZero reports whether p is the zero Prefix.
+func (p Prefix) IsZero() bool { return p.host == "" }
+
+// Repository returns the full repository name of repo below the prefix,
+// without the host: "molecule-ai/workspace-template-langgraph". This is the
+// name a registry's /v2/ API and token scopes use.
+func (p Prefix) Repository(repo string) string {
+	if p.path == "" {
+		return repo
+	}
+	if repo == "" {
+		return p.path
+	}
+	return p.path + "/" + repo
+}
+
+// Image returns the full reference of repo at ref below the prefix. A ref
+// with a ':' (an algorithm) is a digest and is joined with '@', anything
+// else is a tag: "ghcr.io/molecule-ai/workspace-template-langgraph:latest".
+func (p Prefix) Image(repo, ref string) string {
+	name := p.host + "/" + p.Repository(repo)
+	switch {
+	case ref == "":
+		return name
+	case strings.Contains(ref, ":"):
+		return name + "@" + ref
+	default:
+		return name + ":" + ref
+	}
+}
+
+// Prefix returns p itself rendered as a string, so that a Prefix can be
+// passed wherever an interface{ Prefix() string } is taken, such as
+// [RuntimeImage].
+func (p Prefix) Prefix() string { return p.String() }

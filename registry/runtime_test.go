@@ -1,0 +1,62 @@
+package registry_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRuntimes(t *testing.T) {
+	rts := registry.Runtimes()
+	assert.Equal(t, []string{"autogen", "claude-code", "codex", "crewai", "deepagents", "gemini-cli", "hermes", "langgraph", "openclaw"}, rts)
+	assert.True(t, slices.IsSorted(rts))
+	rts[0] = "mutated"
+	assert.Equal(t, "autogen", registry.Runtimes()[0], "Runtimes returns a copy")
+	assert.True(t, registry.IsRuntime(registry.DefaultRuntime))
+	assert.False(t, registry.IsRuntime("LangGraph"))
+}
+
+func TestRuntimeImage(t *testing.T) {
+	cases := []struct{ prefix, runtime, want string }{
+		{"", "langgraph", "ghcr.io/molecule-ai/workspace-template-langgraph:latest"},
+		{"123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai", "claude-code", "123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai/workspace-template-claude-code:latest"},
+		{"git.example.com/molecule-ai", "hermes", "git.example.com/molecule-ai/workspace-template-hermes:latest"},
+		{"127.0.0.1:5000", "codex", "127.0.0.1:5000/workspace-template-codex:latest"},
+	}
+	for _, tc := range cases {
+		got, err := registry.RuntimeImage(registry.MustParsePrefix(tc.prefix), tc.runtime)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got)
+	}
+	img, err := registry.RuntimeImage(registry.MustParsePrefix(""), "nope")
+	assert.Empty(t, img)
+	require.ErrorIs(t, err, registry.ErrUnknownRuntime)
+	require.ErrorIs(t, err, registry.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), `"nope"`)
+	assert.Contains(t, err.Error(), "langgraph")
+
+	all := registry.RuntimeImages(registry.MustParsePrefix("git.example.com/org"))
+	assert.Len(t, all, 9)
+	assert.Equal(t, "git.example.com/org/workspace-template-openclaw:latest", all["openclaw"])
+}
+
+func TestParsePlatform(t *testing.T) {
+	p, err := registry.ParsePlatform("linux/arm64/v8")
+	require.NoError(t, err)
+	assert.Equal(t, registry.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}, p)
+	for _, bad := range []string{"", "linux", "linux/", "/amd64", "a/b/c/d", "linux/amd64:x"} {
+		_, err := registry.ParsePlatform(bad)
+		require.ErrorIs(t, err, registry.ErrInvalidConfig, bad)
+	}
+	amd := registry.Platform{OS: "linux", Architecture: "amd64"}
+	arm := registry.Platform{OS: "linux", Architecture: "arm64"}
+	armv8 := registry.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+	assert.True(t, registry.PlatformMatches(amd, amd))
+	assert.False(t, registry.PlatformMatches(amd, arm))
+	assert.True(t, registry.PlatformMatches(arm, armv8))
+	assert.True(t, registry.PlatformMatches(armv8, arm))
+	assert.False(t, registry.PlatformMatches(registry.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}, registry.Platform{OS: "linux", Architecture: "arm", Variant: "v6"}))
+}
