@@ -1,0 +1,191 @@
+package ghcr_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/backends/ghcr"
+	"github.com/molecule-ai/registrykit/internal/fakeclock"
+	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	user = "octocat"
+	pat  = "ghp_s3cretPersonalAccessToken0123456789"
+)
+
+type fixture struct {
+	srv     *testregistry.Server
+	clock   *fakeclock.Clock
+	backend registry.Backend
+	digests map[string]string
+}
+
+func setup(t *testing.T, anonymous bool, env map[string]string) *fixture {
+	t.Helper()
+	clock := fakeclock.New(time.Now())
+	srv := testregistry.New(testregistry.Config{
+		Mode: testregistry.GHCR, Users: map[string]string{user: pat},
+		AllowAnonymous: anonymous, Now: clock.Now,
+	})
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, clock: clock, digests: map[string]string{}}
+	for _, repo := range []string{"workspace-template-langgraph", "workspace-template-autogen"} {
+		img, err := random.Image(256, 1)
+		require.NoError(t, err)
+		h, err := srv.Push("molecule-ai/"+repo, "latest", img)
+		require.NoError(t, err)
+		f.digests[repo] = h.String()
+	}
+	p := registry.MustParsePrefix(srv.Host() + "/molecule-ai")
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	// The driver's own chain, without the machine's Docker config.
+	b, err := ghcr.Driver{}.Open(context.Background(), p, registry.NewOptions(
+		registry.WithClock(clock),
+		registry.WithCredentials(authn.Chain(authn.Env(ghcr.EnvUser, ghcr.EnvToken, lookup), authn.Anonymous)),
+	))
+	require.NoError(t, err)
+	f.backend = b
+	return f
+}
+
+func creds() map[string]string { return map[string]string{ghcr.EnvUser: user, ghcr.EnvToken: pat} }
+
+func TestColdThenSteadyRequestCounts(t *testing.T) {
+	f := setup(t, false, creds())
+	ctx := context.Background()
+
+	d, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
+	c := f.srv.Counts()
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, c, "cold check: token + HEAD, no ping")
+
+	f.srv.ResetCounts()
+	for range 10 {
+		d, err = f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+		require.NoError(t, err)
+		require.Equal(t, f.digests["workspace-template-langgraph"], d)
+	}
+	assert.Equal(t, testregistry.Counts{Head: 10}, f.srv.Counts(), "steady state: one HEAD per check")
+
+	f.srv.ResetCounts()
+	_, err = f.backend.ManifestDigest(ctx, "workspace-template-autogen", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, f.srv.Counts(), "new repository: its own scoped token")
+}
+
+func TestTokenRefreshedBeforeExpiryWithoutFailedRequest(t *testing.T) {
+	f := setup(t, false, creds())
+	ctx := context.Background()
+	// Check every 5 s over 10 minutes of 60 s tokens.
+	for range 120 {
+		_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+		require.NoError(t, err)
+		f.clock.Advance(5 * time.Second)
+	}
+	c := f.srv.Counts()
+	assert.Zero(t, c.Rejected, "no request may be sent with an expired token")
+	assert.Equal(t, int64(120), c.Head)
+	// Refresh at 30 s of each 60 s token: 600 s / 30 s = 20 tokens.
+	assert.InDelta(t, 20, c.Token, 1)
+}
+
+func TestConcurrentFirstChecksFetchOneToken(t *testing.T) {
+	f := setup(t, false, creds())
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.backend.ManifestDigest(context.Background(), "workspace-template-langgraph", "latest")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	c := f.srv.Counts()
+	assert.Equal(t, int64(1), c.Token)
+	assert.Equal(t, int64(50), c.Head)
+}
+
+func TestAnonymousPublicImage(t *testing.T) {
+	f := setup(t, true, nil)
+	d, err := f.backend.ManifestDigest(context.Background(), "workspace-template-langgraph", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
+	cred, err := f.backend.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.True(t, cred.IsAnonymous())
+}
+
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	t.Run("missing tag is not found", func(t *testing.T) {
+		f := setup(t, false, creds())
+		_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "nope")
+		require.ErrorIs(t, err, registry.ErrNotFound)
+		assert.Contains(t, err.Error(), "workspace-template-langgraph:nope")
+	})
+	t.Run("wrong token is unauthorized and names the variables", func(t *testing.T) {
+		f := setup(t, false, map[string]string{ghcr.EnvUser: user, ghcr.EnvToken: "ghp_wrongwrongwrong"})
+		_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+		require.ErrorIs(t, err, registry.ErrUnauthorized)
+		assert.Contains(t, err.Error(), "GHCR_TOKEN")
+		assert.NotContains(t, err.Error(), "ghp_wrongwrongwrong")
+	})
+	t.Run("half-set credentials are a configuration error", func(t *testing.T) {
+		f := setup(t, false, map[string]string{ghcr.EnvToken: pat})
+		_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+		require.ErrorIs(t, err, registry.ErrInvalidConfig)
+		assert.Contains(t, err.Error(), "GHCR_USER")
+		assert.NotContains(t, err.Error(), pat)
+	})
+	t.Run("bad reference", func(t *testing.T) {
+		f := setup(t, false, creds())
+		_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "sha256:abc")
+		require.ErrorIs(t, err, registry.ErrInvalidConfig)
+		assert.Contains(t, err.Error(), "sha256:abc")
+		assert.Zero(t, f.srv.Counts().Total(), "bad input must not reach the registry")
+	})
+}
+
+func TestRepositoryNamesAreLowercased(t *testing.T) {
+	f := setup(t, false, creds())
+	d, err := f.backend.ManifestDigest(context.Background(), "Workspace-Template-LangGraph", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
+}
+
+func TestRevokedTokenIsRefetchedOnce(t *testing.T) {
+	f := setup(t, false, creds())
+	ctx := context.Background()
+	_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+	require.NoError(t, err)
+	f.srv.RevokeTokens()
+	f.srv.ResetCounts()
+	d, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 2, Rejected: 1}, f.srv.Counts())
+}
+
+func TestCredentialIsThePAT(t *testing.T) {
+	f := setup(t, false, creds())
+	cred, err := f.backend.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, user, cred.Username)
+	assert.Equal(t, pat, cred.Password)
+	assert.NotContains(t, cred.String(), pat)
+}

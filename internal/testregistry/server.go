@@ -1,0 +1,422 @@
+// Package testregistry runs an in-memory OCI registry
+// (go-containerregistry's pkg/registry) behind an authentication front that
+// imitates the wire behaviour of GHCR, Gitea, a token-auth or htpasswd
+// distribution registry, or ECR, and counts every request. Unit tests and the
+// offline demo use it; it only listens on loopback.
+package testregistry
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Mode selects the authentication the front imitates.
+type Mode int
+
+// The modes.
+const (
+	// Anonymous needs no authentication at all.
+	Anonymous Mode = iota
+	// GHCR: Bearer realm="<url>/token",service="<host>"; tokens are scoped
+	// per repository and the response has no expires_in.
+	GHCR
+	// Gitea: Bearer realm="<url>/v2/token",service="container_registry",scope="*"
+	// plus a Basic challenge; one JWT per user for every repository, with a
+	// 24 h exp claim and no expires_in.
+	Gitea
+	// Distribution: Bearer realm="<url>/auth/token",service="registry";
+	// scoped tokens with expires_in.
+	Distribution
+	// Basic: Basic realm="registry" (htpasswd).
+	Basic
+	// ECR: Basic with user AWS and a password issued by IssueECRPassword; an
+	// expired password gets 403 with no challenge.
+	ECR
+)
+
+// Config configures a Server.
+type Config struct {
+	Mode Mode
+	// Users maps user names to passwords for modes with credentials.
+	Users map[string]string
+	// AllowAnonymous lets the token endpoint issue pull tokens without
+	// credentials (public images).
+	AllowAnonymous bool
+	// TokenLifetime is how long issued tokens live (default: 60 s for GHCR,
+	// 24 h for Gitea, 5 min for Distribution).
+	TokenLifetime time.Duration
+	// Now is the server's clock (default time.Now).
+	Now func() time.Time
+	// Intercept, when set, sees every request first; returning true means it
+	// answered and the front does nothing more (fault injection).
+	Intercept func(w http.ResponseWriter, r *http.Request) bool
+}
+
+// Counts is a snapshot of the requests a Server received.
+type Counts struct {
+	Ping, Token, Head, Get, Other int64
+	// Rejected counts answers 401, 403 and 400 to manifest requests.
+	Rejected int64
+}
+
+// Manifests returns Head + Get.
+func (c Counts) Manifests() int64 { return c.Head + c.Get }
+
+// Total returns every request counted.
+func (c Counts) Total() int64 { return c.Ping + c.Token + c.Head + c.Get + c.Other }
+
+// Server is a running test registry.
+type Server struct {
+	cfg     Config
+	front   *httptest.Server
+	backing *httptest.Server
+
+	ping, token, head, get, other, rejected atomic.Int64
+
+	mu       sync.Mutex
+	tokens   map[string]issued
+	ecrPass  map[string]time.Time
+	scopesMu sync.Mutex
+	scopes   map[string]int
+}
+
+type issued struct {
+	user    string
+	repo    string // "" for every repository
+	expires time.Time
+}
+
+// New starts a Server on loopback. Close it when done.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TokenLifetime == 0 {
+		switch cfg.Mode {
+		case Gitea:
+			cfg.TokenLifetime = 24 * time.Hour
+		case Distribution:
+			cfg.TokenLifetime = 5 * time.Minute
+		default:
+			cfg.TokenLifetime = 60 * time.Second
+		}
+	}
+	s := &Server{cfg: cfg, tokens: map[string]issued{}, ecrPass: map[string]time.Time{}, scopes: map[string]int{}}
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	s.backing = httptest.NewServer(reg)
+	s.front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, reg)
+	}))
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() {
+	s.front.Close()
+	s.backing.Close()
+}
+
+// URL returns the front's base URL, "http://127.0.0.1:port".
+func (s *Server) URL() string { return s.front.URL }
+
+// Host returns the front's "127.0.0.1:port".
+func (s *Server) Host() string { return strings.TrimPrefix(s.front.URL, "http://") }
+
+// Client returns an HTTP client for the front.
+func (s *Server) Client() *http.Client { return s.front.Client() }
+
+// Counts returns the requests counted so far.
+func (s *Server) Counts() Counts {
+	return Counts{Ping: s.ping.Load(), Token: s.token.Load(), Head: s.head.Load(), Get: s.get.Load(), Other: s.other.Load(), Rejected: s.rejected.Load()}
+}
+
+// TokenRequests returns how many token requests named each scope.
+func (s *Server) TokenRequests() map[string]int {
+	s.scopesMu.Lock()
+	defer s.scopesMu.Unlock()
+	out := make(map[string]int, len(s.scopes))
+	for k, v := range s.scopes {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCounts zeroes the counters.
+func (s *Server) ResetCounts() {
+	for _, c := range []*atomic.Int64{&s.ping, &s.token, &s.head, &s.get, &s.other, &s.rejected} {
+		c.Store(0)
+	}
+	s.scopesMu.Lock()
+	s.scopes = map[string]int{}
+	s.scopesMu.Unlock()
+}
+
+// Push writes img as repo:tag (repo is the full path, "org/name") straight
+// into the backing registry, without auth and without being counted, and
+// returns its digest.
+func (s *Server) Push(repo, tag string, img v1.Image) (v1.Hash, error) {
+	ref, err := name.NewTag(strings.TrimPrefix(s.backing.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if err := remote.Write(ref, img); err != nil {
+		return v1.Hash{}, err
+	}
+	return img.Digest()
+}
+
+// PushIndex writes idx as repo:tag like Push.
+func (s *Server) PushIndex(repo, tag string, idx v1.ImageIndex) (v1.Hash, error) {
+	ref, err := name.NewTag(strings.TrimPrefix(s.backing.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		return v1.Hash{}, err
+	}
+	return idx.Digest()
+}
+
+// IssueECRPassword returns a new password for user AWS that the ECR mode
+// accepts until expires.
+func (s *Server) IssueECRPassword(expires time.Time) string {
+	pw := randomString(24)
+	s.mu.Lock()
+	s.ecrPass[pw] = expires
+	s.mu.Unlock()
+	return pw
+}
+
+// AddECRPassword makes the ECR mode accept pw until expires.
+func (s *Server) AddECRPassword(pw string, expires time.Time) {
+	s.mu.Lock()
+	s.ecrPass[pw] = expires
+	s.mu.Unlock()
+}
+
+// RevokeTokens forgets every issued token, as a registry does when a
+// credential is revoked.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	s.tokens = map[string]issued{}
+	s.mu.Unlock()
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, reg http.Handler) {
+	if s.cfg.Intercept != nil && s.cfg.Intercept(w, r) {
+		return
+	}
+	path := r.URL.Path
+	switch {
+	case path == "/token" && s.cfg.Mode == GHCR,
+		path == "/v2/token" && s.cfg.Mode == Gitea,
+		path == "/auth/token" && s.cfg.Mode == Distribution:
+		s.token.Add(1)
+		s.serveToken(w, r)
+		return
+	case path == "/v2/" || path == "/v2":
+		s.ping.Add(1)
+	case strings.Contains(path, "/manifests/") && r.Method == http.MethodHead:
+		s.head.Add(1)
+	case strings.Contains(path, "/manifests/") && r.Method == http.MethodGet:
+		s.get.Add(1)
+	default:
+		s.other.Add(1)
+	}
+	if !s.authorized(w, r) {
+		return
+	}
+	reg.ServeHTTP(w, r)
+}
+
+// repoOf returns the repository a /v2/<repo>/manifests|blobs|tags path names.
+func repoOf(path string) string {
+	p := strings.TrimPrefix(path, "/v2/")
+	for _, sep := range []string{"/manifests/", "/blobs/", "/tags/"} {
+		if i := strings.Index(p, sep); i >= 0 {
+			return p[:i]
+		}
+	}
+	return ""
+}
+
+func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
+	base := "http://" + r.Host
+	switch s.cfg.Mode {
+	case GHCR:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="%s",scope="repository:%s:pull"`, base, r.Host, repoOf(r.URL.Path)))
+	case Gitea:
+		w.Header().Add("WWW-Authenticate", `Basic realm="Gitea Container Registry"`)
+		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/v2/token",service="container_registry",scope="*"`, base))
+	case Distribution:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/auth/token",service="registry"`, base))
+	case Basic:
+		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+	case ECR:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="https://%s/",service="ecr.amazonaws.com"`, r.Host))
+	}
+}
+
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if r.URL.Path != "/v2/" {
+		s.rejected.Add(1)
+	}
+	if status == http.StatusUnauthorized {
+		s.challenge(w, r)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})
+}
+
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	now := s.cfg.Now()
+	authz := r.Header.Get("Authorization")
+	scheme, cred, _ := strings.Cut(authz, " ")
+	switch s.cfg.Mode {
+	case Anonymous:
+		return true
+	case Basic:
+		if user, pass, ok := r.BasicAuth(); ok && s.cfg.Users[user] == pass && pass != "" {
+			return true
+		}
+		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		return false
+	case ECR:
+		user, pass, ok := r.BasicAuth()
+		if !ok || user != "AWS" {
+			s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+			return false
+		}
+		s.mu.Lock()
+		exp, known := s.ecrPass[pass]
+		s.mu.Unlock()
+		switch {
+		case !known:
+			s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+			return false
+		case !now.Before(exp):
+			s.deny(w, r, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.")
+			return false
+		}
+		return true
+	}
+	// Bearer modes.
+	if !strings.EqualFold(scheme, "bearer") {
+		if s.cfg.Mode == Gitea {
+			if user, pass, ok := r.BasicAuth(); ok && s.cfg.Users[user] == pass && pass != "" {
+				return true
+			}
+		}
+		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		return false
+	}
+	s.mu.Lock()
+	t, ok := s.tokens[cred]
+	s.mu.Unlock()
+	repo := repoOf(r.URL.Path)
+	switch {
+	case !ok || !now.Before(t.expires):
+		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		return false
+	case t.repo != "" && repo != "" && t.repo != repo:
+		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "token does not cover this repository")
+		return false
+	}
+	return true
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	scope := r.URL.Query().Get("scope")
+	s.scopesMu.Lock()
+	s.scopes[scope]++
+	s.scopesMu.Unlock()
+	user, pass, hasAuth := r.BasicAuth()
+	switch {
+	case hasAuth && (s.cfg.Users[user] != pass || pass == ""):
+		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "bad credentials")
+		return
+	case !hasAuth && !s.cfg.AllowAnonymous:
+		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		return
+	}
+	want := s.cfg.service(r)
+	if s.cfg.Mode != Gitea && r.URL.Query().Get("service") != want {
+		http.Error(w, `{"errors":[{"code":"DENIED","message":"wrong service"}]}`, http.StatusBadRequest)
+		return
+	}
+	now := s.cfg.Now()
+	exp := now.Add(s.cfg.TokenLifetime)
+	var repo string
+	if s.cfg.Mode != Gitea {
+		parts := strings.Split(scope, ":")
+		if len(parts) != 3 || parts[0] != "repository" {
+			s.deny(w, r, http.StatusUnauthorized, "DENIED", "scope required")
+			return
+		}
+		repo = parts[1]
+	}
+	tok := randomString(32)
+	if s.cfg.Mode == Gitea {
+		tok = fakeJWT(exp)
+	}
+	s.mu.Lock()
+	s.tokens[tok] = issued{user: user, repo: repo, expires: exp}
+	s.mu.Unlock()
+	body := map[string]any{"token": tok}
+	switch s.cfg.Mode {
+	case Distribution:
+		body["access_token"] = tok
+		body["expires_in"] = int(s.cfg.TokenLifetime / time.Second)
+		body["issued_at"] = now.UTC().Format(time.RFC3339)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// service returns the service name the token endpoint expects.
+func (c Config) service(r *http.Request) string {
+	switch c.Mode {
+	case GHCR:
+		return r.Host
+	case Gitea:
+		return "container_registry"
+	default:
+		return "registry"
+	}
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// fakeJWT returns a token shaped like a JWT whose payload carries exp. It is
+// not signed: the client only reads exp for caching.
+func fakeJWT(exp time.Time) string {
+	enc := base64.RawURLEncoding
+	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	payload := enc.EncodeToString([]byte(fmt.Sprintf(`{"exp":%d,"nbf":%d,"jti":%q}`, exp.Unix(), exp.Add(-24*time.Hour).Unix(), randomString(8))))
+	return header + "." + payload + "." + enc.EncodeToString([]byte(randomString(16)))
+}
