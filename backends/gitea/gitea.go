@@ -13,7 +13,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/molecule-ai/registrykit/internal/driverkit"
 	"github.com/molecule-ai/registrykit/internal/httpx"
@@ -96,10 +95,10 @@ func checkRealm(realm, host, scheme string) error {
 	switch {
 	case err != nil || u.Host == "":
 		return fail("not an absolute URL")
-	case !strings.EqualFold(httpx.CanonicalHost(u), httpx.CanonicalHost(&url.URL{Scheme: scheme, Host: host})):
-		return fail("is on another host than the registry " + host)
 	case scheme == "https" && u.Scheme != "https":
 		return fail("downgrades the https registry to " + u.Scheme)
+	case httpx.CanonicalHost(u) != httpx.CanonicalHost(&url.URL{Scheme: scheme, Host: host}):
+		return fail("is on another host than the registry " + host)
 	}
 	return nil
 }

@@ -1,0 +1,141 @@
+package gitea_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/gitea"
+	"github.com/molecule-ai/registrykit/internal/fakeclock"
+	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	user  = "bot"
+	token = "gitea_0123456789abcdef0123456789abcdef"
+)
+
+var repos = []string{"workspace-template-langgraph", "workspace-template-autogen", "workspace-template-codex"}
+
+func setup(t *testing.T, opts ...registry.Option) (*testregistry.Server, *fakeclock.Clock, map[string]string) {
+	t.Helper()
+	clock := fakeclock.New(time.Now())
+	srv := testregistry.New(testregistry.Config{Mode: testregistry.Gitea, Users: map[string]string{user: token}, Now: clock.Now})
+	t.Cleanup(srv.Close)
+	digests := map[string]string{}
+	for _, repo := range repos {
+		img, err := random.Image(128, 1)
+		require.NoError(t, err)
+		h, err := srv.Push("molecule-ai/"+repo, "latest", img)
+		require.NoError(t, err)
+		digests[repo] = h.String()
+	}
+	return srv, clock, digests
+}
+
+func credentials() registry.Option {
+	return registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: token}))
+}
+
+func TestProbedGitea(t *testing.T) {
+	srv, clock, digests := setup(t)
+	ctx := context.Background()
+	b, err := backends.Open(ctx, srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock))
+	require.NoError(t, err)
+	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor(), "the challenge's service=container_registry selects Gitea")
+
+	d, err := b.ManifestDigest(ctx, repos[0], "latest")
+	require.NoError(t, err)
+	assert.Equal(t, digests[repos[0]], d)
+	assert.Equal(t, testregistry.Counts{Ping: 1, Token: 1, Head: 1}, srv.Counts(), "probed cold check: ping + token + HEAD")
+
+	srv.ResetCounts()
+	for _, repo := range repos[1:] {
+		d, err := b.ManifestDigest(ctx, repo, "latest")
+		require.NoError(t, err)
+		assert.Equal(t, digests[repo], d)
+	}
+	assert.Equal(t, testregistry.Counts{Head: 2}, srv.Counts(), "a new repository costs one HEAD: Gitea's token is not scoped")
+}
+
+func TestForcedGiteaNeedsNoProbe(t *testing.T) {
+	srv, clock, _ := setup(t)
+	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
+	require.NoError(t, err)
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, srv.Counts())
+}
+
+func TestTokenLifetimeFromJWT(t *testing.T) {
+	srv, clock, _ := setup(t)
+	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
+	require.NoError(t, err)
+	ctx := context.Background()
+	// A day of checks every 5 minutes: the 24 h JWT (no expires_in) must be
+	// cached for most of its life, not for the spec's default 60 s.
+	for range 24 * 12 {
+		_, err := b.ManifestDigest(ctx, repos[0], "latest")
+		require.NoError(t, err)
+		clock.Advance(5 * time.Minute)
+	}
+	c := srv.Counts()
+	assert.Equal(t, int64(2), c.Token, "one token per 80%% of 24 h")
+	assert.Zero(t, c.Rejected)
+	tok, err := b.Token(ctx, repos[0])
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer", tok.Type())
+	assert.WithinDuration(t, clock.Now().Add(24*time.Hour), tok.Expiry, 24*time.Hour)
+}
+
+func TestWrongTokenIsUnauthorized(t *testing.T) {
+	srv, clock, _ := setup(t)
+	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea),
+		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: "wrong-secret-value"})))
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
+	require.ErrorIs(t, err, registry.ErrUnauthorized)
+	assert.Contains(t, err.Error(), gitea.EnvToken)
+	assert.NotContains(t, err.Error(), "wrong-secret-value")
+}
+
+func TestCheckRealmExplainsRootURL(t *testing.T) {
+	cases := map[string]string{
+		"https://other.example/v2/token":       "another host",
+		"http://git.example.com/v2/token":      "downgrades",
+		"https://git.example.com/v2/token":     "",
+		"https://git.example.com:443/v2/token": "",
+	}
+	for realm, want := range cases {
+		t.Run(realm, func(t *testing.T) {
+			c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": realm, "service": gitea.Service}}
+			_, err := gitea.Driver{}.Open(context.Background(), registry.MustParsePrefix("git.example.com/org"), &registry.Options{Challenge: c})
+			if want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, registry.ErrInsecure)
+			require.ErrorIs(t, err, registry.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), want)
+			assert.Contains(t, err.Error(), "ROOT_URL")
+		})
+	}
+}
+
+func TestDockerCredentialIsTheToken(t *testing.T) {
+	srv, _, _ := setup(t)
+	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
+		registry.WithGetenv(func(k string) (string, bool) {
+			return map[string]string{gitea.EnvUser: user, gitea.EnvToken: token}[k], true
+		}))
+	require.NoError(t, err)
+	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, authn.Credential{Username: user, Password: token}, cred)
+}

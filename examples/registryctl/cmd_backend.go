@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// backendInfo is what "registryctl backend" prints.
+type backendInfo struct {
+	Flavor    string            `json:"flavor"`
+	Host      string            `json:"host"`
+	Prefix    string            `json:"prefix"`
+	Account   string            `json:"account,omitempty"`
+	Region    string            `json:"region,omitempty"`
+	FIPS      bool              `json:"fips,omitempty"`
+	Partition string            `json:"partition,omitempty"`
+	Note      string            `json:"note,omitempty"`
+	Runtimes  map[string]string `json:"runtimes"`
+}
+
+func runBackend(ctx context.Context, e *env, args []string) error {
+	fs, c := newFlags(e, "backend", "[flags]", `  registryctl backend
+  MOLECULE_IMAGE_REGISTRY=123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai registryctl backend
+  registryctl backend -probe -registry git.example.com/molecule-ai
+`, true)
+	probe := fs.Bool("probe", false, "open the backend (probing the registry when its host does not say the flavor) and report the flavor selected")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageErr("backend takes no arguments")
+	}
+	getenv := c.getenv(e)
+	raw, _ := getenv(registry.EnvRegistry)
+	p, err := registry.ParsePrefix(raw)
+	if err != nil {
+		return err
+	}
+	rawFlavor, _ := getenv(registry.EnvFlavor)
+	flavor, err := registry.ParseFlavor(rawFlavor)
+	if err != nil {
+		return err
+	}
+	if flavor == registry.FlavorUnknown {
+		flavor = registry.DetectFlavor(p.Host())
+	}
+	info := backendInfo{Flavor: flavor.String(), Host: p.Host(), Prefix: p.String(), Runtimes: registry.RuntimeImages(p)}
+	if h, ok := registry.ParseECRHost(p.Host()); ok {
+		info.Account, info.Region, info.FIPS, info.Partition = h.Account, h.Region, h.FIPS, h.Partition()
+	}
+	if *probe {
+		ctx, cancel := c.withTimeout(ctx)
+		defer cancel()
+		b, err := c.open(ctx, e)
+		if err != nil {
+			return err
+		}
+		if f, ok := b.(registry.Flavored); ok {
+			info.Flavor = f.Flavor().String()
+		}
+	} else if flavor == registry.FlavorUnknown {
+		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea or distribution); run with -probe to see it"
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(info)
+}
