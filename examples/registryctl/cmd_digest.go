@@ -94,4 +94,3 @@ func target(ctx context.Context, e *env, c *common, runtime string, args []strin
 	}
 	return other, a.Path, a.Ref, nil
 }
-
