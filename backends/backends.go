@@ -17,6 +17,8 @@ import (
 	"os"
 
 	"github.com/molecule-ai/registrykit/backends/distribution"
+	"github.com/molecule-ai/registrykit/backends/ecr"
+	"github.com/molecule-ai/registrykit/backends/ecrpublic"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/internal/httpx"
@@ -30,6 +32,8 @@ import (
 func Drivers() []registry.Driver {
 	return []registry.Driver{
 		ghcr.Driver{},
+		ecr.Driver{},
+		ecrpublic.Driver{},
 		gitea.Driver{},
 		distribution.Driver{},
 	}

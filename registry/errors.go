@@ -90,6 +90,8 @@ func (e *Error) Error() string {
 			fmt.Fprintf(&b, " %s", e.Code)
 		}
 		b.WriteString(")")
+	} else if e.Code != "" {
+		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
 	if e.Detail != "" {
 		fmt.Fprintf(&b, ": %s", e.Detail)

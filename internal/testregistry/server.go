@@ -63,6 +63,9 @@ type Config struct {
 	TokenLifetime time.Duration
 	// Now is the server's clock (default time.Now).
 	Now func() time.Time
+	// RejectStatus is the status answering an unknown or expired bearer
+	// token (default 401 with a challenge; ECR Public answers 400 DENIED).
+	RejectStatus int
 	// Intercept, when set, sees every request first; returning true means it
 	// answered and the front does nothing more (fault injection).
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
@@ -210,6 +213,13 @@ func (s *Server) AddECRPassword(pw string, expires time.Time) {
 	s.mu.Unlock()
 }
 
+func (s *Server) validECRPassword(pw string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.ecrPass[pw]
+	return ok && s.cfg.Now().Before(exp)
+}
+
 // RevokeTokens forgets every issued token, as a registry does when a
 // credential is revoked.
 func (s *Server) RevokeTokens() {
@@ -332,6 +342,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Unlock()
 	repo := repoOf(r.URL.Path)
 	switch {
+	case (!ok || !now.Before(t.expires)) && s.cfg.RejectStatus == http.StatusBadRequest:
+		s.deny(w, r, http.StatusBadRequest, "DENIED", "Your authorization token has expired. Reauthenticate and try again.")
+		return false
 	case !ok || !now.Before(t.expires):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 		return false
@@ -353,6 +366,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.scopesMu.Unlock()
 	user, pass, hasAuth := r.BasicAuth()
 	switch {
+	case hasAuth && user == "AWS" && s.validECRPassword(pass):
 	case hasAuth && (s.cfg.Users[user] != pass || pass == ""):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "bad credentials")
 		return

@@ -1,0 +1,213 @@
+// Package ecr is the driver for Amazon ECR private registries
+// (<account>.dkr.ecr.<region>.amazonaws.com and the FIPS, China, EU
+// sovereign, dual-stack and isolated-partition forms).
+//
+// Credentials come from the AWS SDK's default chain (config.LoadDefaultConfig:
+// environment keys, shared config and profiles, SSO, web identity / IRSA,
+// ECS and EC2 roles, AWS_ENDPOINT_URL_ECR), reused rather than rewritten. The
+// driver calls GetAuthorizationToken in the registry's region, keeps the
+// 12-hour token, and sends it to the registry as Basic credentials: no /v2/
+// probe, no token exchange. One token serves every repository, so a cold
+// check costs one API call and one HEAD, and every later check, in any
+// repository, one HEAD. The token is refreshed ahead of its expiry, so the
+// registry's bare 403 for an expired token is never met in normal running;
+// if it is (a revoked role, a skewed clock), the token is refreshed once and
+// the request retried.
+package ecr
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/internal/awsauth"
+	"github.com/molecule-ai/registrykit/internal/httpx"
+	"github.com/molecule-ai/registrykit/internal/regclient"
+	"github.com/molecule-ai/registrykit/internal/tokencache"
+	"github.com/molecule-ai/registrykit/registry"
+	"golang.org/x/oauth2"
+)
+
+// Action is the IAM action the driver needs (besides the pull actions on the
+// repositories).
+const Action = "ecr:GetAuthorizationToken"
+
+// API is the part of the ECR client the driver uses.
+type API interface {
+	GetAuthorizationToken(ctx context.Context, in *awsecr.GetAuthorizationTokenInput, opts ...func(*awsecr.Options)) (*awsecr.GetAuthorizationTokenOutput, error)
+}
+
+type (
+	configKey      struct{}
+	loadOptionsKey struct{}
+	regionKey      struct{}
+	apiKey         struct{}
+)
+
+// WithAWSConfig makes the driver use cfg instead of loading the default
+// configuration. The region still comes from the registry host when it
+// names one.
+func WithAWSConfig(cfg aws.Config) registry.Option { return registry.WithValue(configKey{}, cfg) }
+
+// WithLoadOptions adds options to the driver's config.LoadDefaultConfig
+// call, after its own (region, FIPS, dual-stack): a profile, an HTTP client,
+// a retryer.
+func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
+	return registry.WithValue(loadOptionsKey{}, opts)
+}
+
+// WithRegion sets the region for a host that does not name one (the ecr
+// flavor forced on another host). For an ECR host it must match the host's.
+func WithRegion(region string) registry.Option { return registry.WithValue(regionKey{}, region) }
+
+// WithAPI replaces the ECR API client.
+func WithAPI(api API) registry.Option { return registry.WithValue(apiKey{}, api) }
+
+// Driver is the ECR private-registry driver.
+type Driver struct{}
+
+var _ registry.Driver = Driver{}
+
+// Flavor implements registry.Driver.
+func (Driver) Flavor() registry.Flavor { return registry.FlavorECR }
+
+// Claims implements registry.Driver: ECR private hosts.
+func (Driver) Claims(p registry.Prefix) bool {
+	return registry.DetectFlavor(p.Host()) == registry.FlavorECR
+}
+
+// Open implements registry.Driver. It loads the AWS configuration (no
+// network I/O) and builds the ECR client.
+func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+	host := p.Host()
+	region, err := resolveRegion(p, o)
+	if err != nil {
+		return nil, err
+	}
+	ecrHost, _ := registry.ParseECRHost(host)
+	api, _ := o.Value(apiKey{}).(API)
+	if api == nil {
+		cfg, err := loadConfig(ctx, o, region, ecrHost)
+		if err != nil {
+			return nil, err
+		}
+		api = awsecr.NewFromConfig(cfg)
+	}
+	t := &tokens{api: api, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now)}
+	client := httpx.NewClient(o)
+	return regclient.New(regclient.Config{
+		Flavor: registry.FlavorECR, Prefix: p, Options: o, Client: client,
+		Auth:       t,
+		Credential: t.credential,
+		Hint:       "the ECR password was refused; check that the AWS identity may pull from this repository (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
+		// An expired ECR token gets 403 with no challenge.
+		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusForbidden },
+	}), nil
+}
+
+// resolveRegion takes the region from the host, checking any explicit one.
+func resolveRegion(p registry.Prefix, o *registry.Options) (string, error) {
+	explicit, _ := o.Value(regionKey{}).(string)
+	if h, ok := registry.ParseECRHost(p.Host()); ok {
+		if explicit != "" && explicit != h.Region {
+			return "", &registry.ConfigError{Var: "ECR region", Value: explicit,
+				Reason: fmt.Sprintf("does not match the region %s of the registry host %s", h.Region, p.Host()),
+				Fix:    "drop the region option: the host names the region"}
+		}
+		return h.Region, nil
+	}
+	if explicit != "" {
+		return explicit, nil
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if v, ok := o.Env(k); ok {
+			return v, nil
+		}
+	}
+	return "", &registry.ConfigError{Var: registry.EnvRegistry, Value: p.String(),
+		Reason: "is not an ECR host, so it names no AWS region",
+		Fix:    "set AWS_REGION, or use the registry's <account>.dkr.ecr.<region>.amazonaws.com host"}
+}
+
+// loadConfig returns the AWS configuration: the caller's, or the SDK's
+// default chain, in region, with FIPS and dual-stack endpoints when the
+// registry host uses them.
+func loadConfig(ctx context.Context, o *registry.Options, region string, h registry.ECRHost) (aws.Config, error) {
+	if cfg, ok := o.Value(configKey{}).(aws.Config); ok {
+		cfg = cfg.Copy()
+		cfg.Region = region
+		return cfg, nil
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if h.FIPS {
+		opts = append(opts, config.WithUseFIPSEndpoint(aws.FIPSEndpointStateEnabled))
+	}
+	if h.DualStack {
+		opts = append(opts, config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled))
+	}
+	extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
+	opts = append(opts, extra...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, &registry.Error{Kind: registry.ErrInvalidConfig, Op: "aws config", Err: err,
+			Hint: "fix the AWS shared config or profile (AWS_PROFILE, AWS_CONFIG_FILE)"}
+	}
+	return cfg, nil
+}
+
+// tokens is the ECR authorizer: one Basic token per registry from
+// GetAuthorizationToken, cached until ahead of its expiry.
+type tokens struct {
+	api    API
+	host   string
+	region string
+	now    func() time.Time
+	cache  *tokencache.Cache
+}
+
+func (t *tokens) key() tokencache.Key { return tokencache.Key{Host: t.host} }
+
+// Token implements regclient.Authorizer; every repository shares the token.
+func (t *tokens) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
+	return t.cache.Get(ctx, t.key(), t.fetch)
+}
+
+// Invalidate implements regclient.Authorizer.
+func (t *tokens) Invalidate(_ string, tok *oauth2.Token) { t.cache.Invalidate(t.key(), tok) }
+
+func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
+	out, err := t.api.GetAuthorizationToken(ctx, &awsecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return nil, awsauth.APIError(err, t.host, t.region, Action)
+	}
+	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: t.host, Err: fmt.Errorf("GetAuthorizationToken returned no authorization data")}
+	}
+	data := out.AuthorizationData[0]
+	raw := aws.ToString(data.AuthorizationToken)
+	if _, err := awsauth.DecodeToken(raw); err != nil {
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: t.host, Err: err}
+	}
+	// The token is base64 of "AWS:<password>": exactly a Basic credential.
+	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic"}
+	if data.ExpiresAt != nil {
+		tok.Expiry = *data.ExpiresAt
+	} else {
+		tok.Expiry = t.now().Add(12 * time.Hour)
+	}
+	return tok, nil
+}
+
+// credential returns "AWS" and the decoded password, for the Docker Engine.
+func (t *tokens) credential(ctx context.Context) (authn.Credential, error) {
+	tok, err := t.Token(ctx, "")
+	if err != nil {
+		return authn.Credential{}, err
+	}
+	return awsauth.DecodeToken(tok.AccessToken)
+}

@@ -1,0 +1,169 @@
+// Package ecrpublic is the driver for Amazon ECR Public (public.ecr.aws).
+//
+// Pulls are anonymous by default, through the registry's bearer flow with
+// its known realm (https://public.ecr.aws/token), so no /v2/ probe is sent.
+// When AWS credentials are configured (AWS_ACCESS_KEY_ID, AWS_PROFILE, web
+// identity, a container role) or [WithAWSAuth] says so, the driver calls
+// ecrpublic.GetAuthorizationToken in us-east-1 and presents the password it
+// returns to the token service, which raises the anonymous pull limits. An
+// expired bearer token, which ECR Public answers with 400 DENIED, is
+// refreshed once.
+package ecrpublic
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/internal/awsauth"
+	"github.com/molecule-ai/registrykit/internal/httpx"
+	"github.com/molecule-ai/registrykit/internal/regclient"
+	"github.com/molecule-ai/registrykit/internal/tokencache"
+	"github.com/molecule-ai/registrykit/internal/tokenflow"
+	"github.com/molecule-ai/registrykit/registry"
+	"golang.org/x/oauth2"
+)
+
+// APIRegion is the only region the ECR Public API lives in.
+const APIRegion = "us-east-1"
+
+// Action is the IAM action authenticated pulls need.
+const Action = "ecr-public:GetAuthorizationToken"
+
+// Hint is the fix named in authentication errors.
+const Hint = "public images need no credentials; for authenticated pulls configure AWS credentials allowed " + Action + " and sts:GetServiceBearerToken"
+
+// API is the part of the ECR Public client the driver uses.
+type API interface {
+	GetAuthorizationToken(ctx context.Context, in *awsecrpublic.GetAuthorizationTokenInput, opts ...func(*awsecrpublic.Options)) (*awsecrpublic.GetAuthorizationTokenOutput, error)
+}
+
+type (
+	authKey        struct{}
+	apiKey         struct{}
+	loadOptionsKey struct{}
+)
+
+// WithAWSAuth forces authenticated (true) or anonymous (false) pulls instead
+// of deciding from the presence of AWS credentials in the environment.
+func WithAWSAuth(enabled bool) registry.Option { return registry.WithValue(authKey{}, enabled) }
+
+// WithAPI replaces the ECR Public API client (and enables AWS auth).
+func WithAPI(api API) registry.Option { return registry.WithValue(apiKey{}, api) }
+
+// WithLoadOptions adds options to the driver's config.LoadDefaultConfig call.
+func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
+	return registry.WithValue(loadOptionsKey{}, opts)
+}
+
+// Driver is the ECR Public driver.
+type Driver struct{}
+
+var _ registry.Driver = Driver{}
+
+// Flavor implements registry.Driver.
+func (Driver) Flavor() registry.Flavor { return registry.FlavorECRPublic }
+
+// Claims implements registry.Driver: public.ecr.aws and ecr-public.aws.com.
+func (Driver) Claims(p registry.Prefix) bool {
+	return registry.DetectFlavor(p.Host()) == registry.FlavorECRPublic
+}
+
+// Open implements registry.Driver.
+func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+	host := p.Host()
+	scheme := httpx.Scheme(host, o)
+	client := httpx.NewClient(o)
+	cred := func(context.Context) (authn.Credential, error) { return authn.Credential{}, nil }
+	if api, err := apiFor(ctx, o); err != nil {
+		return nil, err
+	} else if api != nil {
+		pw := &passwords{api: api, cache: tokencache.New(o.Now().Now), now: o.Now().Now}
+		cred = pw.credential
+	}
+	flow := &regclient.Flow{
+		Host: host, Scheme: scheme, Client: client, Options: o,
+		Cache:      tokencache.New(o.Now().Now),
+		Credential: cred,
+		Challenge:  regclient.Fixed(tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http")),
+		Hint:       Hint,
+	}
+	return regclient.New(regclient.Config{
+		Flavor: registry.FlavorECRPublic, Prefix: p, Scheme: scheme, Options: o, Client: client,
+		Auth: flow, Credential: cred, Hint: Hint,
+		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusBadRequest },
+	}), nil
+}
+
+// apiFor returns the API client when authenticated pulls are wanted, or nil.
+func apiFor(ctx context.Context, o *registry.Options) (API, error) {
+	if api, ok := o.Value(apiKey{}).(API); ok {
+		return api, nil
+	}
+	enabled, set := o.Value(authKey{}).(bool)
+	if !set {
+		enabled = awsCredentialsConfigured(o)
+	}
+	if !enabled {
+		return nil, nil
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(APIRegion)}
+	extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
+	cfg, err := config.LoadDefaultConfig(ctx, append(opts, extra...)...)
+	if err != nil {
+		return nil, &registry.Error{Kind: registry.ErrInvalidConfig, Op: "aws config", Err: err,
+			Hint: "fix the AWS shared config or profile (AWS_PROFILE, AWS_CONFIG_FILE)"}
+	}
+	return awsecrpublic.NewFromConfig(cfg), nil
+}
+
+// awsCredentialsConfigured reports whether the environment names AWS
+// credentials, without resolving them (which could reach for instance
+// metadata on a machine that has none).
+func awsCredentialsConfigured(o *registry.Options) bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if _, ok := o.Env(k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// passwords caches the password GetAuthorizationToken returns.
+type passwords struct {
+	api   API
+	cache *tokencache.Cache
+	now   func() time.Time
+}
+
+func (p *passwords) credential(ctx context.Context) (authn.Credential, error) {
+	tok, err := p.cache.Get(ctx, tokencache.Key{Host: "api.ecr-public"}, p.fetch)
+	if err != nil {
+		return authn.Credential{}, err
+	}
+	return awsauth.DecodeToken(tok.AccessToken)
+}
+
+func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
+	out, err := p.api.GetAuthorizationToken(ctx, &awsecrpublic.GetAuthorizationTokenInput{})
+	if err != nil {
+		return nil, awsauth.APIError(err, "public.ecr.aws", APIRegion, Action)
+	}
+	if out.AuthorizationData == nil || out.AuthorizationData.AuthorizationToken == nil {
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: "public.ecr.aws", Err: fmt.Errorf("GetAuthorizationToken returned no authorization data")}
+	}
+	raw := aws.ToString(out.AuthorizationData.AuthorizationToken)
+	if _, err := awsauth.DecodeToken(raw); err != nil {
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: "public.ecr.aws", Err: err}
+	}
+	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic", Expiry: p.now().Add(12 * time.Hour)}
+	if out.AuthorizationData.ExpiresAt != nil {
+		tok.Expiry = *out.AuthorizationData.ExpiresAt
+	}
+	return tok, nil
+}

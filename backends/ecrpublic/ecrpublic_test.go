@@ -1,0 +1,103 @@
+package ecrpublic_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/ecrpublic"
+	"github.com/molecule-ai/registrykit/internal/fakeclock"
+	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func setup(t *testing.T, anonymous bool) (*testregistry.Server, *fakeclock.Clock, string) {
+	t.Helper()
+	clock := fakeclock.New(time.Now())
+	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: anonymous, Now: clock.Now, RejectStatus: http.StatusBadRequest})
+	t.Cleanup(srv.Close)
+	img, err := random.Image(32, 1)
+	require.NoError(t, err)
+	h, err := srv.Push("a1b2c3d4/x", "latest", img)
+	require.NoError(t, err)
+	return srv, clock, h.String()
+}
+
+func TestAnonymousBearerFlow(t *testing.T) {
+	srv, clock, want := setup(t, true)
+	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
+		registry.WithClock(clock), registry.WithEnvMap(nil))
+	require.NoError(t, err)
+	d, err := b.ManifestDigest(context.Background(), "x", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, want, d)
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, srv.Counts(), "known realm: no probe")
+	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.True(t, cred.IsAnonymous())
+}
+
+func TestExpiredBearer400RefreshesOnce(t *testing.T) {
+	srv, clock, want := setup(t, true)
+	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
+		registry.WithClock(clock), registry.WithEnvMap(nil))
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), "x", "latest")
+	require.NoError(t, err)
+	srv.RevokeTokens()
+	srv.ResetCounts()
+	d, err := b.ManifestDigest(context.Background(), "x", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, want, d)
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 2, Rejected: 1}, srv.Counts())
+}
+
+func TestAWSAuthenticatedPulls(t *testing.T) {
+	srv, clock, want := setup(t, false)
+	creds := aws.Credentials{AccessKeyID: "AKIDPUBLIC0123456789", SecretAccessKey: "public/secret/key/EXAMPLE"}
+	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr-public", Region: ecrpublic.APIRegion, Credentials: creds,
+		Issue: func() (string, time.Time) {
+			exp := clock.Now().Add(12 * time.Hour)
+			return srv.IssueECRPassword(exp), exp
+		}})
+	defer api.Close()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": filepath.Join(dir, "c"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "s"),
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CA_BUNDLE": "", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
+		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey,
+		"AWS_ENDPOINT_URL_ECR_PUBLIC": api.URL(),
+	} {
+		t.Setenv(k, v)
+	}
+	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic), registry.WithClock(clock))
+	require.NoError(t, err)
+	for range 3 {
+		d, err := b.ManifestDigest(context.Background(), "x", "latest")
+		require.NoError(t, err)
+		assert.Equal(t, want, d)
+	}
+	assert.Equal(t, int64(1), api.Calls())
+	assert.Empty(t, api.Errors())
+	assert.Equal(t, testregistry.Counts{Token: 1, Head: 3}, srv.Counts())
+	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "AWS", cred.Username)
+}
+
+func TestAnonymousRefusedByPrivateRepository(t *testing.T) {
+	srv, clock, _ := setup(t, false)
+	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
+		registry.WithClock(clock), ecrpublic.WithAWSAuth(false))
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), "x", "latest")
+	require.ErrorIs(t, err, registry.ErrUnauthorized)
+	assert.Contains(t, err.Error(), ecrpublic.Action)
+}

@@ -1,0 +1,69 @@
+// Package awsauth holds what the two ECR drivers share: decoding the
+// authorization token the ECR APIs return, loading the AWS configuration
+// through the SDK's default chain, and mapping SDK errors to registrykit's
+// typed errors.
+package awsauth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// DecodeToken decodes an ECR authorization token, base64 of
+// "AWS:<password>", into the credential a Docker client presents.
+func DecodeToken(token string) (authn.Credential, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	if err != nil {
+		return authn.Credential{}, errors.New("authorization token is not base64")
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok || user == "" || pass == "" {
+		return authn.Credential{}, errors.New("authorization token is not user:password")
+	}
+	return authn.Credential{Username: user, Password: pass}, nil
+}
+
+// ChainHint names the places the AWS SDK's default chain searched.
+const ChainHint = "no AWS credentials were found; the SDK's default chain searched the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), " +
+	"the shared config and credentials files (AWS_PROFILE, SSO), web identity (AWS_WEB_IDENTITY_TOKEN_FILE, as IRSA sets it), " +
+	"the ECS container role and the EC2 instance role"
+
+// APIError maps an error from an ECR API call to a *registry.Error naming
+// the cause and the fix. action is the IAM action the call needs.
+func APIError(err error, host, region, action string) error {
+	e := &registry.Error{Op: "token", Image: host, Err: err}
+	var apiErr smithy.APIError
+	var missingRegion *aws.MissingRegionError
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		e.Kind = registry.ErrUnavailable
+	case errors.As(err, &missingRegion):
+		e.Kind, e.Hint = registry.ErrInvalidConfig, "set AWS_REGION, or use an ECR host that names its region"
+	case errors.As(err, &apiErr):
+		e.Code, e.Detail, e.Err = apiErr.ErrorCode(), apiErr.ErrorMessage(), nil
+		switch code := apiErr.ErrorCode(); {
+		case code == "AccessDeniedException" || code == "AccessDenied":
+			e.Kind, e.Hint = registry.ErrDenied, "grant the IAM action "+action+" to the AWS identity in use"
+		case code == "UnrecognizedClientException" || code == "InvalidSignatureException" || code == "ExpiredTokenException" || code == "InvalidClientTokenId":
+			e.Kind, e.Hint = registry.ErrUnauthorized, "check the AWS credentials, and that the region "+region+" is the registry's"
+		case strings.Contains(code, "Throttl") || code == "TooManyRequestsException":
+			e.Kind = registry.ErrRateLimited
+		default:
+			e.Kind = registry.ErrBadResponse
+		}
+	case strings.Contains(err.Error(), "get credentials") || strings.Contains(err.Error(), "get identity"):
+		e.Kind, e.Hint, e.Err = registry.ErrUnauthorized, ChainHint, errors.New("no AWS credentials")
+	default:
+		e.Kind = registry.ErrUnavailable
+		e.Hint = fmt.Sprintf("the ECR API endpoint for region %s could not be reached; check the network, AWS_ENDPOINT_URL_ECR, and that the region is right", region)
+	}
+	return e
+}

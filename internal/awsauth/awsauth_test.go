@@ -1,0 +1,70 @@
+package awsauth_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/smithy-go"
+	"github.com/molecule-ai/registrykit/internal/awsauth"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeToken(t *testing.T) {
+	c, err := awsauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte("AWS:pa:ss")))
+	require.NoError(t, err)
+	assert.Equal(t, "AWS", c.Username)
+	assert.Equal(t, "pa:ss", c.Password)
+	for _, bad := range []string{"", "!!!", base64.StdEncoding.EncodeToString([]byte("nocolon")), base64.StdEncoding.EncodeToString([]byte("AWS:")), base64.StdEncoding.EncodeToString([]byte(":pw"))} {
+		_, err := awsauth.DecodeToken(bad)
+		assert.Error(t, err, bad)
+	}
+	_, err = awsauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte("AWSsecretpw")))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "secretpw")
+}
+
+func FuzzDecodeToken(f *testing.F) {
+	for _, s := range []string{"", base64.StdEncoding.EncodeToString([]byte("AWS:pw")), "QVdTOg==", "=", "QVdT"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := awsauth.DecodeToken(s)
+		if err != nil {
+			if strings.Contains(err.Error(), s) && len(s) > 3 {
+				t.Fatalf("error echoes the token: %v", err)
+			}
+			return
+		}
+		if c.Username == "" || c.Password == "" {
+			t.Fatalf("decoded an empty part from %q", s)
+		}
+		again, err := awsauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password)))
+		if err != nil || again != c {
+			t.Fatalf("round trip of %q failed: %+v %v", s, again, err)
+		}
+	})
+}
+
+func TestAPIError(t *testing.T) {
+	cases := []struct {
+		err  error
+		kind error
+		text string
+	}{
+		{&smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not allowed"}, registry.ErrDenied, "ecr:GetAuthorizationToken"},
+		{&smithy.GenericAPIError{Code: "UnrecognizedClientException"}, registry.ErrUnauthorized, "us-east-2"},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, registry.ErrRateLimited, "rate limited"},
+		{&smithy.GenericAPIError{Code: "ServerException"}, registry.ErrBadResponse, "ServerException"},
+		{errors.New("operation error ECR: GetAuthorizationToken, get identity: get credentials: failed to refresh cached credentials"), registry.ErrUnauthorized, "AWS_WEB_IDENTITY_TOKEN_FILE"},
+		{errors.New("dial tcp: lookup api.ecr.us-east-2.amazonaws.com: no such host"), registry.ErrUnavailable, "could not be reached"},
+	}
+	for _, tc := range cases {
+		err := awsauth.APIError(tc.err, "123456789012.dkr.ecr.us-east-2.amazonaws.com", "us-east-2", "ecr:GetAuthorizationToken")
+		assert.ErrorIs(t, err, tc.kind, tc.err.Error())
+		assert.Contains(t, err.Error(), tc.text)
+	}
+}
