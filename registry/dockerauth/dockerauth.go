@@ -1,0 +1,88 @@
+// Package dockerauth hands a backend's pull credential to the programs that
+// pull images: the Docker Engine (X-Registry-Auth), Kubernetes
+// (kubernetes.io/dockerconfigjson Secrets) and go-containerregistry users
+// such as crane and ko (an authn.Keychain).
+//
+// The credential is the one the registry takes from Docker clients: the PAT
+// for GHCR, "AWS" and the decoded password for ECR, the token for Gitea, and
+// nothing for anonymous access. The server address is always the backend's
+// own host, never a hard-coded one.
+package dockerauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// Credential returns the credential a Docker client should present to b's
+// registry. Backends that are not a registry.CredentialProvider yield an
+// anonymous credential.
+func Credential(ctx context.Context, b registry.Backend) (authn.Credential, error) {
+	cp, ok := b.(registry.CredentialProvider)
+	if !ok {
+		return authn.Credential{}, nil
+	}
+	return cp.Credential(ctx)
+}
+
+// RegistryAuth returns the X-Registry-Auth header value for pulling from b
+// through the Docker Engine, with serveraddress set to b.Host().
+func RegistryAuth(ctx context.Context, b registry.Backend) (string, error) {
+	c, err := Credential(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	return authn.RegistryAuth(c, b.Host())
+}
+
+// DockerConfigJSON returns a Docker config document with the credentials of
+// the given backends, keyed by host: the ".dockerconfigjson" of a pull secret.
+func DockerConfigJSON(ctx context.Context, bs ...registry.Backend) ([]byte, error) {
+	creds := make(map[string]authn.Credential, len(bs))
+	for _, b := range bs {
+		c, err := Credential(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		creds[b.Host()] = c
+	}
+	return authn.DockerConfigJSON(creds)
+}
+
+// dnsSubdomain is Kubernetes' rule for object names.
+var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// KubernetesSecret returns the JSON manifest of a kubernetes.io/dockerconfigjson
+// Secret named name in namespace holding the backends' credentials, ready
+// for "kubectl apply -f -". Refreshing ECR pull secrets every few hours is
+// one call of this.
+func KubernetesSecret(ctx context.Context, name, namespace string, bs ...registry.Backend) ([]byte, error) {
+	for what, v := range map[string]string{"name": name, "namespace": namespace} {
+		if len(v) > 253 || !dnsSubdomain.MatchString(v) {
+			return nil, &registry.ConfigError{Var: "Secret " + what, Value: v, Reason: "is not a valid Kubernetes name", Fix: "use lowercase letters, digits, '-' and '.'"}
+		}
+	}
+	doc, err := DockerConfigJSON(ctx, bs...)
+	if err != nil {
+		return nil, err
+	}
+	secret := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Secret",
+		"type":       "kubernetes.io/dockerconfigjson",
+		"metadata":   map[string]any{"name": name, "namespace": namespace, "labels": map[string]string{"app.kubernetes.io/managed-by": "registrykit"}},
+		// stringData spares the reader a base64 step; the API server stores
+		// it as data.
+		"stringData": map[string]string{".dockerconfigjson": string(doc)},
+	}
+	out, err := json.MarshalIndent(secret, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes secret: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,299 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// Handler is called when an image's digest moves from old to new. When it
+// returns an error the change is not recorded, and the next tick calls it
+// again. Handlers for different images may run concurrently.
+type Handler func(ctx context.Context, img Image, old, new string) error
+
+// Defaults.
+const (
+	DefaultInterval     = 5 * time.Minute
+	DefaultJitter       = 0.1
+	DefaultConcurrency  = 4
+	DefaultCheckTimeout = 30 * time.Second
+	// MaxBackoffIntervals caps the back-off after repeated failures, in
+	// intervals.
+	MaxBackoffIntervals = 16
+)
+
+// Watcher polls images. Create it with [New]; it is safe for concurrent use.
+type Watcher struct {
+	backend      registry.Backend
+	images       []Image
+	handler      Handler
+	onEvent      func(Event)
+	interval     time.Duration
+	jitter       float64
+	concurrency  int
+	checkTimeout time.Duration
+	platform     *registry.Platform
+	clock        registry.Clock
+	log          *slog.Logger
+
+	mu    sync.Mutex
+	state map[string]*imageState
+}
+
+type imageState struct {
+	seen     string
+	failures int
+	due      time.Time
+}
+
+// Option configures a Watcher.
+type Option func(*Watcher)
+
+// WithImages watches imgs instead of every runtime image.
+func WithImages(imgs ...Image) Option {
+	return func(w *Watcher) { w.images = append([]Image{}, imgs...) }
+}
+
+// WithHandler sets the function called when a digest moves.
+func WithHandler(h Handler) Option { return func(w *Watcher) { w.handler = h } }
+
+// WithEvents sets a function that receives every event (seed, changed,
+// error), for logging or metrics. It must not block for long.
+func WithEvents(f func(Event)) Option { return func(w *Watcher) { w.onEvent = f } }
+
+// WithInterval sets the polling interval (default 5 minutes).
+func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval = d } }
+
+// WithJitter spreads ticks by ±f of the interval (default 0.1) so that many
+// watchers do not poll in step.
+func WithJitter(f float64) Option { return func(w *Watcher) { w.jitter = f } }
+
+// WithConcurrency bounds the checks in flight (default 4).
+func WithConcurrency(n int) Option { return func(w *Watcher) { w.concurrency = n } }
+
+// WithCheckTimeout bounds each check (default 30 s).
+func WithCheckTimeout(d time.Duration) Option { return func(w *Watcher) { w.checkTimeout = d } }
+
+// WithPlatform compares the digest of platform's manifest inside each index
+// instead of the index digest. The backend must be a registry.PlatformResolver.
+func WithPlatform(p registry.Platform) Option { return func(w *Watcher) { w.platform = &p } }
+
+// WithSeed records the digests already running, keyed by image name, so that
+// a change missed while the watcher was down still calls the handler.
+func WithSeed(seen map[string]string) Option {
+	return func(w *Watcher) {
+		for name, d := range seen {
+			w.stateOf(name).seen = d
+		}
+	}
+}
+
+// WithClock replaces the system clock (for tests).
+func WithClock(c registry.Clock) Option { return func(w *Watcher) { w.clock = c } }
+
+// WithLogger sets the logger; events are logged at info (seed, changed) and
+// warn (error).
+func WithLogger(l *slog.Logger) Option { return func(w *Watcher) { w.log = l } }
+
+// New returns a watcher of b's images, by default every runtime image.
+func New(b registry.Backend, opts ...Option) (*Watcher, error) {
+	w := &Watcher{
+		backend: b, interval: DefaultInterval, jitter: DefaultJitter,
+		concurrency: DefaultConcurrency, checkTimeout: DefaultCheckTimeout,
+		clock: registry.SystemClock{}, log: slog.New(slog.DiscardHandler),
+		state: map[string]*imageState{},
+	}
+	for _, opt := range opts {
+		opt(w)
+	}
+	if w.images == nil {
+		w.images = RuntimeImages(b)
+	}
+	switch {
+	case len(w.images) == 0:
+		return nil, errors.New("watch: no images to watch")
+	case w.interval <= 0:
+		return nil, fmt.Errorf("watch: interval %s must be positive", w.interval)
+	case w.jitter < 0 || w.jitter >= 1:
+		return nil, fmt.Errorf("watch: jitter %v must be in [0, 1)", w.jitter)
+	case w.concurrency < 1:
+		return nil, fmt.Errorf("watch: concurrency %d must be at least 1", w.concurrency)
+	}
+	if w.platform != nil {
+		if _, ok := b.(registry.PlatformResolver); !ok {
+			return nil, fmt.Errorf("watch: the %T backend cannot resolve platforms", b)
+		}
+	}
+	return w, nil
+}
+
+// Run checks every image now and then every interval (with jitter) until
+// ctx ends, and returns nil then. It starts no goroutine that outlives it.
+func (w *Watcher) Run(ctx context.Context) error {
+	for {
+		w.Check(ctx)
+		if err := w.clock.Sleep(ctx, w.nextTick()); err != nil {
+			return nil
+		}
+	}
+}
+
+// Check runs one tick: every image that is due is checked, at most
+// concurrency at a time. It returns the events of the tick, in image order.
+func (w *Watcher) Check(ctx context.Context) []Event {
+	events := make([][]Event, len(w.images))
+	sem := make(chan struct{}, w.concurrency)
+	var wg sync.WaitGroup
+	for i, img := range w.images {
+		if !w.due(img) {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return flatten(events)
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			events[i] = w.check(ctx, img)
+		}()
+	}
+	wg.Wait()
+	return flatten(events)
+}
+
+// Seen returns the digest recorded for each image seen so far.
+func (w *Watcher) Seen() map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make(map[string]string, len(w.state))
+	for name, s := range w.state {
+		if s.seen != "" {
+			out[name] = s.seen
+		}
+	}
+	return out
+}
+
+// check observes one image and returns its events.
+func (w *Watcher) check(ctx context.Context, img Image) []Event {
+	cctx, cancel := context.WithTimeout(ctx, w.checkTimeout)
+	digest, err := w.digest(cctx, img)
+	cancel()
+	now := w.clock.Now()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shutting down: not the registry's fault
+		}
+		w.failed(img, now, err)
+		return w.emit(Event{Time: now, Image: img, Kind: Error, Err: err})
+	}
+
+	w.mu.Lock()
+	s := w.stateOf(img.Name)
+	s.failures, s.due = 0, time.Time{}
+	old := s.seen
+	if old == "" {
+		s.seen = digest
+	}
+	w.mu.Unlock()
+
+	switch {
+	case old == "":
+		return w.emit(Event{Time: now, Image: img, Kind: Seed, New: digest})
+	case old == digest:
+		return nil
+	}
+	if w.handler != nil {
+		if err := w.handler(ctx, img, old, digest); err != nil {
+			// Roll back: the change stays unrecorded so the next tick retries.
+			return w.emit(Event{Time: now, Image: img, Kind: Error, Old: old, New: digest, Err: fmt.Errorf("refresh: %w", err)})
+		}
+	}
+	w.mu.Lock()
+	if s.seen == old {
+		s.seen = digest
+	}
+	w.mu.Unlock()
+	return w.emit(Event{Time: now, Image: img, Kind: Changed, Old: old, New: digest})
+}
+
+func (w *Watcher) digest(ctx context.Context, img Image) (string, error) {
+	if w.platform != nil {
+		return w.backend.(registry.PlatformResolver).PlatformDigest(ctx, img.Repo, img.Tag, *w.platform)
+	}
+	return w.backend.ManifestDigest(ctx, img.Repo, img.Tag)
+}
+
+// failed records a failure and when to try again: after the registry's
+// Retry-After; otherwise the next tick after a first failure, and after an
+// interval doubled per further consecutive failure (at most
+// MaxBackoffIntervals intervals).
+func (w *Watcher) failed(img Image, now time.Time, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.stateOf(img.Name)
+	s.failures++
+	var wait time.Duration
+	if ra, ok := registry.RetryAfter(err); ok {
+		wait = ra
+	} else if s.failures > 1 {
+		wait = min(w.interval<<min(s.failures-2, 4), w.interval*MaxBackoffIntervals)
+	}
+	s.due = now.Add(wait)
+}
+
+func (w *Watcher) due(img Image) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.stateOf(img.Name)
+	return s.due.IsZero() || !w.clock.Now().Before(s.due)
+}
+
+// stateOf returns the state of an image, creating it; w.mu must be held
+// (or w not yet shared).
+func (w *Watcher) stateOf(name string) *imageState {
+	s := w.state[name]
+	if s == nil {
+		s = &imageState{}
+		w.state[name] = s
+	}
+	return s
+}
+
+func (w *Watcher) emit(e Event) []Event {
+	switch e.Kind {
+	case Error:
+		w.log.Warn("image check failed", "image", e.Image.Name, "old", e.Old, "new", e.New, "error", e.Err)
+	default:
+		w.log.Info("image "+string(e.Kind), "image", e.Image.Name, "old", e.Old, "new", e.New)
+	}
+	if w.onEvent != nil {
+		w.onEvent(e)
+	}
+	return []Event{e}
+}
+
+func (w *Watcher) nextTick() time.Duration {
+	if w.jitter == 0 {
+		return w.interval
+	}
+	spread := float64(w.interval) * w.jitter
+	return w.interval + time.Duration((rand.Float64()*2-1)*spread)
+}
+
+func flatten(events [][]Event) []Event {
+	var out []Event
+	for _, e := range events {
+		out = append(out, e...)
+	}
+	return out
+}
