@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/molecule-ai/registrykit/examples/internal/engine"
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// Path is where the handler is mounted.
+const Path = "/admin/workspace-images/refresh"
+
+// Handler serves POST /admin/workspace-images/refresh?runtime=…&recreate=…:
+// it pulls the image of the named runtime (every runtime when none is named)
+// through the Docker Engine with the backend's credentials and, when
+// recreate is true, recreates the containers running it.
+//
+// An unknown runtime is a 400 that lists the known ones. The answer is JSON
+// {"pulled":[images],"failed":[images],"recreated":[containers],"errors":{image:message}};
+// its status is 200 unless every pull failed (502).
+type Handler struct {
+	Backend   registry.Backend
+	Refresher *engine.Refresher
+	// Digests, when set, returns the digest the watcher last saw for each
+	// image name; those images are pulled by digest.
+	Digests func() map[string]string
+	Log     *slog.Logger
+}
+
+// Result is the handler's JSON answer.
+type Result struct {
+	Pulled    []string          `json:"pulled"`
+	Failed    []string          `json:"failed"`
+	Recreated []string          `json:"recreated"`
+	Errors    map[string]string `json:"errors,omitempty"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	q := r.URL.Query()
+	runtimes := registry.Runtimes()
+	if rt := strings.TrimSpace(q.Get("runtime")); rt != "" {
+		if !registry.IsRuntime(rt) {
+			writeError(w, http.StatusBadRequest, "unknown runtime "+strconv.Quote(rt)+"; known runtimes: "+strings.Join(registry.Runtimes(), ", "))
+			return
+		}
+		runtimes = []string{rt}
+	}
+	recreate := false
+	if v := q.Get("recreate"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "recreate must be true or false, not "+strconv.Quote(v))
+			return
+		}
+		recreate = b
+	}
+
+	var digests map[string]string
+	if h.Digests != nil {
+		digests = h.Digests()
+	}
+	res := Result{Pulled: []string{}, Failed: []string{}, Recreated: []string{}, Errors: map[string]string{}}
+	for _, rt := range runtimes {
+		image, _ := registry.RuntimeImage(h.Backend, rt)
+		if err := h.Refresher.Pull(r.Context(), image, digests[image]); err != nil {
+			res.Failed = append(res.Failed, image)
+			res.Errors[image] = err.Error()
+			h.log().Warn("pull failed", "image", image, "error", err)
+			continue
+		}
+		res.Pulled = append(res.Pulled, image)
+		if recreate {
+			names, err := h.Refresher.Recreate(r.Context(), image)
+			res.Recreated = append(res.Recreated, names...)
+			if err != nil {
+				res.Errors[image] = err.Error()
+			}
+		}
+	}
+	status := http.StatusOK
+	if len(res.Pulled) == 0 && len(res.Failed) > 0 {
+		status = http.StatusBadGateway
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(res)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

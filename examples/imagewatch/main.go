@@ -1,0 +1,154 @@
+// Command imagewatch keeps workspace containers on the latest build of
+// their runtime image. It polls the manifest digest of each runtime image
+// in the registry MOLECULE_IMAGE_REGISTRY configures and, when one moves,
+// pulls the new build through the Docker Engine (by digest, with the
+// backend's credentials) and recreates the containers running that image.
+//
+// It does nothing unless IMAGE_AUTO_REFRESH=true. Configuration:
+//
+//	-interval  / IMAGE_WATCH_INTERVAL   polling interval (default 5m)
+//	-runtimes  / IMAGE_WATCH_RUNTIMES   comma-separated runtimes (default all)
+//	-platform  / IMAGE_WATCH_PLATFORM   compare one platform's digest, e.g. linux/amd64
+//
+// The Engine is reached as the docker CLI would (DOCKER_HOST).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/examples/internal/engine"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/watch"
+)
+
+// config is what the flags and environment say.
+type config struct {
+	enabled  bool
+	interval time.Duration
+	runtimes []string
+	platform *registry.Platform
+}
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := parseConfig(os.Args[1:], os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "imagewatch:", err)
+		os.Exit(2)
+	}
+	if !cfg.enabled {
+		log.Info("image auto-refresh is disabled; set IMAGE_AUTO_REFRESH=true to enable it")
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		fmt.Fprintln(os.Stderr, "imagewatch:", err)
+		os.Exit(1)
+	}
+}
+
+func parseConfig(args []string, getenv func(string) (string, bool)) (config, error) {
+	env := func(k, def string) string {
+		if v, ok := getenv(k); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("imagewatch", flag.ContinueOnError)
+	interval := fs.Duration("interval", 0, "polling interval (default $IMAGE_WATCH_INTERVAL or 5m)")
+	runtimes := fs.String("runtimes", env("IMAGE_WATCH_RUNTIMES", ""), "comma-separated runtimes to watch (default all)")
+	platform := fs.String("platform", env("IMAGE_WATCH_PLATFORM", ""), "compare this platform's digest (os/arch[/variant])")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	cfg := config{enabled: strings.EqualFold(env("IMAGE_AUTO_REFRESH", "false"), "true"), interval: *interval}
+	if cfg.interval == 0 {
+		d, err := time.ParseDuration(env("IMAGE_WATCH_INTERVAL", watch.DefaultInterval.String()))
+		if err != nil || d <= 0 {
+			return config{}, fmt.Errorf("IMAGE_WATCH_INTERVAL %q is not a positive duration such as 5m", env("IMAGE_WATCH_INTERVAL", ""))
+		}
+		cfg.interval = d
+	}
+	for rt := range strings.SplitSeq(*runtimes, ",") {
+		if rt = strings.TrimSpace(rt); rt == "" {
+			continue
+		}
+		if !registry.IsRuntime(rt) {
+			return config{}, fmt.Errorf("unknown runtime %q; known runtimes: %s", rt, strings.Join(registry.Runtimes(), ", "))
+		}
+		cfg.runtimes = append(cfg.runtimes, rt)
+	}
+	if *platform != "" {
+		p, err := registry.ParsePlatform(*platform)
+		if err != nil {
+			return config{}, err
+		}
+		cfg.platform = &p
+	}
+	return cfg, nil
+}
+
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	b, err := backends.FromEnv(ctx, registry.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	docker, err := client.New(client.FromEnv)
+	if err != nil {
+		return err
+	}
+	defer docker.Close()
+	w, err := newWatcher(b, &engine.Refresher{Engine: docker, Backend: b, Log: log}, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("watching runtime images", "registry", b.Prefix(), "interval", cfg.interval)
+	return w.Run(ctx)
+}
+
+// newWatcher wires the watcher to the refresher: a moved digest is pulled by
+// digest and the containers of that image are recreated. A failed pull
+// fails the handler, so the watcher retries on its next tick.
+func newWatcher(b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, extra ...watch.Option) (*watch.Watcher, error) {
+	opts := []watch.Option{
+		watch.WithInterval(cfg.interval),
+		watch.WithLogger(log),
+		watch.WithHandler(func(ctx context.Context, img watch.Image, _, digest string) error {
+			pullDigest := digest
+			if cfg.platform != nil {
+				pullDigest = "" // a platform digest names a child manifest: pull the tag
+			}
+			if err := r.Pull(ctx, img.Name, pullDigest); err != nil {
+				return err
+			}
+			_, err := r.Recreate(ctx, img.Name)
+			return err
+		}),
+	}
+	if len(cfg.runtimes) > 0 {
+		var imgs []watch.Image
+		for _, rt := range cfg.runtimes {
+			img, err := watch.RuntimeImage(b, rt)
+			if err != nil {
+				return nil, err
+			}
+			imgs = append(imgs, img)
+		}
+		opts = append(opts, watch.WithImages(imgs...))
+	}
+	if cfg.platform != nil {
+		opts = append(opts, watch.WithPlatform(*cfg.platform))
+	}
+	return watch.New(b, append(opts, extra...)...)
+}
