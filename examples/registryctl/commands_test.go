@@ -1,0 +1,93 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	mobyregistry "github.com/moby/moby/api/types/registry"
+	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func giteaEnv(t *testing.T) (*testregistry.Server, map[string]string) {
+	t.Helper()
+	srv := testregistry.New(testregistry.Config{Mode: testregistry.Gitea, Users: map[string]string{"bot": "gitea-secret-token"}})
+	t.Cleanup(srv.Close)
+	for _, rt := range []string{"langgraph", "codex"} {
+		img, err := random.Image(32, 1)
+		require.NoError(t, err)
+		_, err = srv.Push("molecule-ai/workspace-template-"+rt, "latest", img)
+		require.NoError(t, err)
+	}
+	return srv, map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/molecule-ai", "GITEA_USER": "bot", "GITEA_TOKEN": "gitea-secret-token"}
+}
+
+func TestDockerAuthAndConfig(t *testing.T) {
+	srv, envVars := giteaEnv(t)
+	code, out, errOut := runCLI(t, envVars, "docker-auth")
+	require.Equal(t, 0, code, errOut)
+	raw, err := base64.URLEncoding.DecodeString(strings.TrimSpace(out))
+	require.NoError(t, err)
+	var a mobyregistry.AuthConfig
+	require.NoError(t, json.Unmarshal(raw, &a))
+	assert.Equal(t, mobyregistry.AuthConfig{Username: "bot", Password: "gitea-secret-token", ServerAddress: srv.Host()}, a)
+
+	code, out, _ = runCLI(t, envVars, "docker-config")
+	require.Equal(t, 0, code)
+	var cfg struct{ Auths map[string]map[string]string }
+	require.NoError(t, json.Unmarshal([]byte(out), &cfg))
+	assert.Equal(t, "bot", cfg.Auths[srv.Host()]["username"])
+
+	code, out, _ = runCLI(t, envVars, "docker-config", "-kubernetes", "regcred", "-namespace", "ws")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, `"type": "kubernetes.io/dockerconfigjson"`)
+	assert.Contains(t, out, `"namespace": "ws"`)
+
+	code, _, _ = runCLI(t, envVars, "docker-auth", "extra")
+	assert.Equal(t, exitUsage, code)
+}
+
+func TestWatchOnce(t *testing.T) {
+	_, envVars := giteaEnv(t)
+	code, out, errOut := runCLI(t, envVars, "watch", "--once", "langgraph", "codex")
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	for _, l := range lines {
+		var ev map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &ev))
+		assert.Equal(t, "seed", ev["event"])
+		assert.NotEmpty(t, ev["time"])
+		assert.True(t, strings.HasPrefix(ev["new"].(string), "sha256:"))
+		assert.Contains(t, ev["image"], "workspace-template-")
+	}
+
+	code, out, _ = runCLI(t, envVars, "watch", "--once", "hermes")
+	assert.Equal(t, 1, code, "a missing image is an error event and a failing exit")
+	assert.Contains(t, out, `"event":"error"`)
+
+	code, _, _ = runCLI(t, envVars, "watch", "--once", "nope")
+	assert.Equal(t, exitUsage, code)
+	code, _, _ = runCLI(t, envVars, "watch", "--once", "--platform", "linux")
+	assert.Equal(t, exitUsage, code)
+}
+
+func TestDemo(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "demo")
+	require.Equal(t, 0, code, errOut)
+	for _, want := range []string{
+		"2 requests: 1 token + 1 HEAD (cold",
+		"1 request: 1 HEAD (steady",
+		"seed    langgraph",
+		"changed codex",
+		`"password":"REDACTED"`,
+		"0 /v2/ probe",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, demoPAT)
+}
