@@ -29,8 +29,9 @@ type Fetch func(ctx context.Context) (*oauth2.Token, error)
 
 // Defaults for refresh-ahead: a token is refreshed once RefreshFraction of
 // its lifetime has passed, and at least MinLead before it expires (but never
-// in the first half of its life). A token with less than ExpiryMargin left is
-// never handed out.
+// in the first half of its life). A token with less than ExpiryMargin (or a
+// quarter of its lifetime, for very short-lived tokens) left is never handed
+// out.
 const (
 	RefreshFraction = 0.8
 	MinLead         = 30 * time.Second
@@ -47,8 +48,14 @@ type Cache struct {
 
 type entry struct {
 	tok       *oauth2.Token
-	refreshAt time.Time
-	flight    *flight // non-nil while a fetch is under way
+	refreshAt time.Time // when a fetch is due
+	expireAt  time.Time // when tok stops being handed out; zero: never
+	flight    *flight   // non-nil while a fetch is under way
+}
+
+// usable reports whether e holds a token that may be handed out at now.
+func (e *entry) usable(now time.Time) bool {
+	return e.tok != nil && (e.expireAt.IsZero() || now.Before(e.expireAt))
 }
 
 type flight struct {
@@ -82,7 +89,7 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 			c.entries[key] = e
 		}
 		now := c.now()
-		valid := c.usable(e.tok, now)
+		valid := e.usable(now)
 		if valid && now.Before(e.refreshAt) {
 			c.mu.Unlock()
 			return e.tok, nil
@@ -106,7 +113,6 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 		}
 		f := &flight{done: make(chan struct{})}
 		e.flight = f
-		old := e.tok
 		c.mu.Unlock()
 
 		tok, err := fetch(ctx)
@@ -114,10 +120,10 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 		c.mu.Lock()
 		e.flight = nil
 		if err == nil {
-			fetched := c.now()
-			e.tok, e.refreshAt = tok, refreshAt(tok, fetched)
-		} else if c.usable(old, c.now()) {
-			tok, err = old, nil
+			e.tok = tok
+			e.refreshAt, e.expireAt = schedule(tok, c.now())
+		} else if e.usable(c.now()) {
+			tok, err = e.tok, nil // the cached token is still good: keep serving it
 		}
 		f.tok, f.err = tok, err
 		close(f.done)
@@ -134,7 +140,7 @@ func (c *Cache) Invalidate(key Key, tok *oauth2.Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e := c.entries[key]; e != nil && e.tok == tok {
-		e.tok = nil
+		e.tok, e.expireAt = nil, time.Time{}
 	}
 }
 
@@ -142,7 +148,7 @@ func (c *Cache) Invalidate(key Key, tok *oauth2.Token) {
 func (c *Cache) Peek(key Key) (*oauth2.Token, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.entries[key]; e != nil && c.usable(e.tok, c.now()) {
+	if e := c.entries[key]; e != nil && e.usable(c.now()) {
 		return e.tok, true
 	}
 	return nil, false
@@ -155,13 +161,6 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
-func (c *Cache) usable(tok *oauth2.Token, now time.Time) bool {
-	if tok == nil {
-		return false
-	}
-	return tok.Expiry.IsZero() || now.Add(ExpiryMargin).Before(tok.Expiry)
-}
-
 // sweep removes expired entries other than keep once the map grows, so a
 // long-lived cache over many repositories stays bounded by what is in use.
 // It runs with c.mu held.
@@ -171,24 +170,25 @@ func (c *Cache) sweep(keep Key) {
 	}
 	now := c.now()
 	for k, e := range c.entries {
-		if k != keep && e.flight == nil && !c.usable(e.tok, now) {
+		if k != keep && e.flight == nil && !e.usable(now) {
 			delete(c.entries, k)
 		}
 	}
 }
 
-// refreshAt returns when tok, fetched at fetched, becomes due for refresh.
-func refreshAt(tok *oauth2.Token, fetched time.Time) time.Time {
+// schedule returns when tok, fetched at fetched, becomes due for refresh
+// and when it stops being handed out (zero: never).
+func schedule(tok *oauth2.Token, fetched time.Time) (refreshAt, expireAt time.Time) {
 	if tok.Expiry.IsZero() {
-		return time.Unix(1<<62, 0) // never
+		return time.Unix(1<<62, 0), time.Time{}
 	}
 	life := tok.Expiry.Sub(fetched)
 	if life <= 0 {
-		return fetched
+		return fetched, fetched
 	}
 	lead := max(time.Duration(float64(life)*(1-RefreshFraction)), MinLead)
 	lead = min(lead, life/2)
-	return tok.Expiry.Add(-lead)
+	return tok.Expiry.Add(-lead), tok.Expiry.Add(-min(ExpiryMargin, life/4))
 }
 
 func isContextErr(err error) bool {

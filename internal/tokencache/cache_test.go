@@ -159,6 +159,21 @@ func TestInvalidate(t *testing.T) {
 	assert.Equal(t, 1, c.Len())
 }
 
+func TestShortLivedTokensAreCached(t *testing.T) {
+	clock := fakeclock.New(time.Now())
+	c := tokencache.New(clock.Now)
+	iss := &issuer{clock: clock, life: 2 * time.Second}
+	for range 4 {
+		_, err := c.Get(context.Background(), key, iss.fetch)
+		require.NoError(t, err)
+		clock.Advance(200 * time.Millisecond)
+	}
+	assert.Equal(t, int64(1), iss.n.Load(), "a 2 s token serves its first second")
+	clock.Advance(300 * time.Millisecond)
+	tok, _ := c.Get(context.Background(), key, iss.fetch)
+	assert.Equal(t, "t2", tok.AccessToken)
+}
+
 func TestTokensWithoutExpiryLiveForever(t *testing.T) {
 	clock := fakeclock.New(time.Now())
 	c := tokencache.New(clock.Now)
