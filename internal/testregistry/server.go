@@ -94,6 +94,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	tokens   map[string]issued
+	everTok  []string
 	ecrPass  map[string]time.Time
 	scopesMu sync.Mutex
 	scopes   map[string]int
@@ -218,6 +219,18 @@ func (s *Server) validECRPassword(pw string) bool {
 	defer s.mu.Unlock()
 	exp, ok := s.ecrPass[pw]
 	return ok && s.cfg.Now().Before(exp)
+}
+
+// IssuedTokens returns every token and ECR password ever issued, for tests
+// that check no secret leaks into logs or errors.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append(make([]string, 0, len(s.everTok)+len(s.ecrPass)), s.everTok...)
+	for p := range s.ecrPass {
+		out = append(out, p)
+	}
+	return out
 }
 
 // RevokeTokens forgets every issued token, as a registry does when a
@@ -396,6 +409,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.tokens[tok] = issued{user: user, repo: repo, expires: exp}
+	s.everTok = append(s.everTok, tok)
 	s.mu.Unlock()
 	body := map[string]any{"token": tok}
 	switch s.cfg.Mode {

@@ -31,11 +31,16 @@ func Ping(ctx context.Context, client *http.Client, host, scheme string) (*regis
 	if err != nil {
 		return nil, pingError(err, host)
 	}
+	auth := canonicalScheme(c.Scheme)
+	if auth != "" && auth != "Bearer" && auth != "Basic" {
+		return nil, &registry.Error{Kind: registry.ErrUnsupported, Op: "ping", Image: host,
+			Err: fmt.Errorf("unrecognised authentication challenge %.40q; registrykit speaks Bearer and Basic", c.Scheme)}
+	}
 	params := make(map[string]string, len(c.Parameters))
 	for k, v := range c.Parameters {
 		params[strings.ToLower(k)] = v
 	}
-	return &registry.Challenge{Scheme: canonicalScheme(c.Scheme), Params: params, Insecure: c.Insecure}, nil
+	return &registry.Challenge{Scheme: auth, Params: params, Insecure: c.Insecure}, nil
 }
 
 func canonicalScheme(s string) string {
