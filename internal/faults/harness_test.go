@@ -28,10 +28,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Secrets of the suite; none may appear in a log line or an error.
 const (
-	user        = "suite-user"
-	password    = "suite-password-7f3e9a"
-	awsSecret   = "suite/aws/secret/key/EXAMPLE"
-	awsKeyID    = "AKIDSUITE01234567890"
+	user      = "suite-user"
+	password  = "suite-password-7f3e9a"
+	awsSecret = "suite/aws/secret/key/EXAMPLE"
+	awsKeyID  = "AKIDSUITE01234567890"
 )
 
 // driver is one flavor under test.
