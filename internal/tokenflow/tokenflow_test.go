@@ -1,0 +1,166 @@
+package tokenflow
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/internal/fakeclock"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// stub answers /v2/ with a challenge and the token endpoint with a body.
+type stub struct {
+	challenge []string
+	tokenBody []byte
+	status    int
+	requests  []*http.Request
+}
+
+func (s *stub) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.requests = append(s.requests, r)
+	resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: r, Body: io.NopCloser(strings.NewReader(""))}
+	switch {
+	case r.URL.Path == "/v2/":
+		if len(s.challenge) > 0 {
+			resp.StatusCode = http.StatusUnauthorized
+			resp.Header["Www-Authenticate"] = s.challenge
+		}
+	default:
+		if s.status != 0 {
+			resp.StatusCode = s.status
+		}
+		resp.Body = io.NopCloser(strings.NewReader(string(s.tokenBody)))
+	}
+	return resp, nil
+}
+
+func TestPingPrefersBearer(t *testing.T) {
+	for _, order := range [][]string{
+		{`Basic realm="Gitea Container Registry"`, `Bearer realm="https://git.example.com/v2/token",service="container_registry",scope="*"`},
+		{`Bearer realm="https://git.example.com/v2/token",service="container_registry",scope="*"`, `Basic realm="Gitea Container Registry"`},
+	} {
+		s := &stub{challenge: order}
+		c, err := Ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https")
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer", c.Scheme)
+		assert.Equal(t, "container_registry", c.Params["service"])
+		assert.Equal(t, "https", s.requests[0].URL.Scheme)
+	}
+	c, err := Ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http")
+	require.NoError(t, err)
+	assert.Equal(t, "", c.Scheme, "an open registry")
+	assert.True(t, c.Insecure)
+}
+
+func TestCheckRealm(t *testing.T) {
+	o := &registry.Options{}
+	cases := []struct {
+		realm, host, scheme string
+		ok                  bool
+	}{
+		{"https://ghcr.io/token", "ghcr.io", "https", true},
+		{"https://auth.docker.io/token", "registry-1.docker.io", "https", true},
+		{"http://127.0.0.1:5000/token", "127.0.0.1:5000", "http", true},
+		{"https://ghcr.io:443/token", "ghcr.io", "https", true},
+		{"http://127.0.0.1:5001/token", "127.0.0.1:5000", "http", false},
+		{"http://auth.example/token", "127.0.0.1:5000", "http", false},
+		{"http://ghcr.io/token", "ghcr.io", "https", false},
+		{"https://169.254.169.254/", "ghcr.io", "https", false},
+		{"https://10.1.2.3/token", "ghcr.io", "https", false},
+		{"https://[fe80::1]/token", "ghcr.io", "https", false},
+		{"https://0.0.0.0/token", "ghcr.io", "https", false},
+		{"ftp://ghcr.io/token", "ghcr.io", "https", false},
+		{"https://user:pw@ghcr.io/token", "ghcr.io", "https", false},
+		{"/token", "ghcr.io", "https", false},
+		{"::", "ghcr.io", "https", false},
+	}
+	for _, tc := range cases {
+		_, err := CheckRealm(tc.realm, tc.host, tc.scheme, o)
+		if tc.ok {
+			assert.NoError(t, err, tc.realm)
+			continue
+		}
+		assert.ErrorIs(t, err, registry.ErrInsecure, tc.realm)
+		assert.NotContains(t, fmt.Sprint(err), "pw@", "no userinfo echoed")
+	}
+	_, err := CheckRealm("http://auth.lan/token", "127.0.0.1:5000", "http", registry.NewOptions(registry.WithInsecureHosts("auth.lan")))
+	assert.NoError(t, err, "an operator-listed host may be plain http")
+}
+
+func jwt(claims string) string {
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." + enc.EncodeToString([]byte(claims)) + ".sig"
+}
+
+func TestTokenLifetime(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	clock := fakeclock.New(now)
+	o := registry.NewOptions(registry.WithClock(clock))
+	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+	cases := []struct {
+		body string
+		want time.Duration
+	}{
+		{`{"token":"opaque","expires_in":300}`, 300 * time.Second},
+		{`{"access_token":"opaque","expires_in":120}`, 120 * time.Second},
+		{`{"token":"opaque"}`, DefaultLifetime},
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(24*time.Hour).Unix())) + `"}`, 24 * time.Hour},
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d.5}`, now.Add(time.Hour).Unix())) + `"}`, time.Hour},
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(-time.Hour).Unix())) + `"}`, DefaultLifetime},
+		{`{"token":"` + jwt(`{"exp":"soon"}`) + `"}`, DefaultLifetime},
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.AddDate(2, 0, 0).Unix())) + `"}`, DefaultLifetime},
+	}
+	for _, tc := range cases {
+		s := &stub{tokenBody: []byte(tc.body)}
+		tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{}, []string{"repository:a:pull"}, o)
+		require.NoError(t, err, tc.body)
+		assert.Equal(t, now.Add(tc.want), tok.Expiry, tc.body)
+		assert.Equal(t, "Bearer", tok.TokenType)
+	}
+}
+
+func TestExchangeSendsCredentialsToTheRealmOnly(t *testing.T) {
+	s := &stub{tokenBody: []byte(`{"token":"t"}`)}
+	c := ChallengeFromRealm("https://auth.example/token", "reg", false)
+	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
+	require.NoError(t, err)
+	require.Len(t, s.requests, 1)
+	r := s.requests[0]
+	assert.Equal(t, "auth.example", r.URL.Host)
+	assert.Equal(t, "reg", r.URL.Query().Get("service"))
+	assert.Equal(t, "repository:a:pull", r.URL.Query().Get("scope"))
+	u, p, ok := r.BasicAuth()
+	assert.True(t, ok)
+	assert.Equal(t, "u", u)
+	assert.Equal(t, "p", p)
+}
+
+func TestExchangeErrorsAreScrubbed(t *testing.T) {
+	cred := authn.Credential{Username: "u", Password: "hunter2-secret"}
+	echo := base64.StdEncoding.EncodeToString([]byte("u:hunter2-secret"))
+	s := &stub{status: http.StatusUnauthorized, tokenBody: []byte(`{"errors":[{"code":"UNAUTHORIZED","message":"bad Basic ` + echo + ` (hunter2-secret)"}]}`)}
+	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, cred, nil, registry.NewOptions())
+	require.ErrorIs(t, err, registry.ErrUnauthorized)
+	assert.NotContains(t, err.Error(), "hunter2-secret")
+	assert.NotContains(t, err.Error(), echo)
+	assert.Contains(t, err.Error(), authn.Redacted)
+}
+
+func TestRegistryTokenCredentialIsUsedAsIs(t *testing.T) {
+	s := &stub{}
+	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+	tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{RegistryToken: "preissued"}, nil, registry.NewOptions())
+	require.NoError(t, err)
+	assert.Equal(t, "preissued", tok.AccessToken)
+	assert.Empty(t, s.requests)
+}
