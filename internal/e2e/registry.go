@@ -51,6 +51,9 @@ const Issuer = "registrykit-e2e"
 // (token auth) on the same host:port, counting requests.
 type Registry struct {
 	Users map[string]string
+	// Intercept, when set, sees every request first; returning true means it
+	// answered (fault injection).
+	Intercept func(w http.ResponseWriter, r *http.Request) bool
 
 	srv         *httptest.Server
 	service     string
@@ -112,6 +115,9 @@ func Start(auth Auth, users map[string]string, dir string) (*Registry, error) {
 	}
 	app := handlers.NewApp(context.Background(), cfg)
 	r.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.Intercept != nil && r.Intercept(w, req) {
+			return
+		}
 		switch p := req.URL.Path; {
 		case auth == TokenAuth && p == "/token":
 			r.token.Add(1)
