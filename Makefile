@@ -1,7 +1,9 @@
 # Every Go module of the repository: the library and the end-to-end suite.
 MODULES := . $(patsubst %/go.mod,%,$(shell find internal examples -name go.mod 2>/dev/null))
 STATICCHECK_VERSION := v0.8.2
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME ?= 60s
+BENCHCOUNT ?= 6
 
 .PHONY: test demo check fuzz bench
 
@@ -24,3 +26,9 @@ fuzz:
 	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 	    echo "== $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; done; done
+
+## bench: the benchmark suite against the peers, then BENCHMARKS.md from its results.
+bench:
+	cd internal/e2e && go test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) -timeout=60m ./bench/ | tee ../../bench.out
+	go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) bench.out > benchstat.out
+	cd internal/e2e && go run ./bench/cmd/benchreport -bench ../../bench.out -benchstat ../../benchstat.out > ../../BENCHMARKS.md

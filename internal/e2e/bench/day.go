@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/ecr"
+	"github.com/molecule-ai/registrykit/internal/fakeclock"
+	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/watch"
+)
+
+// DayResult is what a watcher of every runtime image cost over a simulated
+// day of five-minute intervals.
+type DayResult struct {
+	Flavor    registry.Flavor
+	TokenLife time.Duration
+	Intervals int
+	// Heads and Tokens are the registry's HEAD requests and token requests
+	// (ECR: GetAuthorizationToken calls); MaxHeads is the most HEADs in one
+	// interval; Rejected counts requests the registry refused.
+	Heads, Tokens, MaxHeads, Rejected int64
+	// Images is the number of images watched.
+	Images int
+}
+
+// SimulateDay runs a watcher of the nine runtime images for 24 hours of
+// fake time against an imitation of flavor (ghcr: 60 s tokens, gitea: 24 h,
+// ecr: 12 h) and counts the requests.
+func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error) {
+	res := DayResult{Flavor: flavor, Intervals: 24 * 12}
+	clock := fakeclock.New(time.Now())
+	mode := map[registry.Flavor]testregistry.Mode{registry.FlavorGHCR: testregistry.GHCR, registry.FlavorGitea: testregistry.Gitea, registry.FlavorECR: testregistry.ECR}[flavor]
+	srv := testregistry.New(testregistry.Config{Mode: mode, Users: map[string]string{User: Password}, Now: clock.Now})
+	defer srv.Close()
+	for _, rt := range registry.Runtimes() {
+		img, err := random.Image(256, 1)
+		if err != nil {
+			return res, err
+		}
+		if _, err := srv.Push("molecule-ai/"+registry.RuntimeRepositoryPrefix+rt, registry.RuntimeTag, img); err != nil {
+			return res, err
+		}
+	}
+	opts := []registry.Option{
+		registry.WithFlavor(flavor), registry.WithClock(clock), registry.WithEnvMap(nil),
+		registry.WithCredentials(authn.Static(authn.Credential{Username: User, Password: Password})),
+	}
+	var api *testregistry.ECRAPI
+	switch flavor {
+	case registry.FlavorGHCR:
+		res.TokenLife = time.Minute
+	case registry.FlavorGitea:
+		res.TokenLife = 24 * time.Hour
+	case registry.FlavorECR:
+		res.TokenLife = 12 * time.Hour
+		creds := aws.Credentials{AccessKeyID: "AKIDDAY0123456789012", SecretAccessKey: "day/secret"}
+		api = testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
+			Issue: func() (string, time.Time) {
+				exp := clock.Now().Add(12 * time.Hour)
+				return srv.IssueECRPassword(exp), exp
+			}})
+		defer api.Close()
+		opts = append(opts, ecr.WithRegion("us-east-2"), ecr.WithLoadOptions(
+			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: creds}),
+			config.WithBaseEndpoint(api.URL()),
+		))
+	default:
+		return res, fmt.Errorf("no day simulation for flavor %s", flavor)
+	}
+	b, err := backends.Open(ctx, srv.Host()+"/molecule-ai", opts...)
+	if err != nil {
+		return res, err
+	}
+	w, err := watch.New(b, watch.WithClock(clock))
+	if err != nil {
+		return res, err
+	}
+	res.Images = len(registry.Runtimes())
+	for range res.Intervals {
+		before := srv.Counts().Head
+		for _, ev := range w.Check(ctx) {
+			if ev.Kind == watch.Error {
+				return res, ev.Err
+			}
+		}
+		res.MaxHeads = max(res.MaxHeads, srv.Counts().Head-before)
+		clock.Advance(watch.DefaultInterval)
+	}
+	c := srv.Counts()
+	res.Heads, res.Rejected, res.Tokens = c.Head, c.Rejected, c.Token
+	if api != nil {
+		res.Tokens = api.Calls()
+	}
+	return res, nil
+}
