@@ -16,9 +16,6 @@ import (
 	"strings"
 
 	"github.com/molecule-ai/registrykit/internal/driverkit"
-	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/regclient"
-	"github.com/molecule-ai/registrykit/internal/tokencache"
 	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
 )
@@ -51,28 +48,17 @@ func (Driver) Fallback() bool { return true }
 // the registry unless o.Challenge is already known.
 func (Driver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
-	apiHost := host
-	var normalize func(string) string
-	scheme := httpx.Scheme(apiHost, o)
-	client := httpx.NewClient(o)
-	challenge := regclient.Probed(client, apiHost, scheme, o.Challenge)
-	if registry.IsDockerHub(host) {
-		apiHost, scheme, normalize = registry.DockerHubAPIHost, "https", dockerHubRepository
-		challenge = regclient.Fixed(tokenflow.ChallengeFromRealm(dockerHubRealm, dockerHubService, false))
-	}
 	hint := "run docker login " + host + ", or point DOCKER_CONFIG at a config with credentials for " + host
-	cred := driverkit.Credentials(o, host, "", "", hint)
-	flow := &regclient.Flow{
-		Host: apiHost, Scheme: scheme, Client: client, Options: o,
-		Cache:      tokencache.New(o.Now().Now),
-		Credential: cred,
-		Challenge:  challenge,
+	t := driverkit.TokenFlow{
+		Flavor: registry.FlavorDistribution, Prefix: p,
+		Credential: driverkit.Credentials(o, host, "", "", hint),
 		Hint:       hint,
 	}
-	return regclient.New(regclient.Config{
-		Flavor: registry.FlavorDistribution, Prefix: p, APIHost: apiHost, Scheme: scheme, Options: o, Client: client,
-		Auth: flow, Credential: cred, NormalizeRepo: normalize, Hint: hint,
-	}), nil
+	if registry.IsDockerHub(host) {
+		t.APIHost, t.Scheme, t.NormalizeRepo = registry.DockerHubAPIHost, "https", dockerHubRepository
+		t.Challenge = tokenflow.ChallengeFromRealm(dockerHubRealm, dockerHubService, false)
+	}
+	return t.Open(o), nil
 }
 
 // dockerHubRepository adds Docker Hub's implicit "library/" namespace.

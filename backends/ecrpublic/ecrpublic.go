@@ -21,8 +21,8 @@ import (
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/internal/awsauth"
+	"github.com/molecule-ai/registrykit/internal/driverkit"
 	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/regclient"
 	"github.com/molecule-ai/registrykit/internal/tokencache"
 	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
@@ -78,7 +78,6 @@ func (Driver) Claims(p registry.Prefix) bool {
 func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	scheme := httpx.Scheme(host, o)
-	client := httpx.NewClient(o)
 	cred := func(context.Context) (authn.Credential, error) { return authn.Credential{}, nil }
 	if api, err := apiFor(ctx, o); err != nil {
 		return nil, err
@@ -86,18 +85,13 @@ func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) 
 		pw := &passwords{api: api, cache: tokencache.New(o.Now().Now), now: o.Now().Now}
 		cred = pw.credential
 	}
-	flow := &regclient.Flow{
-		Host: host, Scheme: scheme, Client: client, Options: o,
-		Cache:      tokencache.New(o.Now().Now),
+	return driverkit.TokenFlow{
+		Flavor: registry.FlavorECRPublic, Prefix: p, Scheme: scheme,
+		Challenge:  tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http"),
 		Credential: cred,
-		Challenge:  regclient.Fixed(tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http")),
 		Hint:       Hint,
-	}
-	return regclient.New(regclient.Config{
-		Flavor: registry.FlavorECRPublic, Prefix: p, Scheme: scheme, Options: o, Client: client,
-		Auth: flow, Credential: cred, Hint: Hint,
-		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusBadRequest },
-	}), nil
+		Rejected:   func(r *http.Response) bool { return r.StatusCode == http.StatusBadRequest },
+	}.Open(o), nil
 }
 
 // apiFor returns the API client when authenticated pulls are wanted, or nil.

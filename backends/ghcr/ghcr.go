@@ -16,8 +16,6 @@ import (
 
 	"github.com/molecule-ai/registrykit/internal/driverkit"
 	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/regclient"
-	"github.com/molecule-ai/registrykit/internal/tokencache"
 	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
 )
@@ -48,17 +46,11 @@ func (Driver) Claims(p registry.Prefix) bool {
 func (Driver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	scheme := httpx.Scheme(host, o)
-	client := httpx.NewClient(o)
-	cred := driverkit.Credentials(o, host, EnvUser, EnvToken, Hint)
-	flow := &regclient.Flow{
-		Host: host, Scheme: scheme, Client: client, Options: o,
-		Cache:      tokencache.New(o.Now().Now),
-		Credential: cred,
-		Challenge:  regclient.Fixed(tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http")),
-		Hint:       Hint,
-	}
-	return regclient.New(regclient.Config{
-		Flavor: registry.FlavorGHCR, Prefix: p, Scheme: scheme, Options: o, Client: client,
-		Auth: flow, Credential: cred, NormalizeRepo: strings.ToLower, Hint: Hint,
-	}), nil
+	return driverkit.TokenFlow{
+		Flavor: registry.FlavorGHCR, Prefix: p, Scheme: scheme,
+		Challenge:     tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http"),
+		Credential:    driverkit.Credentials(o, host, EnvUser, EnvToken, Hint),
+		Hint:          Hint,
+		NormalizeRepo: strings.ToLower,
+	}.Open(o), nil
 }

@@ -16,8 +16,6 @@ import (
 
 	"github.com/molecule-ai/registrykit/internal/driverkit"
 	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/regclient"
-	"github.com/molecule-ai/registrykit/internal/tokencache"
 	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
 )
@@ -65,20 +63,12 @@ func (Driver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (r
 		}
 		challenge = c
 	}
-	client := httpx.NewClient(o)
-	cred := driverkit.Credentials(o, host, EnvUser, EnvToken, Hint)
-	flow := &regclient.Flow{
-		Host: host, Scheme: scheme, Client: client, Options: o,
-		Cache:      tokencache.New(o.Now().Now),
-		Credential: cred,
-		Challenge:  regclient.Fixed(challenge),
+	return driverkit.TokenFlow{
+		Flavor: registry.FlavorGitea, Prefix: p, Scheme: scheme, Challenge: challenge,
+		Credential: driverkit.Credentials(o, host, EnvUser, EnvToken, Hint),
 		Unscoped:   true,
 		Hint:       Hint,
-	}
-	return regclient.New(regclient.Config{
-		Flavor: registry.FlavorGitea, Prefix: p, Scheme: scheme, Options: o, Client: client,
-		Auth: flow, Credential: cred, Hint: Hint,
-	}), nil
+	}.Open(o), nil
 }
 
 // checkRealm refuses a realm on another host or one that downgrades to http,

@@ -1,14 +1,18 @@
 // Package driverkit holds what the built-in drivers share when they open a
-// backend: the credential chain from options and environment, and the
-// mapping of credential errors to typed ones.
+// backend: the credential chain from options and environment, the mapping
+// of credential errors to typed ones, and the assembly of a token-flow
+// backend.
 package driverkit
 
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/internal/httpx"
 	"github.com/molecule-ai/registrykit/internal/regclient"
+	"github.com/molecule-ai/registrykit/internal/tokencache"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -38,4 +42,54 @@ func Credentials(o *registry.Options, host, userVar, secretVar, hint string) reg
 			return authn.Credential{}, &registry.Error{Kind: registry.ErrUnauthorized, Op: "credentials", Image: host, Err: err, Hint: hint}
 		}
 	}
+}
+
+// TokenFlow describes a backend of a registry that authenticates with the
+// distribution token flow (or Basic, or not at all, as its challenge says):
+// GHCR, Gitea, ECR Public and any distribution registry.
+type TokenFlow struct {
+	Flavor registry.Flavor
+	Prefix registry.Prefix
+	// APIHost is where requests go, when it is not the prefix's host.
+	APIHost string
+	// Scheme is "http" or "https"; by default what httpx.Scheme says.
+	Scheme string
+	// Challenge is the registry's challenge when known in advance; nil means
+	// probing /v2/ on first use (or reusing Options.Challenge).
+	Challenge *registry.Challenge
+	// Credential resolves the credential sent to the token service.
+	Credential regclient.CredentialFunc
+	// Unscoped makes one token serve every repository.
+	Unscoped bool
+	// Hint, NormalizeRepo and Rejected are as in regclient.Config.
+	Hint          string
+	NormalizeRepo func(string) string
+	Rejected      func(*http.Response) bool
+}
+
+// Open returns the backend t describes.
+func (t TokenFlow) Open(o *registry.Options) *regclient.Backend {
+	if t.APIHost == "" {
+		t.APIHost = t.Prefix.Host()
+	}
+	if t.Scheme == "" {
+		t.Scheme = httpx.Scheme(t.APIHost, o)
+	}
+	client := httpx.NewClient(o)
+	challenge := regclient.Probed(client, t.APIHost, t.Scheme, o.Challenge)
+	if t.Challenge != nil {
+		challenge = regclient.Fixed(t.Challenge)
+	}
+	flow := &regclient.Flow{
+		Host: t.APIHost, Scheme: t.Scheme, Client: client, Options: o,
+		Cache:      tokencache.New(o.Now().Now),
+		Credential: t.Credential,
+		Challenge:  challenge,
+		Unscoped:   t.Unscoped,
+		Hint:       t.Hint,
+	}
+	return regclient.New(regclient.Config{
+		Flavor: t.Flavor, Prefix: t.Prefix, APIHost: t.APIHost, Scheme: t.Scheme, Options: o, Client: client,
+		Auth: flow, Credential: t.Credential, NormalizeRepo: t.NormalizeRepo, Hint: t.Hint, Rejected: t.Rejected,
+	})
 }
