@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -31,29 +30,15 @@ const (
 
 var creds = aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey}
 
-// awsEnv points the SDK's default chain at the fake API with static keys and
-// nothing else: no shared files, no instance metadata.
+// awsEnv points the SDK's default chain at the fake API with static keys
+// (or none) and nothing else.
 func awsEnv(t *testing.T, endpoint string, withKeys bool) {
 	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "")
-	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
-	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_ENDPOINT_URL_ECR", endpoint)
-	t.Setenv("AWS_MAX_ATTEMPTS", "1")
-	t.Setenv("AWS_CA_BUNDLE", "")
+	var c aws.Credentials
 	if withKeys {
-		t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
-		t.Setenv("AWS_SECRET_ACCESS_KEY", secretKey)
-	} else {
-		t.Setenv("AWS_ACCESS_KEY_ID", "")
-		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		c = creds
 	}
+	testregistry.SetAWSEnv(t, c, "AWS_ENDPOINT_URL_ECR", endpoint)
 }
 
 type fixture struct {

@@ -3,7 +3,6 @@ package ecrpublic_test
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -68,15 +67,7 @@ func TestAWSAuthenticatedPulls(t *testing.T) {
 			return srv.IssueECRPassword(exp), exp
 		}})
 	defer api.Close()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_CONFIG_FILE": filepath.Join(dir, "c"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "s"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CA_BUNDLE": "", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey,
-		"AWS_ENDPOINT_URL_ECR_PUBLIC": api.URL(),
-	} {
-		t.Setenv(k, v)
-	}
+	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR_PUBLIC", api.URL())
 	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic), registry.WithClock(clock))
 	require.NoError(t, err)
 	for range 3 {

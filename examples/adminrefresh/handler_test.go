@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,14 +46,7 @@ func ecrBackend(t *testing.T, host string) registry.Backend {
 	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 		Issue: func() (string, time.Time) { return "ecr-password-for-engine", time.Now().Add(12 * time.Hour) }})
 	t.Cleanup(api.Close)
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_CONFIG_FILE": filepath.Join(dir, "c"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "s"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CA_BUNDLE": "", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_ENDPOINT_URL_ECR": api.URL(),
-	} {
-		t.Setenv(k, v)
-	}
+	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
 	b, err := backends.Open(context.Background(), host+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
 	require.NoError(t, err)
 	return b

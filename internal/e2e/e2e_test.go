@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -199,15 +198,7 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 		Issue: func() (string, time.Time) { return issued, time.Now().Add(12 * time.Hour) }})
 	defer api.Close()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_CONFIG_FILE": filepath.Join(dir, "c"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "s"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CA_BUNDLE": "", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-		"AWS_ACCESS_KEY_ID": creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey,
-		"AWS_ENDPOINT_URL_ECR": api.URL(), "AWS_MAX_ATTEMPTS": "1",
-	} {
-		t.Setenv(k, v)
-	}
+	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
 	b, err := backends.Open(context.Background(), reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
 	require.NoError(t, err)
 	check(t, b, want)

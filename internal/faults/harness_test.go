@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -138,14 +137,7 @@ func ecrOptions(t *testing.T, h *harness) []registry.Option {
 			return h.srv.IssueECRPassword(exp), exp
 		}})
 	t.Cleanup(api.Close)
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_CONFIG_FILE": filepath.Join(dir, "c"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "s"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CA_BUNDLE": "", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-		"AWS_ACCESS_KEY_ID": awsKeyID, "AWS_SECRET_ACCESS_KEY": awsSecret, "AWS_ENDPOINT_URL_ECR": api.URL(), "AWS_MAX_ATTEMPTS": "1",
-	} {
-		t.Setenv(k, v)
-	}
+	testregistry.SetAWSEnv(t, aws.Credentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret}, "AWS_ENDPOINT_URL_ECR", api.URL())
 	return []registry.Option{ecr.WithRegion("us-east-2")}
 }
 
