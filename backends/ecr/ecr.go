@@ -18,6 +18,7 @@ package ecr
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -98,7 +99,7 @@ func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) 
 		}
 		api = awsecr.NewFromConfig(cfg)
 	}
-	t := &tokens{api: api, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now)}
+	t := &tokens{api: api, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now), log: o.Log()}
 	client := httpx.NewClient(o)
 	return regclient.New(regclient.Config{
 		Flavor: registry.FlavorECR, Prefix: p, Options: o, Client: client,
@@ -168,6 +169,7 @@ type tokens struct {
 	region string
 	now    func() time.Time
 	cache  *tokencache.Cache
+	log    *slog.Logger
 }
 
 func (t *tokens) key() tokencache.Key { return tokencache.Key{Host: t.host} }
@@ -200,6 +202,10 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	} else {
 		tok.Expiry = t.now().Add(12 * time.Hour)
 	}
+	// The token serves every registry the principal may read, whatever
+	// proxyEndpoint (the caller's own registry) says; it is logged only.
+	t.log.DebugContext(ctx, "ECR authorization token", "registry", t.host, "expires", tok.Expiry,
+		"proxy_endpoint", aws.ToString(data.ProxyEndpoint))
 	return tok, nil
 }
 

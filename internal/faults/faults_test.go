@@ -320,3 +320,29 @@ func TestLeakCheckCatchesSecrets(t *testing.T) {
 	h.logs = &syncBuffer{}
 	h.errs = nil
 }
+
+// A GET whose body stops short (the connection closes mid-response) is a
+// typed error, never a digest of half a manifest.
+func TestTruncatedManifestBody(t *testing.T) {
+	forEach(t, drivers, func(t *testing.T, d driver) {
+		h := setup(t, d)
+		h.faults.Add(testregistry.Heads, -1, testregistry.Status(http.StatusMethodNotAllowed))
+		h.faults.Add(testregistry.Manifests, -1, func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("Content-Length", "4096")
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"schemaVersion":2,`))
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+			return true
+		})
+		_, err := h.check(context.Background())
+		require.Error(t, err)
+		assert.ErrorIs(t, err, registry.ErrUnavailable)
+	})
+}

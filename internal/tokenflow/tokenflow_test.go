@@ -15,7 +15,10 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // stub answers /v2/ with a challenge and the token endpoint with a body.
 type stub struct {

@@ -1,0 +1,55 @@
+package registry_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+func ExampleParsePrefix() {
+	p, err := registry.ParsePrefix("git.example.com:3000/molecule-ai/")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.Host(), p.Path(), p.Repository("workspace-template-codex"))
+	// Output: git.example.com:3000 molecule-ai molecule-ai/workspace-template-codex
+}
+
+func ExampleParsePrefix_invalid() {
+	_, err := registry.ParsePrefix("ghcr.io/molecule-ai:latest")
+	fmt.Println(errors.Is(err, registry.ErrInvalidConfig))
+	fmt.Println(err)
+	// Output:
+	// true
+	// invalid MOLECULE_IMAGE_REGISTRY "ghcr.io/molecule-ai:latest": path segment "molecule-ai:latest" carries a tag; a prefix names where images live, not one image: remove the ':tag'
+}
+
+func ExampleRuntimeImage() {
+	p := registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	img, _ := registry.RuntimeImage(p, "claude-code")
+	fmt.Println(img)
+	_, err := registry.RuntimeImage(p, "nope")
+	fmt.Println(errors.Is(err, registry.ErrUnknownRuntime))
+	// Output:
+	// 123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai/workspace-template-claude-code:latest
+	// true
+}
+
+func ExampleParseECRHost() {
+	h, ok := registry.ParseECRHost("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
+	fmt.Println(ok, h.Account, h.Region, h.FIPS, h.Partition())
+	// Output: true 123456789012 us-gov-west-1 true aws-us-gov
+}
+
+func ExampleDetectFlavor() {
+	for _, host := range []string{"ghcr.io", "public.ecr.aws", "docker.io", "git.example.com"} {
+		fmt.Println(host, registry.DetectFlavor(host))
+	}
+	// Output:
+	// ghcr.io ghcr
+	// public.ecr.aws ecr-public
+	// docker.io distribution
+	// git.example.com unknown
+}
