@@ -146,8 +146,7 @@ func RedactURL(s string) string {
 		return "<unparseable URL>"
 	}
 	if u.User != nil {
-		u.User = nil
-		u.Host = "REDACTED@" + u.Host
+		u.User = url.User("REDACTED")
 	}
 	q := u.Query()
 	changed := false

@@ -1,0 +1,143 @@
+package httpx
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/molecule-ai/registrykit/internal/fakeclock"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestScheme(t *testing.T) {
+	o := registry.NewOptions(registry.WithInsecureHosts("reg.lan", "other.lan:5000"))
+	cases := map[string]string{
+		"127.0.0.1:5000": "http", "127.8.9.10": "http", "[::1]:5000": "http", "localhost:5000": "http",
+		"registry.localhost": "http", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
+		"other.lan:6000": "https", "10.0.0.1:5000": "https", "192.168.1.2": "https", "ghcr.io": "https",
+		"localhost.example.com": "https",
+	}
+	for host, want := range cases {
+		assert.Equal(t, want, Scheme(host, o), host)
+	}
+	assert.Equal(t, "https", Scheme("reg.lan", nil))
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"2": 2 * time.Second, " 120 ": 2 * time.Minute, "0": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Minute).Format(http.TimeFormat):     0,
+	} {
+		got, ok := ParseRetryAfter(v, now)
+		assert.True(t, ok, v)
+		assert.Equal(t, want, got, v)
+	}
+	for _, bad := range []string{"", "-1", "soon", "1.5"} {
+		_, ok := ParseRetryAfter(bad, now)
+		assert.False(t, ok, bad)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	assert.Equal(t, "https://REDACTED@reg.example/v2/", RedactURL("https://user:pw@reg.example/v2/"))
+	got := RedactURL("https://auth.example/token?scope=repository%3Aa%3Apull&service=s&password=hunter2&access_token=abc")
+	assert.NotContains(t, got, "hunter2")
+	assert.NotContains(t, got, "abc")
+	assert.Contains(t, got, "scope=repository%3Aa%3Apull")
+	assert.Equal(t, "<unparseable URL>", RedactURL("http://[::1"))
+}
+
+func TestReadBodyBound(t *testing.T) {
+	resp := &http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 11)))}
+	_, err := ReadBody(resp, 10)
+	require.ErrorIs(t, err, registry.ErrTooLarge)
+	resp = &http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 10)))}
+	b, err := ReadBody(resp, 10)
+	require.NoError(t, err)
+	assert.Len(t, b, 10)
+}
+
+func TestBackoffIsCappedAndJittered(t *testing.T) {
+	for attempt := 1; attempt <= 10; attempt++ {
+		for range 50 {
+			d := backoff(attempt)
+			full := min(BaseBackoff<<(attempt-1), MaxBackoff)
+			assert.GreaterOrEqual(t, d, full/2)
+			assert.LessOrEqual(t, d, full)
+		}
+	}
+}
+
+func TestRedirects(t *testing.T) {
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, "other:"+r.Header.Get("Authorization"))
+	}))
+	defer other.Close()
+	var origin *httptest.Server
+	origin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, "origin:"+r.Header.Get("Authorization"))
+		switch r.URL.Path {
+		case "/same":
+			http.Redirect(w, r, origin.URL+"/done", http.StatusTemporaryRedirect)
+		case "/away":
+			http.Redirect(w, r, other.URL+"/done", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer origin.Close()
+	c := NewClient(registry.NewOptions())
+	for _, path := range []string{"/same", "/away"} {
+		req, _ := http.NewRequest(http.MethodGet, origin.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer t0k3n")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	assert.Equal(t, []string{"origin:Bearer t0k3n", "origin:Bearer t0k3n", "origin:Bearer t0k3n", "other:"}, seen,
+		"kept on the same host, dropped on another")
+
+	downgrade := checkRedirect(registry.NewOptions())
+	first, _ := http.NewRequest(http.MethodGet, "https://reg.example/v2/", nil)
+	next, _ := http.NewRequest(http.MethodGet, "http://reg.example/v2/", nil)
+	assert.ErrorIs(t, downgrade(next, []*http.Request{first}), registry.ErrInsecure)
+}
+
+func TestRetryTransport(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls < 3 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	clock := fakeclock.New(time.Now())
+	c := NewClient(registry.NewOptions(registry.WithClock(clock)))
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, 3, calls)
+	require.Len(t, clock.Slept(), 2)
+	for _, d := range clock.Slept() {
+		assert.GreaterOrEqual(t, d, time.Second)
+	}
+
+	calls = 0
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL, strings.NewReader("x"))
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 1, calls, "a POST is not retried")
+}
