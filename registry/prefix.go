@@ -23,9 +23,6 @@ const (
 // prefixFix is the generic fix appended to prefix errors.
 const prefixFix = "set " + EnvRegistry + " to host[:port][/path], e.g. " + DefaultPrefix
 
-// pathComponent is one path segment of the OCI distribution name grammar.
-var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-
 // dnsLabel is one label of a registry host name, already lowercased.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
@@ -85,7 +82,7 @@ func ParsePrefix(s string) (Prefix, error) {
 				return fail("path segment "+strconv.Quote(seg)+" carries a tag", "a prefix names where images live, not one image: remove the ':tag'")
 			case strings.ToLower(seg) != seg:
 				return fail("path segment "+strconv.Quote(seg)+" has upper-case letters", "registry paths are lowercase: use "+strconv.Quote(strings.ToLower(seg)))
-			case !pathComponent.MatchString(seg):
+			case !IsNameComponent(seg):
 				return fail("path segment "+strconv.Quote(seg)+" is not a valid repository name component", "use lowercase letters and digits separated by '.', '_', '__' or '-'")
 			}
 		}
@@ -186,6 +183,43 @@ func checkHostname(name string, hasPort bool) string {
 	}
 	return ""
 }
+
+// IsNameComponent reports whether s is one path component of the OCI
+// distribution name grammar, [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*, as in
+// "molecule-ai" or "workspace-template-langgraph". It runs on every digest
+// check, so it is a scanner rather than a regular expression.
+func IsNameComponent(s string) bool {
+	i, n := 0, len(s)
+	for {
+		start := i
+		for i < n && isLowerAlnum(s[i]) {
+			i++
+		}
+		if i == start {
+			return false // empty, or a separator where letters or digits must be
+		}
+		if i == n {
+			return true
+		}
+		switch {
+		case s[i] == '.':
+			i++
+		case s[i] == '_':
+			i++
+			if i < n && s[i] == '_' {
+				i++
+			}
+		case s[i] == '-':
+			for i < n && s[i] == '-' {
+				i++
+			}
+		default:
+			return false
+		}
+	}
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // redactUserinfo hides a "user:password@" part so that errors never echo a
 // credential someone pasted into the variable.

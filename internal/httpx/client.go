@@ -50,19 +50,25 @@ func NewClient(o *registry.Options) *http.Client {
 	if base == nil {
 		base = NewTransport()
 	}
-	ua := UserAgent
-	if o.UserAgent != "" {
-		ua += " " + o.UserAgent
-	}
 	return &http.Client{
 		Transport: &retryTransport{
-			inner: &roundTripper{inner: base, ua: ua, log: o.Log()},
+			inner: &roundTripper{inner: base, ua: UserAgentFor(o), log: o.Log()},
 			clock: o.Now(),
 			tries: o.Tries(),
 		},
 		CheckRedirect: checkRedirect(o),
 		Timeout:       timeout,
 	}
+}
+
+// UserAgentFor returns the User-Agent of requests made with o: registrykit's
+// own, followed by o.UserAgent. Callers that build requests set it
+// themselves, which spares the client a copy of each request.
+func UserAgentFor(o *registry.Options) string {
+	if o.UserAgent != "" {
+		return UserAgent + " " + o.UserAgent
+	}
+	return UserAgent
 }
 
 // NewTransport returns the base transport of registrykit's clients:

@@ -127,6 +127,9 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 func drain(resp *http.Response) {
+	if resp.Body == http.NoBody {
+		return // HEAD, 204, 304: nothing to read
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxErrorBody))
 	_ = resp.Body.Close()
 }

@@ -54,6 +54,8 @@ type Flow struct {
 	// Scope returns the token scope for repository; nil means
 	// "repository:<repository>:pull".
 	Scope func(repository string) string
+
+	scopes sync.Map // repository -> scope, so a steady check builds no string
 }
 
 func (f *Flow) key(repository string) tokencache.Key {
@@ -65,10 +67,15 @@ func (f *Flow) key(repository string) tokencache.Key {
 }
 
 func (f *Flow) scope(repository string) string {
-	if f.Scope != nil {
-		return f.Scope(repository)
+	if s, ok := f.scopes.Load(repository); ok {
+		return s.(string)
 	}
-	return "repository:" + repository + ":pull"
+	s := "repository:" + repository + ":pull"
+	if f.Scope != nil {
+		s = f.Scope(repository)
+	}
+	f.scopes.Store(repository, s)
+	return s
 }
 
 // Token implements Authorizer.

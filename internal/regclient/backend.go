@@ -38,7 +38,8 @@ type Config struct {
 // Backend implements registry.Backend and its optional interfaces over a
 // Config.
 type Backend struct {
-	cfg Config
+	cfg       Config
+	userAgent string
 }
 
 var (
@@ -56,7 +57,7 @@ func New(cfg Config) *Backend {
 	if cfg.Scheme == "" {
 		cfg.Scheme = httpx.Scheme(cfg.APIHost, cfg.Options)
 	}
-	return &Backend{cfg: cfg}
+	return &Backend{cfg: cfg, userAgent: httpx.UserAgentFor(cfg.Options)}
 }
 
 // Host implements registry.Backend.
@@ -124,6 +125,7 @@ func (b *Backend) send(ctx context.Context, method, path, accept, repository str
 		if accept != "" {
 			req.Header.Set("Accept", accept)
 		}
+		req.Header.Set("User-Agent", b.userAgent)
 		registry.SetAuthHeader(req, tok)
 		resp, err := b.cfg.Client.Do(req)
 		if err != nil {

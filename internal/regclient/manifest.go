@@ -39,25 +39,24 @@ func (b *Backend) ManifestDigest(ctx context.Context, repo, ref string) (string,
 	if err := checkRef(ref); err != nil {
 		return "", err
 	}
-	image := b.image(repository, ref)
 	resp, err := b.send(ctx, http.MethodHead, manifestPath(repository, ref), AcceptManifests, repository)
 	if err != nil {
-		return "", b.wrap(err, image)
+		return "", b.wrap(err, b.image(repository, ref))
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 		httpx.Drain(resp)
 		if d := resp.Header.Get("Docker-Content-Digest"); IsDigest(d) {
-			return d, checkDigestRef(d, ref, image)
+			return d, b.checkDigestRef(d, repository, ref)
 		}
-		b.cfg.Options.Log().DebugContext(ctx, "HEAD gave no valid Docker-Content-Digest; falling back to GET", "image", image)
+		b.cfg.Options.Log().DebugContext(ctx, "HEAD gave no valid Docker-Content-Digest; falling back to GET", "image", b.image(repository, ref))
 	case http.StatusMethodNotAllowed:
 		httpx.Drain(resp)
-		b.cfg.Options.Log().DebugContext(ctx, "HEAD not allowed; falling back to GET", "image", image)
+		b.cfg.Options.Log().DebugContext(ctx, "HEAD not allowed; falling back to GET", "image", b.image(repository, ref))
 	default:
-		return "", b.responseError(resp, image)
+		return "", b.responseError(resp, b.image(repository, ref))
 	}
-	d, _, _, err := b.getManifest(ctx, repository, ref, image)
+	d, _, _, err := b.getManifest(ctx, repository, ref, b.image(repository, ref))
 	return d, err
 }
 
@@ -126,7 +125,7 @@ func (b *Backend) getManifest(ctx context.Context, repository, ref, image string
 		return "", "", nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "manifest digest", Image: image,
 			Err: fmt.Errorf("registry says %s but the manifest hashes to %s", header, digest)}
 	}
-	if err := checkDigestRef(digest, ref, image); err != nil {
+	if err := b.checkDigestRef(digest, repository, ref); err != nil {
 		return "", "", nil, err
 	}
 	mediaType = resp.Header.Get("Content-Type")
@@ -151,9 +150,9 @@ func computeDigest(algorithm string, body []byte) string {
 
 // checkDigestRef verifies that a digest the registry returned for a ref that
 // is itself a digest is that digest.
-func checkDigestRef(got, ref, image string) error {
+func (b *Backend) checkDigestRef(got, repository, ref string) error {
 	if IsDigest(ref) && got != ref {
-		return &registry.Error{Kind: registry.ErrBadResponse, Op: "manifest digest", Image: image,
+		return &registry.Error{Kind: registry.ErrBadResponse, Op: "manifest digest", Image: b.image(repository, ref),
 			Err: fmt.Errorf("asked for %s, registry answered %s", ref, got)}
 	}
 	return nil

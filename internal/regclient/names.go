@@ -1,21 +1,53 @@
 package regclient
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-var (
-	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestPattern = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
-	repoComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-)
+// The checks below run on every digest check, so they are scanners rather
+// than regular expressions.
 
 // IsDigest reports whether s is a well-formed digest of a registered
 // algorithm: "sha256:" and 64 lowercase hex digits, or "sha512:" and 128.
-func IsDigest(s string) bool { return digestPattern.MatchString(s) }
+func IsDigest(s string) bool {
+	var hex string
+	switch {
+	case strings.HasPrefix(s, "sha256:"):
+		hex = s[len("sha256:"):]
+		if len(hex) != 64 {
+			return false
+		}
+	case strings.HasPrefix(s, "sha512:"):
+		hex = s[len("sha512:"):]
+		if len(hex) != 128 {
+			return false
+		}
+	default:
+		return false
+	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isTag reports whether s is a tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+func isTag(s string) bool {
+	if len(s) == 0 || len(s) > 128 || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkRepo validates a repository path (below the prefix, after
 // normalisation) against the OCI name grammar.
@@ -24,7 +56,7 @@ func checkRepo(repo string) error {
 		return &registry.ConfigError{Var: "repository", Value: repo, Reason: "empty repository name", Fix: "name a repository below the prefix, e.g. workspace-template-langgraph"}
 	}
 	for seg := range strings.SplitSeq(repo, "/") {
-		if !repoComponent.MatchString(seg) {
+		if !registry.IsNameComponent(seg) {
 			return &registry.ConfigError{Var: "repository", Value: repo, Reason: "segment " + quote(seg) + " is not a valid repository name component",
 				Fix: "use lowercase letters and digits separated by '.', '_', '__' or '-', and '/' between segments"}
 		}
@@ -40,7 +72,7 @@ func checkRef(ref string) error {
 		}
 		return nil
 	}
-	if !tagPattern.MatchString(ref) {
+	if !isTag(ref) {
 		return &registry.ConfigError{Var: "reference", Value: ref, Reason: "not a valid tag", Fix: "a tag is 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"}
 	}
 	return nil

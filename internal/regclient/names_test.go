@@ -1,6 +1,7 @@
 package regclient
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,4 +32,22 @@ func TestNames(t *testing.T) {
 		err := checkRepo(bad)
 		assert.ErrorIs(t, err, registry.ErrInvalidConfig, bad)
 	}
+}
+
+// FuzzReferenceScanners checks IsDigest and isTag against the grammar's
+// regular expressions.
+func FuzzReferenceScanners(f *testing.F) {
+	for _, s := range []string{"latest", "sha256:" + strings.Repeat("a", 64), "sha512:" + strings.Repeat("f", 128), ".x", "-x", "v1.2", "sha256:ABC", strings.Repeat("t", 129)} {
+		f.Add(s)
+	}
+	digest := regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
+	tag := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsDigest(s), digest.MatchString(s); got != want {
+			t.Fatalf("IsDigest(%q) = %v, the grammar says %v", s, got, want)
+		}
+		if got, want := isTag(s), tag.MatchString(s); got != want {
+			t.Fatalf("isTag(%q) = %v, the grammar says %v", s, got, want)
+		}
+	})
 }

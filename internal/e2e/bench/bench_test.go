@@ -56,6 +56,66 @@ func BenchmarkCheck(b *testing.B) {
 	}
 }
 
+// BenchmarkClient measures the same steady-state check against a registry
+// that answers from memory, so that the time is the clients' own.
+func BenchmarkClient(b *testing.B) {
+	st := NewStatic()
+	defer st.Close()
+	ctx := context.Background()
+	for _, a := range Approaches() {
+		if a.Name == "ggcr-remote.Head" || a.Name == "old-code" {
+			continue // three and two requests per check: not comparable here
+		}
+		for _, c := range concurrencies {
+			b.Run(fmt.Sprintf("%s/c=%d", a.Name, c), func(b *testing.B) {
+				ch, err := a.New(st.Target)
+				require.NoError(b, err)
+				d, err := ch.Check(ctx, Repo(0))
+				require.NoError(b, err)
+				require.Equal(b, st.Digest, d)
+				st.ResetRequests()
+				b.ReportAllocs()
+				b.ResetTimer()
+				if c == 1 {
+					for range b.N {
+						if _, err := ch.Check(ctx, Repo(0)); err != nil {
+							b.Fatal(err)
+						}
+					}
+				} else {
+					b.SetParallelism(max(1, c/runtime.GOMAXPROCS(0)))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							if _, err := ch.Check(ctx, Repo(0)); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(st.Requests())/float64(b.N), "req/op")
+			})
+		}
+	}
+}
+
+// TestStaticAgrees checks that every approach resolves the static
+// registry's digest, so BenchmarkClient measures working clients.
+func TestStaticAgrees(t *testing.T) {
+	st := NewStatic()
+	defer st.Close()
+	for _, a := range Approaches() {
+		ch, err := a.New(st.Target)
+		require.NoError(t, err, a.Name)
+		for range 2 {
+			d, err := ch.Check(context.Background(), Repo(0))
+			require.NoError(t, err, a.Name)
+			assert.Equal(t, st.Digest, d, a.Name)
+		}
+	}
+}
+
 // TestRequestCounts runs the count scenarios for every approach and holds
 // registrykit to DESIGN.md's targets.
 func TestRequestCounts(t *testing.T) {
