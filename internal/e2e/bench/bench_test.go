@@ -30,27 +30,7 @@ func BenchmarkCheck(b *testing.B) {
 				_, err = ch.Check(ctx, Repo(0)) // warm: connections and tokens
 				require.NoError(b, err)
 				fx.Reg.Reset()
-				b.ReportAllocs()
-				b.ResetTimer()
-				if c == 1 {
-					for range b.N {
-						if _, err := ch.Check(ctx, Repo(0)); err != nil {
-							b.Fatal(err)
-						}
-					}
-				} else {
-					b.SetParallelism(max(1, c/runtime.GOMAXPROCS(0)))
-					b.RunParallel(func(pb *testing.PB) {
-						for pb.Next() {
-							if _, err := ch.Check(ctx, Repo(0)); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(fx.Requests())/float64(b.N), "req/op")
+				steady(b, ch, c, fx.Requests)
 			})
 		}
 	}
@@ -70,34 +50,42 @@ func BenchmarkClient(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/c=%d", a.Name, c), func(b *testing.B) {
 				ch, err := a.New(st.Target)
 				require.NoError(b, err)
-				d, err := ch.Check(ctx, Repo(0))
+				d, err := ch.Check(ctx, Repo(0)) // warm: connections and tokens
 				require.NoError(b, err)
 				require.Equal(b, st.Digest, d)
 				st.ResetRequests()
-				b.ReportAllocs()
-				b.ResetTimer()
-				if c == 1 {
-					for range b.N {
-						if _, err := ch.Check(ctx, Repo(0)); err != nil {
-							b.Fatal(err)
-						}
-					}
-				} else {
-					b.SetParallelism(max(1, c/runtime.GOMAXPROCS(0)))
-					b.RunParallel(func(pb *testing.PB) {
-						for pb.Next() {
-							if _, err := ch.Check(ctx, Repo(0)); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(st.Requests())/float64(b.N), "req/op")
+				steady(b, ch, c, st.Requests)
 			})
 		}
 	}
+}
+
+// steady times b.N checks of r000 by ch at concurrency c (c/GOMAXPROCS
+// goroutines per processor above 1) and reports the registry requests per
+// check that requests counts.
+func steady(b *testing.B, ch Checker, c int, requests func() int64) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	if c == 1 {
+		for range b.N {
+			if _, err := ch.Check(ctx, Repo(0)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		b.SetParallelism(max(1, c/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := ch.Check(ctx, Repo(0)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(requests())/float64(b.N), "req/op")
 }
 
 // TestStaticAgrees checks that every approach resolves the static
