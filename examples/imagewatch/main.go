@@ -3,6 +3,8 @@
 // in the registry MOLECULE_IMAGE_REGISTRY configures and, when one moves,
 // pulls the new build through the Docker Engine (by digest, with the
 // backend's credentials) and recreates the containers running that image.
+// It starts from the digests the Engine already has, so a build published
+// while it was down is picked up on the first check.
 //
 // It does nothing unless IMAGE_AUTO_REFRESH=true. Configuration:
 //
@@ -109,7 +111,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer docker.Close()
-	w, err := newWatcher(b, &engine.Refresher{Engine: docker, Backend: b, Log: log}, cfg, log)
+	r := &engine.Refresher{Engine: docker, Backend: b, Log: log}
+	w, err := newWatcher(ctx, b, r, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -119,8 +122,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 
 // newWatcher wires the watcher to the refresher: a moved digest is pulled by
 // digest and the containers of that image are recreated. A failed pull
-// fails the handler, so the watcher retries on its next tick.
-func newWatcher(b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, extra ...watch.Option) (*watch.Watcher, error) {
+// fails the handler, so the watcher retries on its next tick. The watcher
+// is seeded with the digests the Engine already has (except in platform
+// mode, where the Engine's index digest is not what is compared), so a
+// build published while imagewatch was down is picked up at once.
+func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, extra ...watch.Option) (*watch.Watcher, error) {
 	opts := []watch.Option{
 		watch.WithInterval(cfg.interval),
 		watch.WithLogger(log),
@@ -136,8 +142,9 @@ func newWatcher(b registry.Backend, r *engine.Refresher, cfg config, log *slog.L
 			return err
 		}),
 	}
+	imgs := watch.RuntimeImages(b)
 	if len(cfg.runtimes) > 0 {
-		var imgs []watch.Image
+		imgs = imgs[:0]
 		for _, rt := range cfg.runtimes {
 			img, err := watch.RuntimeImage(b, rt)
 			if err != nil {
@@ -145,10 +152,16 @@ func newWatcher(b registry.Backend, r *engine.Refresher, cfg config, log *slog.L
 			}
 			imgs = append(imgs, img)
 		}
-		opts = append(opts, watch.WithImages(imgs...))
 	}
+	opts = append(opts, watch.WithImages(imgs...))
 	if cfg.platform != nil {
 		opts = append(opts, watch.WithPlatform(*cfg.platform))
+	} else {
+		names := make([]string, len(imgs))
+		for i, img := range imgs {
+			names[i] = img.Name
+		}
+		opts = append(opts, watch.WithSeed(r.LocalDigests(ctx, names)))
 	}
 	return watch.New(b, append(opts, extra...)...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	docker, err := eng.Client()
 	require.NoError(t, err)
 	defer docker.Close()
-	w, err := newWatcher(b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler))
+	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -91,4 +92,35 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	require.Len(t, evs, 1)
 	assert.Equal(t, watch.Error, evs[0].Kind)
 	assert.Equal(t, h.String(), w.Seen()[image])
+}
+
+// A build published while imagewatch was down refreshes on the first check:
+// the watcher is seeded with the digest the Engine has.
+func TestSeededFromTheEngine(t *testing.T) {
+	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: true})
+	defer srv.Close()
+	img, _ := random.Image(32, 1)
+	h, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
+	require.NoError(t, err)
+	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	require.NoError(t, err)
+	image, _ := registry.RuntimeImage(b, "codex")
+
+	eng := fakeengine.New()
+	defer eng.Close()
+	eng.SetLocal(image, "sha256:"+strings.Repeat("0", 64)) // the build it ran before the restart
+	docker, err := eng.Client()
+	require.NoError(t, err)
+	defer docker.Close()
+	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex", "langgraph"}}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	evs := w.Check(context.Background())
+	kinds := map[string]watch.Kind{}
+	for _, ev := range evs {
+		kinds[ev.Image.Runtime] = ev.Kind
+	}
+	assert.Equal(t, watch.Changed, kinds["codex"], "seeded from the Engine, so the first check refreshes")
+	assert.Equal(t, watch.Error, kinds["langgraph"], "not in the registry: an error, not a seed")
+	require.Len(t, eng.Pulls(), 1)
+	assert.Equal(t, h.String(), eng.Pulls()[0].Tag)
 }

@@ -20,6 +20,7 @@ import (
 type API interface {
 	ImagePull(ctx context.Context, ref string, options client.ImagePullOptions) (client.ImagePullResponse, error)
 	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
+	ImageInspect(ctx context.Context, image string, options ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
 	ContainerInspect(ctx context.Context, id string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
 	ContainerStop(ctx context.Context, id string, options client.ContainerStopOptions) (client.ContainerStopResult, error)
@@ -63,6 +64,28 @@ func (r *Refresher) Pull(ctx context.Context, image, digest string) error {
 	}
 	r.log().Info("pulled image", "image", image, "digest", digest)
 	return nil
+}
+
+// LocalDigests returns the manifest digest each of images was pulled at, as
+// the Engine records it in RepoDigests, keyed by image name; images the
+// Engine does not have are left out. Seeding a watcher with it makes a
+// change published while the watcher was down refresh on its first check.
+func (r *Refresher) LocalDigests(ctx context.Context, images []string) map[string]string {
+	out := map[string]string{}
+	for _, image := range images {
+		in, err := r.Engine.ImageInspect(ctx, image)
+		if err != nil {
+			continue // not pulled yet: the first check seeds it
+		}
+		repo := repository(image)
+		for _, rd := range in.RepoDigests {
+			if name, digest, ok := strings.Cut(rd, "@"); ok && name == repo {
+				out[image] = digest
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Recreate replaces every container (running or not) created from image

@@ -42,11 +42,12 @@ type Engine struct {
 	containers map[string]*Container
 	nextID     int
 	failPull   map[string]string // fromImage -> error message
+	local      map[string]string // image name -> repo@digest it was pulled at
 }
 
 // New starts an engine holding containers.
 func New(containers ...Container) *Engine {
-	e := &Engine{containers: map[string]*Container{}, failPull: map[string]string{}}
+	e := &Engine{containers: map[string]*Container{}, failPull: map[string]string{}, local: map[string]string{}}
 	for _, c := range containers {
 		c := c
 		e.containers[c.ID] = &c
@@ -69,6 +70,17 @@ func (e *Engine) FailPull(fromImage, msg string) {
 	e.mu.Lock()
 	e.failPull[fromImage] = msg
 	e.mu.Unlock()
+}
+
+// SetLocal records that image ("repo:tag") is present, pulled at digest.
+func (e *Engine) SetLocal(image, digest string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	repo := image
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		repo = image[:i]
+	}
+	e.local[image] = repo + "@" + digest
 }
 
 // Pulls returns the pulls received.
@@ -114,6 +126,14 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request) {
 		src := strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/tag")
 		e.tags = append(e.tags, src+" -> "+r.URL.Query().Get("repo")+":"+r.URL.Query().Get("tag"))
 		w.WriteHeader(http.StatusCreated)
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/json")
+		rd, ok := e.local[name]
+		if !ok {
+			http.Error(w, `{"message":"No such image: `+name+`"}`, http.StatusNotFound)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"Id": "sha256:" + strings.Repeat("1", 64), "RepoDigests": []string{rd}})
 	case r.Method == http.MethodGet && path == "/containers/json":
 		e.list(w, r)
 	case r.Method == http.MethodPost && path == "/containers/create":
