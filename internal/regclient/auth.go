@@ -133,23 +133,47 @@ func Fixed(c *registry.Challenge) func(context.Context) (*registry.Challenge, er
 }
 
 // Probed returns a Challenge function that pings the registry on first use
-// and remembers the answer; a failed ping is not remembered. When seed is
-// not nil (selection already probed), no ping is sent at all.
+// and remembers the answer; a failed ping is not remembered. Concurrent
+// first callers share one ping, and each waits only as long as its own
+// context allows. When seed is not nil (selection already probed), no ping
+// is sent at all.
 func Probed(client *http.Client, host, scheme string, seed *registry.Challenge) func(context.Context) (*registry.Challenge, error) {
-	var mu sync.Mutex
-	known := seed
+	var (
+		mu       sync.Mutex
+		known    = seed
+		inflight chan struct{}
+	)
 	return func(ctx context.Context) (*registry.Challenge, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if known != nil {
-			return known, nil
+		for {
+			mu.Lock()
+			if known != nil {
+				mu.Unlock()
+				return known, nil
+			}
+			if wait := inflight; wait != nil {
+				mu.Unlock()
+				select {
+				case <-wait:
+					continue // answered, or failed: look again
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			done := make(chan struct{})
+			inflight = done
+			mu.Unlock()
+
+			c, err := tokenflow.Ping(ctx, client, host, scheme)
+
+			mu.Lock()
+			if err == nil {
+				known = c
+			}
+			inflight = nil
+			close(done)
+			mu.Unlock()
+			return c, err
 		}
-		c, err := tokenflow.Ping(ctx, client, host, scheme)
-		if err != nil {
-			return nil, err
-		}
-		known = c
-		return c, nil
 	}
 }
 

@@ -1,0 +1,47 @@
+package regclient
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
+	release := make(chan struct{})
+	var pings atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pings.Add(1)
+		<-release
+		w.Header().Set("WWW-Authenticate", `Basic realm="x"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	probe := Probed(srv.Client(), strings.TrimPrefix(srv.URL, "http://"), "http", nil)
+
+	first := make(chan *registry.Challenge)
+	go func() {
+		c, err := probe(context.Background())
+		assert.NoError(t, err)
+		first <- c
+	}()
+	require.Eventually(t, func() bool { return pings.Load() == 1 }, 5*time.Second, time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := probe(ctx)
+	assert.ErrorIs(t, err, context.Canceled, "a waiter leaves with its own context")
+	close(release)
+	c := <-first
+	assert.True(t, c.IsBasic())
+	again, err := probe(context.Background())
+	require.NoError(t, err)
+	assert.Same(t, c, again, "remembered")
+	assert.Equal(t, int64(1), pings.Load())
+}
