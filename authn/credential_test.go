@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/stretchr/testify/assert"
@@ -164,12 +165,10 @@ func TestRegistryAuthDecodesWithMobyTypes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			enc, err := authn.RegistryAuth(tc.cred, tc.host)
 			require.NoError(t, err)
-			// The Engine decodes X-Registry-Auth as base64url JSON of its AuthConfig.
-			raw, err := base64.URLEncoding.DecodeString(enc)
+			// The Engine's own decoder reads it.
+			got, err := authconfig.Decode(enc)
 			require.NoError(t, err)
-			var got registry.AuthConfig
-			require.NoError(t, json.Unmarshal(raw, &got))
-			assert.Equal(t, registry.AuthConfig{Username: tc.cred.Username, Password: tc.cred.Password, ServerAddress: tc.host}, got)
+			assert.Equal(t, registry.AuthConfig{Username: tc.cred.Username, Password: tc.cred.Password, ServerAddress: tc.host}, *got)
 		})
 	}
 	_, err := authn.RegistryAuth(authn.Credential{}, "")

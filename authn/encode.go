@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/registry"
 )
 
@@ -13,24 +14,20 @@ import (
 const RegistryAuthHeader = registry.AuthHeader
 
 // RegistryAuth encodes c for the Docker Engine's X-Registry-Auth header
-// (base64url JSON of the Engine's AuthConfig) with serveraddress set to
+// (base64url JSON of the Engine's AuthConfig, with moby's own encoder) with serveraddress set to
 // serverAddress, the registry host the image is pulled from. An anonymous
 // credential encodes only the server address.
 func RegistryAuth(c Credential, serverAddress string) (string, error) {
 	if serverAddress == "" {
 		return "", fmt.Errorf("registry auth: empty server address; pass the registry host, e.g. Backend.Host()")
 	}
-	b, err := json.Marshal(registry.AuthConfig{
+	return authconfig.Encode(registry.AuthConfig{
 		Username:      c.Username,
 		Password:      c.Password,
 		ServerAddress: serverAddress,
 		IdentityToken: c.IdentityToken,
 		RegistryToken: c.RegistryToken,
 	})
-	if err != nil {
-		return "", err
-	}
-	return base64.URLEncoding.EncodeToString(b), nil
 }
 
 // dockerConfigEntry is one entry of a Docker config's "auths".

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	mobyregistry "github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/internal/testregistry"
@@ -176,14 +175,11 @@ func short(digest string) string {
 	return digest
 }
 
-// redactedAuth decodes an X-Registry-Auth value and hides its secrets.
+// redactedAuth decodes an X-Registry-Auth value as the Engine does and
+// hides its secrets.
 func redactedAuth(v string) string {
-	raw, err := base64.URLEncoding.DecodeString(v)
+	a, err := authconfig.Decode(v)
 	if err != nil {
-		return "<undecodable>"
-	}
-	var a mobyregistry.AuthConfig
-	if err := json.Unmarshal(raw, &a); err != nil {
 		return "<undecodable>"
 	}
 	for _, s := range []*string{&a.Password, &a.Auth, &a.IdentityToken, &a.RegistryToken} {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/moby/moby/api/pkg/authconfig"
 	mobyregistry "github.com/moby/moby/api/types/registry"
 	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/stretchr/testify/assert"
@@ -30,11 +30,9 @@ func TestDockerAuthAndConfig(t *testing.T) {
 	srv, envVars := giteaEnv(t)
 	code, out, errOut := runCLI(t, envVars, "docker-auth")
 	require.Equal(t, 0, code, errOut)
-	raw, err := base64.URLEncoding.DecodeString(strings.TrimSpace(out))
+	a, err := authconfig.Decode(strings.TrimSpace(out))
 	require.NoError(t, err)
-	var a mobyregistry.AuthConfig
-	require.NoError(t, json.Unmarshal(raw, &a))
-	assert.Equal(t, mobyregistry.AuthConfig{Username: "bot", Password: "gitea-secret-token", ServerAddress: srv.Host()}, a)
+	assert.Equal(t, mobyregistry.AuthConfig{Username: "bot", Password: "gitea-secret-token", ServerAddress: srv.Host()}, *a)
 
 	code, out, _ = runCLI(t, envVars, "docker-config")
 	require.Equal(t, 0, code)

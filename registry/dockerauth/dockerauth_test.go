@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/moby/moby/api/pkg/authconfig"
 	mobyregistry "github.com/moby/moby/api/types/registry"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
@@ -47,11 +48,9 @@ func TestRegistryAuthServerAddressIsTheHost(t *testing.T) {
 	} {
 		enc, err := dockerauth.RegistryAuth(context.Background(), b)
 		require.NoError(t, err)
-		raw, err := base64.URLEncoding.DecodeString(enc)
+		got, err := authconfig.Decode(enc) // the daemon's decoder
 		require.NoError(t, err)
-		var got mobyregistry.AuthConfig
-		require.NoError(t, json.Unmarshal(raw, &got))
-		assert.Equal(t, mobyregistry.AuthConfig{Username: b.cred.Username, Password: b.cred.Password, ServerAddress: b.host}, got)
+		assert.Equal(t, mobyregistry.AuthConfig{Username: b.cred.Username, Password: b.cred.Password, ServerAddress: b.host}, *got)
 	}
 }
 

@@ -5,7 +5,6 @@
 package fakeengine
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
@@ -146,11 +146,12 @@ func (e *Engine) serve(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) pull(w http.ResponseWriter, r *http.Request) {
 	p := Pull{FromImage: r.URL.Query().Get("fromImage"), Tag: r.URL.Query().Get("tag")}
 	if h := r.Header.Get(registry.AuthHeader); h != "" {
-		raw, err := base64.URLEncoding.DecodeString(h)
-		if err != nil || json.Unmarshal(raw, &p.Auth) != nil {
+		a, err := authconfig.Decode(h) // the daemon's decoder
+		if err != nil {
 			http.Error(w, `{"message":"invalid X-Registry-Auth"}`, http.StatusBadRequest)
 			return
 		}
+		p.Auth = *a
 	}
 	e.pulls = append(e.pulls, p)
 	w.Header().Set("Content-Type", "application/json")
