@@ -32,15 +32,17 @@ func ParsePlatform(s string) (Platform, error) {
 	return *p, nil
 }
 
-// PlatformMatches reports whether got satisfies want: the same OS and
-// architecture, and the same variant when want names one. An arm64 image
-// without a variant satisfies "linux/arm64/v8", as Docker treats them alike.
+// PlatformMatches reports whether got satisfies want, as go-containerregistry's
+// Platform.Satisfies decides (fields want leaves empty are not compared),
+// except that an arm64 manifest without a variant satisfies
+// "linux/arm64/v8", as Docker treats them alike.
 func PlatformMatches(want, got Platform) bool {
-	if want.OS != got.OS || want.Architecture != got.Architecture {
-		return false
-	}
-	if want.Variant == "" || want.Variant == got.Variant {
+	if got.Satisfies(want) {
 		return true
 	}
-	return got.Variant == "" && want.Architecture == "arm64" && want.Variant == "v8"
+	if want.Architecture == "arm64" && want.Variant == "v8" && got.Variant == "" {
+		want.Variant = ""
+		return got.Satisfies(want)
+	}
+	return false
 }
