@@ -87,7 +87,7 @@ func checkRealm(realm, host, scheme string) error {
 		return fail("not an absolute URL")
 	case scheme == "https" && u.Scheme != "https":
 		return fail("downgrades the https registry to " + u.Scheme)
-	case httpx.CanonicalHost(u) != httpx.CanonicalHost(&url.URL{Scheme: scheme, Host: host}):
+	case !httpx.SameHost(u, &url.URL{Scheme: scheme, Host: host}):
 		return fail("is on another host than the registry " + host)
 	}
 	return nil

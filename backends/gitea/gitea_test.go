@@ -105,6 +105,17 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 	assert.NotContains(t, err.Error(), "wrong-secret-value")
 }
 
+// Gitea's default ROOT_URL says localhost; a client reaching it as
+// 127.0.0.1 on the same port is talking to the same machine.
+func TestLoopbackAliasRealm(t *testing.T) {
+	c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": "http://localhost:3000/v2/token", "service": gitea.Service}}
+	_, err := gitea.Driver{}.Open(context.Background(), registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
+	require.NoError(t, err)
+	c.Params["realm"] = "http://localhost:3001/v2/token"
+	_, err = gitea.Driver{}.Open(context.Background(), registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
+	require.ErrorIs(t, err, registry.ErrInsecure, "another port is another server")
+}
+
 func TestCheckRealmExplainsRootURL(t *testing.T) {
 	cases := map[string]string{
 		"https://other.example/v2/token":       "another host",

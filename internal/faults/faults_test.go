@@ -205,6 +205,7 @@ func TestHostileRealmsAreRefused(t *testing.T) {
 	other, hits := realmWatcher(t)
 	realms := map[string]string{
 		"loopback IP not the registry": other.URL + "/token",
+		"localhost on another port":    strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/token",
 		"link-local metadata address":  "http://169.254.169.254/latest/meta-data",
 		"private address":              "https://10.0.0.1/token",
 		"IPv6 loopback":                "http://[::1]:1/token",

@@ -96,11 +96,25 @@ func checkRedirect(o *registry.Options) func(*http.Request, []*http.Request) err
 			return &registry.Error{Kind: registry.ErrInsecure, Op: "redirect",
 				Err: fmt.Errorf("refusing redirect from https to %s://%s", req.URL.Scheme, req.URL.Host)}
 		}
-		if CanonicalHost(req.URL) != CanonicalHost(first.URL) {
+		if !SameHost(req.URL, first.URL) {
 			req.Header.Del("Authorization")
 		}
 		return nil
 	}
+}
+
+// SameHost reports whether a and b point at the same host and port (default
+// ports made explicit), counting the loopback names — localhost,
+// 127.0.0.0/8 and ::1 — as one host: credentials sent to any of them stay
+// on this machine.
+func SameHost(a, b *url.URL) bool {
+	ha, hb := CanonicalHost(a), CanonicalHost(b)
+	if ha == hb {
+		return true
+	}
+	_, pa, _ := net.SplitHostPort(ha)
+	_, pb, _ := net.SplitHostPort(hb)
+	return pa == pb && IsLoopback(a.Host) && IsLoopback(b.Host)
 }
 
 // CanonicalHost returns u's lowercased host:port with the scheme's default

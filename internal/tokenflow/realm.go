@@ -15,9 +15,12 @@ import (
 //
 //   - the realm must be an http or https URL with a host;
 //   - an https registry's realm must be https;
-//   - a realm on the registry's own host:port is accepted;
-//   - a realm that is an IP literal in a loopback, private, link-local or
-//     unspecified range is refused;
+//   - a realm on the registry's own host:port is accepted (for a loopback
+//     registry, any loopback name on that port: Gitea's default ROOT_URL
+//     says localhost while clients may say 127.0.0.1);
+//   - a loopback realm (localhost, 127.0.0.0/8, ::1) on another port, and a
+//     realm that is an IP literal in a private, link-local or unspecified
+//     range, is refused;
 //   - a realm on another host is accepted only over https, unless the
 //     operator allowed plain HTTP to that host.
 //
@@ -46,9 +49,12 @@ func CheckRealm(realm, registryHost, registryScheme string, o *registry.Options)
 	if sameHost(u, registryHost, registryScheme) {
 		return u, nil
 	}
+	if httpx.IsLoopback(u.Host) {
+		return fail("%s is a loopback address that is not the registry", u.Host)
+	}
 	if ip := net.ParseIP(strings.Trim(u.Hostname(), "[]")); ip != nil &&
-		(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified()) {
-		return fail("%s is a loopback, private or link-local address that is not the registry", u.Hostname())
+		(ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified()) {
+		return fail("%s is a private or link-local address that is not the registry", u.Hostname())
 	}
 	if u.Scheme == "http" && !httpx.AllowsPlainHTTP(u.Host, o) {
 		return fail("another host over plain http")
@@ -56,8 +62,8 @@ func CheckRealm(realm, registryHost, registryScheme string, o *registry.Options)
 	return u, nil
 }
 
-// sameHost reports whether u points at registryHost, comparing host and
-// port with default ports made explicit.
+// sameHost reports whether u points at registryHost (loopback aliases of
+// the same port count as the same host).
 func sameHost(u *url.URL, registryHost, registryScheme string) bool {
-	return httpx.CanonicalHost(u) == httpx.CanonicalHost(&url.URL{Scheme: registryScheme, Host: registryHost})
+	return httpx.SameHost(u, &url.URL{Scheme: registryScheme, Host: registryHost})
 }
