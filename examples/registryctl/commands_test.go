@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/moby/moby/api/pkg/authconfig"
@@ -88,4 +92,43 @@ func TestDemo(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	assert.NotContains(t, out, demoPAT)
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// watch keeps running: an image re-pushed mid-run shows up as a changed
+// event on a later tick, and the command ends cleanly with its context.
+func TestWatchSeesARepush(t *testing.T) {
+	srv, envVars := giteaEnv(t)
+	var out, errOut lockedBuffer
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) (string, bool) { v, ok := envVars[k]; return v, ok }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- run(ctx, e, []string{"watch", "--interval", "20ms", "codex"}) }()
+
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), `"event":"seed"`) }, 10*time.Second, 5*time.Millisecond)
+	img, err := random.Image(32, 1)
+	require.NoError(t, err)
+	h, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), `"event":"changed"`) }, 10*time.Second, 5*time.Millisecond)
+	cancel()
+	assert.Equal(t, 0, <-done, errOut.String())
+	assert.Contains(t, out.String(), `"new":"`+h.String()+`"`)
 }
