@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/moby/moby/api/pkg/authconfig"
 	mobyregistry "github.com/moby/moby/api/types/registry"
@@ -131,4 +132,41 @@ func TestWatchSeesARepush(t *testing.T) {
 	cancel()
 	assert.Equal(t, 0, <-done, errOut.String())
 	assert.Contains(t, out.String(), `"new":"`+h.String()+`"`)
+}
+
+// The ecr flavor forced on a loopback registry: the region comes from
+// AWS_REGION, the password from the imitation API (SigV4 checked).
+func TestDigestECRFlavor(t *testing.T) {
+	srv := testregistry.New(testregistry.Config{Mode: testregistry.ECR})
+	defer srv.Close()
+	img, err := random.Image(32, 1)
+	require.NoError(t, err)
+	h, err := srv.Push("molecule-ai/workspace-template-langgraph", "latest", img)
+	require.NoError(t, err)
+	creds := aws.Credentials{AccessKeyID: "AKIDCLI0123456789012", SecretAccessKey: "cli/secret/key"}
+	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "eu-west-1", Credentials: creds,
+		Issue: func() (string, time.Time) {
+			exp := time.Now().Add(12 * time.Hour)
+			return srv.IssueECRPassword(exp), exp
+		}})
+	defer api.Close()
+	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
+	envVars := map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/molecule-ai", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "ecr", "AWS_REGION": "eu-west-1"}
+
+	code, out, errOut := runCLI(t, envVars, "digest", "--runtime", "langgraph")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, h.String()+"\n", out)
+	assert.Empty(t, api.Errors())
+
+	code, out, _ = runCLI(t, envVars, "docker-auth")
+	require.Equal(t, 0, code)
+	a, err := authconfig.Decode(strings.TrimSpace(out))
+	require.NoError(t, err)
+	assert.Equal(t, "AWS", a.Username)
+	assert.Equal(t, srv.Host(), a.ServerAddress)
+
+	delete(envVars, "AWS_REGION")
+	code, _, errOut = runCLI(t, envVars, "digest", "--runtime", "langgraph")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "AWS_REGION")
 }
