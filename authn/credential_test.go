@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/pkg/authconfig"
-	"github.com/moby/moby/api/types/registry"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,57 +119,141 @@ func TestChain(t *testing.T) {
 	assert.True(t, c.IsAnonymous())
 }
 
+func writeDockerConfig(t *testing.T, dir, cfg string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600))
+}
+
 func TestDockerConfigSource(t *testing.T) {
 	dir := t.TempDir()
-	cfg := `{"auths":{
-		"reg.example:5000":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("alice:"+secretPW)) + `"},
+	writeDockerConfig(t, dir, `{"auths":{
+		"reg.example:5000":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("alice:"+secretPW))+`"},
 		"https://index.docker.io/v1/":{"username":"bob","password":"hub-pw"},
-		"id.example":{"identitytoken":"` + secretID + `"}}}`
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600))
-	t.Setenv("DOCKER_CONFIG", dir)
-	t.Setenv("HOME", t.TempDir()) // no ~/.docker/config.json to shadow DOCKER_CONFIG
+		"id.example":{"identitytoken":"`+secretID+`"}}}`)
+	src := authn.DockerConfigFrom(registryEnv(map[string]string{"DOCKER_CONFIG": dir}))
 	ctx := context.Background()
 
-	c, err := authn.DockerConfig.Resolve(ctx, "reg.example:5000")
+	c, err := src.Resolve(ctx, "reg.example:5000")
 	require.NoError(t, err)
 	assert.Equal(t, authn.Credential{Username: "alice", Password: secretPW}, c)
 
 	for _, hub := range []string{"docker.io", "registry-1.docker.io", "index.docker.io"} {
-		c, err = authn.DockerConfig.Resolve(ctx, hub)
+		c, err = src.Resolve(ctx, hub)
 		require.NoError(t, err, hub)
 		assert.Equal(t, "bob", c.Username, hub)
 	}
 
-	c, err = authn.DockerConfig.Resolve(ctx, "id.example")
+	c, err = src.Resolve(ctx, "id.example")
 	require.NoError(t, err)
 	assert.Equal(t, secretID, c.IdentityToken)
 
-	_, err = authn.DockerConfig.Resolve(ctx, "unknown.example")
+	_, err = src.Resolve(ctx, "unknown.example")
 	assert.ErrorIs(t, err, authn.ErrNoCredential)
 }
 
-func TestRegistryAuthDecodesWithMobyTypes(t *testing.T) {
+// The environment given decides where the configuration is found; the
+// process environment is never consulted.
+func TestDockerConfigLocationComesFromTheEnvironmentGiven(t *testing.T) {
+	ctx := context.Background()
+	entry := func(user string) string {
+		return `{"auths":{"reg.example":{"auth":"` + base64.StdEncoding.EncodeToString([]byte(user+":pw")) + `"}}}`
+	}
+	home, explicit, runtime := t.TempDir(), t.TempDir(), t.TempDir()
+	writeDockerConfig(t, filepath.Join(home, ".docker"), entry("from-home"))
+	writeDockerConfig(t, explicit, entry("from-docker-config"))
+	podman := filepath.Join(t.TempDir(), "auth.json")
+	require.NoError(t, os.WriteFile(podman, []byte(entry("from-podman")), 0o600))
+	writeDockerConfig(t, filepath.Join(runtime, "containers"), "")
+	require.NoError(t, os.WriteFile(filepath.Join(runtime, "containers", "auth.json"), []byte(entry("from-xdg")), 0o600))
+
+	// A process environment that points somewhere else must not matter.
+	decoy := t.TempDir()
+	writeDockerConfig(t, decoy, entry("from-process"))
+	t.Setenv("DOCKER_CONFIG", decoy)
+	t.Setenv("HOME", decoy)
+
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string // "" for no credential
+	}{
+		{"DOCKER_CONFIG wins over HOME", map[string]string{"DOCKER_CONFIG": explicit, "HOME": home}, "from-docker-config"},
+		{"HOME", map[string]string{"HOME": home}, "from-home"},
+		{"REGISTRY_AUTH_FILE when no Docker config", map[string]string{"HOME": t.TempDir(), "REGISTRY_AUTH_FILE": podman}, "from-podman"},
+		{"XDG_RUNTIME_DIR last", map[string]string{"XDG_RUNTIME_DIR": runtime}, "from-xdg"},
+		{"nothing", map[string]string{}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := authn.DockerConfigFrom(registryEnv(tc.env)).Resolve(ctx, "reg.example")
+			if tc.want == "" {
+				require.ErrorIs(t, err, authn.ErrNoCredential)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.Username)
+		})
+	}
+
+	// os.LookupEnv is the process environment: the decoy.
+	c, err := authn.DockerConfigFrom(os.LookupEnv).Resolve(ctx, "reg.example")
+	require.NoError(t, err)
+	assert.Equal(t, "from-process", c.Username)
+}
+
+func TestDockerConfigMalformed(t *testing.T) {
+	dir := t.TempDir()
+	writeDockerConfig(t, dir, `{"auths":`)
+	_, err := authn.DockerConfigFrom(registryEnv(map[string]string{"DOCKER_CONFIG": dir})).Resolve(context.Background(), "reg.example")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, authn.ErrNoCredential)
+	assert.Contains(t, err.Error(), "reg.example")
+}
+
+func registryEnv(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// TestRegistryAuthWireFormat checks the bytes the Engine receives: base64url
+// of the AuthConfig JSON (moby/moby api/types/registry/authconfig.go,
+// EncodeAuthConfig). The Engine's own decoder reads the same values in the
+// examples module and in the consumer-compatibility module.
+func TestRegistryAuthWireFormat(t *testing.T) {
 	cases := []struct {
 		name string
 		cred authn.Credential
 		host string
+		want map[string]string
 	}{
-		{"ghcr PAT", authn.Credential{Username: "octocat", Password: "ghp_x"}, "ghcr.io"},
-		{"ecr", authn.Credential{Username: "AWS", Password: "eyJwYXlsb2FkIjoi+/="}, "123456789012.dkr.ecr.us-east-2.amazonaws.com"},
-		{"gitea", authn.Credential{Username: "bot", Password: "gitea-token"}, "git.example.com"},
-		{"anonymous", authn.Credential{}, "127.0.0.1:5000"},
+		{"ghcr PAT", authn.Credential{Username: "octocat", Password: "ghp_x"}, "ghcr.io",
+			map[string]string{"username": "octocat", "password": "ghp_x", "serveraddress": "ghcr.io"}},
+		{"ecr", authn.Credential{Username: "AWS", Password: "eyJwYXlsb2FkIjoi+/="}, "123456789012.dkr.ecr.us-east-2.amazonaws.com",
+			map[string]string{"username": "AWS", "password": "eyJwYXlsb2FkIjoi+/=", "serveraddress": "123456789012.dkr.ecr.us-east-2.amazonaws.com"}},
+		{"gitea", authn.Credential{Username: "bot", Password: "gitea-token"}, "git.example.com",
+			map[string]string{"username": "bot", "password": "gitea-token", "serveraddress": "git.example.com"}},
+		{"identity token", authn.Credential{IdentityToken: "idt"}, "harbor.example.com",
+			map[string]string{"identitytoken": "idt", "serveraddress": "harbor.example.com"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			enc, err := authn.RegistryAuth(tc.cred, tc.host)
 			require.NoError(t, err)
-			// The Engine's own decoder reads it.
-			got, err := authconfig.Decode(enc)
-			require.NoError(t, err)
-			assert.Equal(t, registry.AuthConfig{Username: tc.cred.Username, Password: tc.cred.Password, ServerAddress: tc.host}, *got)
+			raw, err := base64.URLEncoding.DecodeString(enc)
+			require.NoError(t, err, "the Engine decodes base64url")
+			var got map[string]string
+			require.NoError(t, json.Unmarshal(raw, &got))
+			assert.Equal(t, tc.want, got)
 		})
 	}
-	_, err := authn.RegistryAuth(authn.Credential{}, "")
+}
+
+func TestRegistryAuthAnonymousIsEmpty(t *testing.T) {
+	enc, err := authn.RegistryAuth(authn.Credential{}, "127.0.0.1:5000")
+	require.NoError(t, err)
+	assert.Empty(t, enc, "an anonymous pull sends no X-Registry-Auth header")
+
+	_, err = authn.RegistryAuth(authn.Credential{}, "")
 	assert.Error(t, err)
 	assert.Equal(t, "X-Registry-Auth", authn.RegistryAuthHeader)
 }

@@ -4,30 +4,52 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-
-	"github.com/moby/moby/api/pkg/authconfig"
-	"github.com/moby/moby/api/types/registry"
 )
 
 // RegistryAuthHeader is the Docker Engine API header that carries pull
 // credentials.
-const RegistryAuthHeader = registry.AuthHeader
+const RegistryAuthHeader = "X-Registry-Auth"
 
-// RegistryAuth encodes c for the Docker Engine's X-Registry-Auth header
-// (base64url JSON of the Engine's AuthConfig, with moby's own encoder) with serveraddress set to
-// serverAddress, the registry host the image is pulled from. An anonymous
-// credential encodes only the server address.
+// engineAuthConfig is the Docker Engine's AuthConfig as it travels in
+// X-Registry-Auth: the JSON names of AuthConfig in the Engine API
+// (api/types/registry/authconfig.go in moby/moby, "Authentication" in the
+// Engine API reference). It is written out here rather than imported so
+// that the library does not tie its users to one version of the Docker SDK;
+// the examples and the consumer-compatibility module decode it with the
+// Engine's own DecodeAuthConfig.
+type engineAuthConfig struct {
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"password,omitempty"`
+	ServerAddress string `json:"serveraddress,omitempty"`
+	IdentityToken string `json:"identitytoken,omitempty"`
+	RegistryToken string `json:"registrytoken,omitempty"`
+}
+
+// RegistryAuth encodes c for the Docker Engine's X-Registry-Auth header:
+// base64url of the Engine's AuthConfig JSON, as the Engine's own
+// EncodeAuthConfig writes it, with serveraddress set to serverAddress (the
+// registry host the image is pulled from).
+//
+// An anonymous credential encodes as the empty string: the Engine's
+// convention for an anonymous pull is no header at all.
 func RegistryAuth(c Credential, serverAddress string) (string, error) {
 	if serverAddress == "" {
 		return "", fmt.Errorf("registry auth: empty server address; pass the registry host, e.g. Backend.Host()")
 	}
-	return authconfig.Encode(registry.AuthConfig{
+	if c.IsAnonymous() {
+		return "", nil
+	}
+	buf, err := json.Marshal(engineAuthConfig{
 		Username:      c.Username,
 		Password:      c.Password,
 		ServerAddress: serverAddress,
 		IdentityToken: c.IdentityToken,
 		RegistryToken: c.RegistryToken,
 	})
+	if err != nil {
+		return "", fmt.Errorf("registry auth: %w", err)
+	}
+	return base64.URLEncoding.EncodeToString(buf), nil
 }
 
 // dockerConfigEntry is one entry of a Docker config's "auths".

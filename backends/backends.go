@@ -2,19 +2,19 @@
 // configured, choosing among the built-in drivers: GHCR, ECR, ECR Public,
 // Gitea and any OCI distribution registry.
 //
-//	b, err := backends.FromEnv(ctx) // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
+//	b, err := backends.FromEnv() // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
 //
-// Selection follows registry.Open: MOLECULE_IMAGE_REGISTRY_FLAVOR (or
-// registry.WithFlavor) forces a driver; otherwise ghcr.io, ECR hosts, ECR
-// Public and Docker Hub are recognised by name; any other host is probed once
-// with GET /v2/ — a Gitea challenge selects the Gitea driver, anything else
-// the distribution driver, which reuses the probe's answer.
+// Construction does no I/O. Selection follows registry.Open:
+// MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.WithFlavor) forces a driver;
+// otherwise ghcr.io, ECR hosts, ECR Public and Docker Hub are recognised by
+// name; any other host is probed once with GET /v2/ on the backend's first
+// request — a Gitea challenge selects the Gitea driver, anything else the
+// distribution driver, which reuses the probe's answer.
 package backends
 
 import (
 	"context"
 	"net/http"
-	"os"
 
 	"github.com/molecule-ai/registrykit/backends/distribution"
 	"github.com/molecule-ai/registrykit/backends/ecr"
@@ -39,36 +39,52 @@ func Drivers() []registry.Driver {
 	}
 }
 
-// Open parses prefix ("host[:port][/path]", empty for the default) and opens
-// a backend for it with the built-in drivers. Environment variables are read
-// through os.LookupEnv unless registry.WithGetenv says otherwise.
-func Open(ctx context.Context, prefix string, opts ...registry.Option) (registry.Backend, error) {
+// Open parses prefix ("host[:port][/path]", empty for the default) and
+// returns a backend for it, chosen among the built-in drivers. Like
+// sql.Open it takes no context and does no I/O: it fails only on a
+// configuration error, and the backend is usable at once. A registry that
+// must be probed to be told apart is probed on the backend's first request
+// (again on the next one if that probe fails), and the AWS configuration is
+// loaded on the first token request.
+//
+// The environment (the process's unless registry.WithEnv says otherwise)
+// supplies the flavor override MOLECULE_IMAGE_REGISTRY_FLAVOR, the
+// credential variables, Docker's config location and the AWS configuration.
+// Explicit options win over the environment.
+func Open(prefix string, opts ...registry.Option) (registry.Backend, error) {
 	p, err := registry.ParsePrefix(prefix)
 	if err != nil {
 		return nil, err
 	}
-	return registry.Open(ctx, p, Drivers(), withDefaults(opts)...)
+	return open(p, opts)
 }
 
-// FromEnv opens the backend MOLECULE_IMAGE_REGISTRY names (default
-// ghcr.io/molecule-ai), honouring MOLECULE_IMAGE_REGISTRY_FLAVOR. Options
-// given explicitly win over the environment.
-func FromEnv(ctx context.Context, opts ...registry.Option) (registry.Backend, error) {
+// FromEnv returns the backend MOLECULE_IMAGE_REGISTRY names (default
+// ghcr.io/molecule-ai), as [Open] does for that prefix. It takes no
+// context and does no I/O, so it can run where a program builds its
+// services; b.Prefix() is the prefix image names should use (the same parse
+// as registry.PrefixFromEnv).
+func FromEnv(opts ...registry.Option) (registry.Backend, error) {
 	o := registry.NewOptions(withDefaults(opts)...)
-	prefix, _ := o.Env(registry.EnvRegistry)
-	p, err := registry.ParsePrefix(prefix)
+	p, err := registry.PrefixFromEnv(o.Environ)
 	if err != nil {
 		return nil, err
 	}
-	if o.Flavor == registry.FlavorUnknown {
-		raw, _ := o.Env(registry.EnvFlavor)
-		f, err := registry.ParseFlavor(raw)
+	return open(p, opts)
+}
+
+// open opens p with the built-in drivers, honouring the flavor variable
+// unless a flavor option is given.
+func open(p registry.Prefix, opts []registry.Option) (registry.Backend, error) {
+	opts = withDefaults(opts)
+	if o := registry.NewOptions(opts...); o.Flavor == registry.FlavorUnknown {
+		f, err := registry.FlavorFromEnv(o.Environ)
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, registry.WithFlavor(f))
 	}
-	return registry.Open(ctx, p, Drivers(), withDefaults(opts)...)
+	return registry.Open(p, Drivers(), opts...)
 }
 
 // withDefaults puts the defaults first so that the caller's options win:
@@ -76,7 +92,7 @@ func FromEnv(ctx context.Context, opts ...registry.Option) (registry.Backend, er
 // probe and the backend reuse a connection), and the /v2/ probe.
 func withDefaults(opts []registry.Option) []registry.Option {
 	defaults := []registry.Option{
-		registry.WithGetenv(os.LookupEnv),
+		registry.WithEnv(registry.ProcessEnv()),
 		registry.WithProbe(Probe),
 		func(o *registry.Options) {
 			if o.HTTPClient == nil {

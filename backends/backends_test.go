@@ -3,12 +3,13 @@ package backends_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,7 +24,7 @@ func TestFromEnvSelectsByHost(t *testing.T) {
 	}
 	for prefix, want := range cases {
 		t.Run(prefix, func(t *testing.T) {
-			b, err := backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{registry.EnvRegistry: prefix}))
+			b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: prefix}))
 			require.NoError(t, err)
 			assert.Equal(t, want, b.(registry.Flavored).Flavor())
 			p := registry.MustParsePrefix(prefix)
@@ -34,15 +35,19 @@ func TestFromEnvSelectsByHost(t *testing.T) {
 }
 
 func TestFromEnvProbesUnknownHosts(t *testing.T) {
-	for mode, want := range map[testregistry.Mode]registry.Flavor{
-		testregistry.Gitea:        registry.FlavorGitea,
-		testregistry.Distribution: registry.FlavorDistribution,
-		testregistry.Basic:        registry.FlavorDistribution,
-		testregistry.Anonymous:    registry.FlavorDistribution,
+	for mode, want := range map[registrytest.Mode]registry.Flavor{
+		registrytest.Gitea:        registry.FlavorGitea,
+		registrytest.Distribution: registry.FlavorDistribution,
+		registrytest.Basic:        registry.FlavorDistribution,
+		registrytest.Anonymous:    registry.FlavorDistribution,
 	} {
-		srv := testregistry.New(testregistry.Config{Mode: mode})
-		b, err := backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}))
+		srv := registrytest.NewServer(registrytest.Config{Mode: mode})
+		b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}))
 		require.NoError(t, err)
+		assert.Zero(t, srv.Counts().Total(), "construction does no I/O")
+		f, err := registry.Discover(context.Background(), b)
+		require.NoError(t, err)
+		assert.Equal(t, want, f, mode)
 		assert.Equal(t, want, b.(registry.Flavored).Flavor(), mode)
 		assert.Equal(t, int64(1), srv.Counts().Ping, "one probe")
 		srv.Close()
@@ -50,9 +55,9 @@ func TestFromEnvProbesUnknownHosts(t *testing.T) {
 }
 
 func TestFromEnvForcedFlavorSkipsProbe(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Gitea})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
 	defer srv.Close()
-	b, err := backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{
+	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{
 		registry.EnvRegistry: srv.Host() + "/org", registry.EnvFlavor: "GITEA",
 	}))
 	require.NoError(t, err)
@@ -61,22 +66,66 @@ func TestFromEnvForcedFlavorSkipsProbe(t *testing.T) {
 }
 
 func TestFromEnvErrors(t *testing.T) {
-	_, err := backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/x"}))
+	_, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/x"}))
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	_, err = backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
+	_, err = backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
 	require.ErrorIs(t, err, registry.ErrUnknownFlavor)
-	// A host nobody answers on: the probe's failure is typed.
-	_, err = backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{registry.EnvRegistry: "127.0.0.1:1/org"}), registry.WithMaxTries(1))
+	_, err = backends.Open("git.example.com/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
+	require.ErrorIs(t, err, registry.ErrUnknownFlavor, "Open honours the flavor variable as FromEnv does")
+	// A host nobody answers on: construction succeeds, the first request's
+	// probe fails with a typed error.
+	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "127.0.0.1:1/org"}), registry.WithMaxTries(1))
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.ErrorIs(t, err, registry.ErrUnavailable)
 }
 
+func TestOpenHonoursTheFlavorVariable(t *testing.T) {
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
+	defer srv.Close()
+	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "gitea"}))
+	require.NoError(t, err)
+	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor())
+	b, err = backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "gitea"}),
+		registry.WithFlavor(registry.FlavorDistribution))
+	require.NoError(t, err)
+	assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor(), "an explicit option wins")
+	assert.Zero(t, srv.Counts().Total())
+}
+
+// A registry that is down when the program starts: the backend is usable at
+// once, checks fail with a typed error while it is down, and the first check
+// after it recovers probes, selects the driver and resolves the digest.
+func TestProbedRegistryDownAtStartCatchesUp(t *testing.T) {
+	var faults registrytest.Injector
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, AllowAnonymous: true, Intercept: faults.Intercept})
+	defer srv.Close()
+	img, _ := random.Image(16, 1)
+	h, err := srv.Push("org/app", "latest", img)
+	require.NoError(t, err)
+	faults.Add(registrytest.AnyRequest, -1, registrytest.Status(http.StatusServiceUnavailable))
+
+	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}), registry.WithMaxTries(1))
+	require.NoError(t, err)
+	for range 2 {
+		_, err = b.ManifestDigest(context.Background(), "app", "latest")
+		require.ErrorIs(t, err, registry.ErrUnavailable)
+	}
+	assert.Equal(t, registry.FlavorUnknown, b.(registry.Flavored).Flavor(), "not selected yet")
+	faults.Clear() // the registry comes back
+	d, err := b.ManifestDigest(context.Background(), "app", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, h.String(), d)
+	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor())
+}
+
 func TestOpenResolvesRuntimeImage(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: true})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: true})
 	defer srv.Close()
 	img, _ := random.Image(16, 1)
 	h, err := srv.Push("org/workspace-template-langgraph", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(context.Background(), srv.Host()+"/org", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/org", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	img2, err := registry.RuntimeImage(b, registry.DefaultRuntime)
 	require.NoError(t, err)
@@ -88,7 +137,7 @@ func TestOpenResolvesRuntimeImage(t *testing.T) {
 
 // Opening a backend does no I/O for hosts whose flavor the name tells.
 func ExampleOpen() {
-	b, err := backends.Open(context.Background(), "123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -104,7 +153,7 @@ func ExampleOpen() {
 // FromEnv reads MOLECULE_IMAGE_REGISTRY (here from a map instead of the
 // process environment), defaulting to ghcr.io/molecule-ai.
 func ExampleFromEnv() {
-	b, err := backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{}))
+	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -115,7 +164,7 @@ func ExampleFromEnv() {
 
 // A malformed prefix is refused with an error that quotes it and says the fix.
 func ExampleFromEnv_badPrefix() {
-	_, err := backends.FromEnv(context.Background(), registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/molecule-ai"}))
+	_, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/molecule-ai"}))
 	fmt.Println(err)
 	// Output: invalid MOLECULE_IMAGE_REGISTRY "https://ghcr.io/molecule-ai": has a URL scheme; remove "https://"; set MOLECULE_IMAGE_REGISTRY to host[:port][/path], e.g. ghcr.io/molecule-ai
 }

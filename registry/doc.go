@@ -11,7 +11,7 @@
 //
 // A typical caller never imports a driver directly:
 //
-//	b, err := backends.FromEnv(ctx)
+//	b, err := backends.FromEnv()
 //	if err != nil { ... }
 //	img, _ := registry.RuntimeImage(b, "langgraph")
 //	digest, err := b.ManifestDigest(ctx, "workspace-template-langgraph", "latest")

@@ -15,9 +15,11 @@ type Driver interface {
 	// Claims reports whether the driver serves p by its host alone, without
 	// asking the registry (ghcr.io, an ECR host, Docker Hub).
 	Claims(p Prefix) bool
-	// Open returns a Backend for p. It should do no I/O unless the flavor
-	// needs it to be usable; the first request can pay for discovery.
-	Open(ctx context.Context, p Prefix, o *Options) (Backend, error)
+	// Open returns a Backend for p. It must do no I/O: discovery (a probe,
+	// loading a cloud configuration) belongs to the backend's first request,
+	// and is tried again on a later request when it fails. Open reports only
+	// configuration errors.
+	Open(p Prefix, o *Options) (Backend, error)
 }
 
 // ChallengeClaimer is implemented by drivers that recognise their registry
@@ -54,18 +56,22 @@ func (c *Challenge) IsBasic() bool { return c != nil && strings.EqualFold(c.Sche
 // ProbeFunc pings a registry's /v2/ endpoint and returns its challenge.
 type ProbeFunc func(ctx context.Context, p Prefix, o *Options) (*Challenge, error)
 
-// Open selects a driver for p among drivers and opens a backend with it.
+// Open selects a driver for p among drivers and opens a backend with it. It
+// takes no context and does no I/O: it fails only on configuration errors,
+// and the backend it returns is usable at once.
 //
 // Selection: a forced flavor ([WithFlavor]) picks the driver of that
-// flavor; otherwise the first driver that [Driver.Claims] p by host; otherwise,
-// when some driver is a [ChallengeClaimer] and a [ProbeFunc] is set, the
-// registry is probed once and the first driver claiming the challenge wins;
-// otherwise the [FallbackDriver]. The probe's challenge is handed to the chosen
-// driver in [Options.Challenge] so it need not probe again.
+// flavor; otherwise the first driver that [Driver.Claims] p by host. When
+// neither decides and some driver is a [ChallengeClaimer], the backend
+// probes the registry's /v2/ with the [ProbeFunc] on its first request, picks
+// the first driver claiming the challenge (else the [FallbackDriver]) and
+// hands it the challenge in [Options.Challenge] so that it need not probe
+// again. A failed probe is tried again on the next request. Without a probe
+// function the [FallbackDriver] serves such a host.
 //
 // A flavor with no driver is an error matching [ErrUnsupported] that names
 // the flavor.
-func Open(ctx context.Context, p Prefix, drivers []Driver, opts ...Option) (Backend, error) {
+func Open(p Prefix, drivers []Driver, opts ...Option) (Backend, error) {
 	o := NewOptions(opts...)
 	if p.IsZero() {
 		return nil, &ConfigError{Var: EnvRegistry, Reason: "empty prefix", Fix: prefixFix}
@@ -73,33 +79,52 @@ func Open(ctx context.Context, p Prefix, drivers []Driver, opts ...Option) (Back
 	if o.Flavor != FlavorUnknown {
 		for _, d := range drivers {
 			if d.Flavor() == o.Flavor {
-				return d.Open(ctx, p, o)
+				return d.Open(p, o)
 			}
 		}
 		return nil, unsupportedFlavor(o.Flavor, p, drivers)
 	}
 	for _, d := range drivers {
 		if d.Claims(p) {
-			return d.Open(ctx, p, o)
+			return d.Open(p, o)
 		}
-	}
-	if o.Probe != nil && o.Challenge == nil && anyDriver[ChallengeClaimer](drivers) {
-		c, err := o.Probe(ctx, p, o)
-		if err != nil {
-			return nil, err
-		}
-		o.Challenge = c
 	}
 	if o.Challenge != nil {
-		for _, d := range drivers {
-			if cc, ok := d.(ChallengeClaimer); ok && cc.ClaimsChallenge(o.Challenge) {
-				return d.Open(ctx, p, o)
-			}
+		return selectByChallenge(p, drivers, o, o.Challenge)
+	}
+	if o.Probe != nil && anyDriver[ChallengeClaimer](drivers) {
+		return &selecting{prefix: p, drivers: drivers, opts: o}, nil
+	}
+	d, err := fallback(p, drivers)
+	if err != nil {
+		return nil, err
+	}
+	return d.Open(p, o)
+}
+
+// selectByChallenge opens the backend of the first driver that claims c,
+// else of the fallback driver.
+func selectByChallenge(p Prefix, drivers []Driver, o *Options, c *Challenge) (Backend, error) {
+	withChallenge := *o
+	o = &withChallenge
+	o.Challenge = c
+	for _, d := range drivers {
+		if cc, ok := d.(ChallengeClaimer); ok && cc.ClaimsChallenge(c) {
+			return d.Open(p, o)
 		}
 	}
+	d, err := fallback(p, drivers)
+	if err != nil {
+		return nil, err
+	}
+	return d.Open(p, o)
+}
+
+// fallback returns the driver serving hosts no other driver claims.
+func fallback(p Prefix, drivers []Driver) (Driver, error) {
 	for _, d := range drivers {
 		if f, ok := d.(FallbackDriver); ok && f.Fallback() {
-			return d.Open(ctx, p, o)
+			return d, nil
 		}
 	}
 	return nil, unsupportedFlavor(DetectFlavor(p.Host()), p, drivers)

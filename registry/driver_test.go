@@ -3,6 +3,8 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,8 +27,9 @@ func (b *fakeBackend) Token(context.Context, string) (*oauth2.Token, error) {
 	return &oauth2.Token{}, nil
 }
 func (b *fakeBackend) ManifestDigest(context.Context, string, string) (string, error) {
-	return "", nil
+	return "sha256:" + strings.Repeat("a", 64), nil
 }
+func (b *fakeBackend) Flavor() registry.Flavor { return b.flavor }
 
 type fakeDriver struct {
 	flavor registry.Flavor
@@ -38,7 +41,7 @@ func (d fakeDriver) Flavor() registry.Flavor { return d.flavor }
 func (d fakeDriver) Claims(p registry.Prefix) bool {
 	return d.claims != nil && d.claims(p)
 }
-func (d fakeDriver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+func (d fakeDriver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	return &fakeBackend{flavor: d.flavor, p: p, challenge: o.Challenge}, nil
 }
 
@@ -79,41 +82,124 @@ func TestOpenSelectsDriver(t *testing.T) {
 		{"by challenge", "git.example.com/org", []registry.Option{probe("container_registry")}, registry.FlavorGitea, 1},
 		{"fallback after probe", "registry.example.com/org", []registry.Option{probe("registry")}, registry.FlavorDistribution, 1},
 		{"fallback without probe", "registry.example.com/org", nil, registry.FlavorDistribution, 0},
+		{"known challenge", "git.example.com/org", []registry.Option{probe("x"), func(o *registry.Options) {
+			o.Challenge = &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}
+		}}, registry.FlavorGitea, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			probes = 0
-			b, err := registry.Open(ctx, registry.MustParsePrefix(tc.prefix), drivers(), tc.opts...)
+			b, err := registry.Open(registry.MustParsePrefix(tc.prefix), drivers(), tc.opts...)
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, b.(*fakeBackend).flavor)
-			assert.Equal(t, tc.wantProbes, probes)
-			if tc.wantProbes > 0 {
-				assert.NotNil(t, b.(*fakeBackend).challenge, "the probe's challenge is handed to the driver")
-			}
+			assert.Equal(t, 0, probes, "Open does no I/O")
+			assert.Equal(t, registry.MustParsePrefix(tc.prefix).Host(), b.Host(), "usable at once")
+			_, err = b.ManifestDigest(ctx, "app", "latest")
+			require.NoError(t, err)
+			_, err = b.ManifestDigest(ctx, "app", "latest")
+			require.NoError(t, err)
+			f, err := registry.Discover(ctx, b)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, f)
+			assert.Equal(t, tc.wantProbes, probes, "one probe for the backend's lifetime")
 		})
 	}
 }
 
-func TestOpenErrors(t *testing.T) {
+func TestOpenHandsTheProbedChallengeToTheDriver(t *testing.T) {
+	var got *registry.Challenge
+	d := challengeDriver{fakeDriver{flavor: registry.FlavorGitea, byChal: func(c *registry.Challenge) bool { got = c; return true }}}
+	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), []registry.Driver{d},
+		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+		}))
+	require.NoError(t, err)
+	_, err = registry.Discover(context.Background(), b)
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Equal(t, "container_registry", got.Params["service"])
+}
+
+// A registry that is down when the program starts: Open succeeds, each
+// request reports the failure, and the first request after it comes back
+// selects the driver.
+func TestOpenRetriesDiscoveryAfterAFailure(t *testing.T) {
 	ctx := context.Background()
-	_, err := registry.Open(ctx, registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/x"), nil)
+	boom := errors.New("connection refused")
+	var probes int
+	down := true
+	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), drivers(),
+		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+			probes++
+			if down {
+				return nil, boom
+			}
+			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+		}))
+	require.NoError(t, err)
+	assert.Equal(t, "git.example.com/x", b.Prefix())
+	for range 2 {
+		_, err = b.ManifestDigest(ctx, "app", "latest")
+		require.ErrorIs(t, err, boom)
+	}
+	f, err := registry.Discover(ctx, b)
+	require.ErrorIs(t, err, boom)
+	assert.Equal(t, registry.FlavorUnknown, f)
+
+	down = false
+	d, err := b.ManifestDigest(ctx, "app", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, "sha256:"+strings.Repeat("a", 64), d)
+	f, err = registry.Discover(ctx, b)
+	require.NoError(t, err)
+	assert.Equal(t, registry.FlavorGitea, f)
+	assert.Equal(t, 4, probes, "three failures, one success, then none")
+}
+
+// Callers waiting for another caller's probe leave when their own context
+// ends, and exactly one probe is in flight.
+func TestOpenConcurrentFirstRequestsShareOneProbe(t *testing.T) {
+	release := make(chan struct{})
+	var probes atomic.Int32
+	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), drivers(),
+		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+			probes.Add(1)
+			<-release
+			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+		}))
+	require.NoError(t, err)
+	started := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		close(started)
+		_, err := b.ManifestDigest(context.Background(), "app", "latest")
+		done <- err
+	}()
+	<-started
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = b.ManifestDigest(cancelled, "app", "latest")
+	if err != nil { // the waiter left (or raced ahead of the prober and never waited)
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	close(release)
+	require.NoError(t, <-done)
+	_, err = b.ManifestDigest(context.Background(), "app", "latest")
+	require.NoError(t, err)
+	assert.LessOrEqual(t, probes.Load(), int32(2))
+}
+
+func TestOpenErrors(t *testing.T) {
+	_, err := registry.Open(registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/x"), nil)
 	require.ErrorIs(t, err, registry.ErrUnsupported)
 	assert.Contains(t, err.Error(), `"ecr"`)
 
-	_, err = registry.Open(ctx, registry.MustParsePrefix("ghcr.io/x"), drivers(), registry.WithFlavor(registry.FlavorECRPublic))
+	_, err = registry.Open(registry.MustParsePrefix("ghcr.io/x"), drivers(), registry.WithFlavor(registry.FlavorECRPublic))
 	require.ErrorIs(t, err, registry.ErrUnsupported)
 	assert.Contains(t, err.Error(), "ecr-public")
 	assert.Contains(t, err.Error(), "ghcr, gitea, distribution")
 
-	_, err = registry.Open(ctx, registry.Prefix{}, drivers())
+	_, err = registry.Open(registry.Prefix{}, drivers())
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-
-	boom := errors.New("connection refused")
-	_, err = registry.Open(ctx, registry.MustParsePrefix("git.example.com/x"), drivers(),
-		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
-			return nil, boom
-		}))
-	require.ErrorIs(t, err, boom)
 }
 
 func TestErrorMatching(t *testing.T) {
@@ -153,5 +239,31 @@ func TestOptions(t *testing.T) {
 	assert.NotNil(t, o.Log())
 	assert.IsType(t, registry.SystemClock{}, o.Now())
 	_, ok = registry.NewOptions().Env("PATH")
-	assert.False(t, ok, "no Getenv means no environment")
+	assert.False(t, ok, "the zero Env has no variables")
+}
+
+func TestEnv(t *testing.T) {
+	m := map[string]string{"A": " x ", "B": " ", registry.EnvRegistry: "git.example.com:3000/org"}
+	env := registry.EnvMap(m)
+	m["A"] = "changed"
+	assert.Equal(t, "x", env.Get("A"), "EnvMap copies its map")
+	_, ok := env.Lookup("B")
+	assert.False(t, ok)
+	assert.False(t, env.IsProcess())
+	assert.True(t, registry.ProcessEnv().IsProcess())
+	assert.False(t, registry.EnvFunc(func(string) (string, bool) { return "", false }).IsProcess())
+
+	p, err := registry.PrefixFromEnv(env)
+	require.NoError(t, err)
+	assert.Equal(t, "git.example.com:3000/org", p.String())
+	assert.Equal(t, "git.example.com:3000", registry.NewOptions(registry.WithEnv(env)).ConfiguredHost())
+	p, err = registry.PrefixFromEnv(registry.Env{})
+	require.NoError(t, err)
+	assert.Equal(t, registry.DefaultPrefix, p.String(), "the default, as the backend uses it")
+	_, err = registry.PrefixFromEnv(registry.EnvMap(map[string]string{registry.EnvRegistry: "https://x"}))
+	require.ErrorIs(t, err, registry.ErrInvalidConfig)
+
+	f, err := registry.FlavorFromEnv(registry.EnvMap(map[string]string{registry.EnvFlavor: "Gitea"}))
+	require.NoError(t, err)
+	assert.Equal(t, registry.FlavorGitea, f)
 }

@@ -30,11 +30,25 @@ func ExampleRuntimeImage() {
 	p := registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
 	img, _ := registry.RuntimeImage(p, "claude-code")
 	fmt.Println(img)
-	_, err := registry.RuntimeImage(p, "nope")
-	fmt.Println(errors.Is(err, registry.ErrUnknownRuntime))
+	_, err := registry.RuntimeImage(p, "Not Valid")
+	fmt.Println(errors.Is(err, registry.ErrInvalidConfig))
 	// Output:
 	// 123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai/workspace-template-claude-code:latest
 	// true
+}
+
+// An application names its images at start-up from the same parse its
+// backend uses, default included.
+func ExamplePrefixFromEnv() {
+	env := registry.EnvMap(map[string]string{}) // MOLECULE_IMAGE_REGISTRY unset
+	p, err := registry.PrefixFromEnv(env)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	img, _ := registry.RuntimeImage(p, "hermes")
+	fmt.Println(img)
+	// Output: ghcr.io/molecule-ai/workspace-template-hermes:latest
 }
 
 func ExampleParseECRHost() {

@@ -25,9 +25,10 @@ type Options struct {
 	Clock Clock
 	// Credentials replaces the driver's default credential chain.
 	Credentials authn.Source
-	// Getenv looks up environment variables; nil means none are read.
-	// backends.FromEnv and backends.Open set it to os.LookupEnv.
-	Getenv func(string) (string, bool)
+	// Environ is the environment every variable is read from, Docker's
+	// config location and the AWS configuration included. The zero Env has
+	// no variables; package backends defaults to [ProcessEnv].
+	Environ Env
 	// InsecureHosts lists hosts ("host" or "host:port") the operator allows
 	// to be reached over plain HTTP. Loopback hosts always are.
 	InsecureHosts []string
@@ -75,14 +76,16 @@ func WithClock(c Clock) Option { return func(o *Options) { o.Clock = c } }
 // WithCredentials replaces the driver's default credential chain.
 func WithCredentials(s authn.Source) Option { return func(o *Options) { o.Credentials = s } }
 
-// WithGetenv sets how environment variables are looked up; pass
-// os.LookupEnv for the process environment or a map's lookup in tests.
-func WithGetenv(f func(string) (string, bool)) Option { return func(o *Options) { o.Getenv = f } }
+// WithEnv sets the environment every variable is read from (see [Env]).
+func WithEnv(env Env) Option { return func(o *Options) { o.Environ = env } }
 
-// WithEnvMap makes the environment exactly env (for tests and embedding).
-func WithEnvMap(env map[string]string) Option {
-	return WithGetenv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-}
+// WithGetenv reads variables through f, as a custom environment ([EnvFunc]).
+func WithGetenv(f func(string) (string, bool)) Option { return WithEnv(EnvFunc(f)) }
+
+// WithEnvMap makes the environment exactly env, for tests and embedding:
+// nothing of the process environment is read, not even HOME for Docker's
+// config or the AWS shared files ([EnvMap]).
+func WithEnvMap(env map[string]string) Option { return WithEnv(EnvMap(env)) }
 
 // WithInsecureHosts allows plain HTTP to the named hosts ("host" or
 // "host:port"), in addition to loopback. Credentials travel in clear text to
@@ -131,15 +134,20 @@ func (o *Options) Now() Clock {
 	return SystemClock{}
 }
 
-// Env looks a variable up through Getenv, trimming white space. It reports
-// false when Getenv is nil or the variable is unset or blank.
-func (o *Options) Env(key string) (string, bool) {
-	if o.Getenv == nil {
-		return "", false
+// Env looks a variable up in [Options.Environ], trimming white space. It
+// reports false when the variable is unset or blank.
+func (o *Options) Env(key string) (string, bool) { return o.Environ.Lookup(key) }
+
+// ConfiguredHost returns the registry host the environment configures (the
+// host of MOLECULE_IMAGE_REGISTRY, [DefaultPrefix]'s when unset), or "" when
+// that variable does not parse. Credentials from environment variables are
+// sent only to it.
+func (o *Options) ConfiguredHost() string {
+	p, err := PrefixFromEnv(o.Environ)
+	if err != nil {
+		return ""
 	}
-	v, ok := o.Getenv(key)
-	v = strings.TrimSpace(v)
-	return v, ok && v != ""
+	return p.Host()
 }
 
 // Tries returns MaxTries, or 3 when unset.

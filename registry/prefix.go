@@ -14,6 +14,12 @@ const (
 	EnvRegistry = "MOLECULE_IMAGE_REGISTRY"
 	// EnvFlavor optionally forces the registry flavor (see [Flavors]).
 	EnvFlavor = "MOLECULE_IMAGE_REGISTRY_FLAVOR"
+	// EnvUser and EnvToken hold credentials for the configured registry,
+	// whatever its flavor. A flavor's own variables (GHCR_USER and
+	// GHCR_TOKEN, GITEA_USER and GITEA_TOKEN) take precedence. They are sent
+	// only to the host of EnvRegistry.
+	EnvUser  = "MOLECULE_IMAGE_REGISTRY_USER"
+	EnvToken = "MOLECULE_IMAGE_REGISTRY_TOKEN"
 	// DefaultPrefix is used when EnvRegistry is unset or empty.
 	DefaultPrefix = "ghcr.io/molecule-ai"
 	// MaxPrefixLength is the longest prefix accepted, in bytes.

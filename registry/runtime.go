@@ -16,43 +16,64 @@ const RuntimeRepositoryPrefix = "workspace-template-"
 // RuntimeTag is the tag every runtime image is published under.
 const RuntimeTag = "latest"
 
-// ErrUnknownRuntime reports a runtime name that is not one of [Runtimes].
-// It also matches [ErrInvalidConfig].
+// ErrUnknownRuntime reports a runtime name an application does not know.
+// The functions of this package accept any runtime whose repository name is
+// valid; an application that keeps its own list returns this error (through
+// [UnknownRuntimeError]) for names outside it. It also matches
+// [ErrInvalidConfig].
 var ErrUnknownRuntime = errors.New("unknown runtime")
 
-// runtimes is kept sorted; Runtimes returns a copy.
-var runtimes = []string{
+// defaultRuntimes is kept sorted; DefaultRuntimes returns a copy.
+var defaultRuntimes = []string{
 	"autogen", "claude-code", "codex", "crewai", "deepagents",
 	"gemini-cli", "hermes", "langgraph", "openclaw",
 }
 
-// Runtimes returns the known workspace runtimes in alphabetical order. The
+// DefaultRuntimes returns the built-in list of workspace runtimes, in
+// alphabetical order. It is a default: an application with its own list
+// passes that instead (to watch.WithRuntimes, for example), and every
+// function here accepts any runtime whose repository name is valid. The
 // slice is a fresh copy the caller may keep or modify.
-func Runtimes() []string { return slices.Clone(runtimes) }
+func DefaultRuntimes() []string { return slices.Clone(defaultRuntimes) }
 
-// IsRuntime reports whether name is a known runtime.
-func IsRuntime(name string) bool {
-	_, ok := slices.BinarySearch(runtimes, name)
+// IsDefaultRuntime reports whether name is in [DefaultRuntimes].
+func IsDefaultRuntime(name string) bool {
+	_, ok := slices.BinarySearch(defaultRuntimes, name)
 	return ok
 }
 
+// UnknownRuntimeError returns the error an application reports for a runtime
+// outside its list known: a [*ConfigError] matching [ErrUnknownRuntime] that
+// lists the known runtimes.
+func UnknownRuntimeError(runtime string, known []string) error {
+	return &ConfigError{
+		Var: "runtime", Value: runtime, Kind: ErrUnknownRuntime,
+		Reason: "unknown runtime",
+		Fix:    "use one of " + strings.Join(known, ", "),
+	}
+}
+
 // RuntimeRepository returns the repository of runtime below the prefix,
-// "workspace-template-<runtime>", or an error matching [ErrUnknownRuntime]
-// that lists the known runtimes.
+// "workspace-template-<runtime>". Any runtime is accepted whose repository
+// name, like the runtime name itself, is one component of the OCI
+// distribution name grammar (lowercase
+// letters and digits, separated by '.', '_', '__' or dashes); another name is
+// a [*ConfigError] matching [ErrInvalidConfig] that quotes it.
 func RuntimeRepository(runtime string) (string, error) {
-	if !IsRuntime(runtime) {
+	repo := RuntimeRepositoryPrefix + runtime
+	if !IsNameComponent(runtime) || !IsNameComponent(repo) {
 		return "", &ConfigError{
-			Var: "runtime", Value: runtime, Kind: ErrUnknownRuntime,
-			Reason: "unknown runtime",
-			Fix:    "use one of " + strings.Join(runtimes, ", "),
+			Var: "runtime", Value: runtime,
+			Reason: "does not make a valid repository name " + repo,
+			Fix:    "use lowercase letters and digits, separated by '-', '.' or '_', e.g. " + DefaultRuntime,
 		}
 	}
-	return RuntimeRepositoryPrefix + runtime, nil
+	return repo, nil
 }
 
 // RuntimeImage returns "<prefix>/workspace-template-<runtime>:latest" for the
-// prefix of b (a [Backend], or a [Prefix]), or an error for an unknown
-// runtime. It never returns an empty string without an error.
+// prefix of b (a [Backend], or a [Prefix]), or the error of
+// [RuntimeRepository]. It never returns an empty string without an error.
 func RuntimeImage(b interface{ Prefix() string }, runtime string) (string, error) {
 	repo, err := RuntimeRepository(runtime)
 	if err != nil {
@@ -61,11 +82,18 @@ func RuntimeImage(b interface{ Prefix() string }, runtime string) (string, error
 	return b.Prefix() + "/" + repo + ":" + RuntimeTag, nil
 }
 
-// RuntimeImages returns the image of every known runtime, keyed by runtime.
-func RuntimeImages(b interface{ Prefix() string }) map[string]string {
+// RuntimeImages returns the image of each runtime, keyed by runtime;
+// [DefaultRuntimes] when none are given. A runtime whose name is not valid
+// is left out.
+func RuntimeImages(b interface{ Prefix() string }, runtimes ...string) map[string]string {
+	if len(runtimes) == 0 {
+		runtimes = defaultRuntimes
+	}
 	out := make(map[string]string, len(runtimes))
 	for _, rt := range runtimes {
-		out[rt] = b.Prefix() + "/" + RuntimeRepositoryPrefix + rt + ":" + RuntimeTag
+		if img, err := RuntimeImage(b, rt); err == nil {
+			out[rt] = img
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/molecule-ai/registrykit/registry"
@@ -9,14 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestRuntimes(t *testing.T) {
-	rts := registry.Runtimes()
+func TestDefaultRuntimes(t *testing.T) {
+	rts := registry.DefaultRuntimes()
 	assert.Equal(t, []string{"autogen", "claude-code", "codex", "crewai", "deepagents", "gemini-cli", "hermes", "langgraph", "openclaw"}, rts)
 	assert.True(t, slices.IsSorted(rts))
 	rts[0] = "mutated"
-	assert.Equal(t, "autogen", registry.Runtimes()[0], "Runtimes returns a copy")
-	assert.True(t, registry.IsRuntime(registry.DefaultRuntime))
-	assert.False(t, registry.IsRuntime("LangGraph"))
+	assert.Equal(t, "autogen", registry.DefaultRuntimes()[0], "DefaultRuntimes returns a copy")
+	assert.True(t, registry.IsDefaultRuntime(registry.DefaultRuntime))
+	assert.False(t, registry.IsDefaultRuntime("LangGraph"))
 }
 
 func TestRuntimeImage(t *testing.T) {
@@ -25,22 +26,35 @@ func TestRuntimeImage(t *testing.T) {
 		{"123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai", "claude-code", "123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai/workspace-template-claude-code:latest"},
 		{"git.example.com/molecule-ai", "hermes", "git.example.com/molecule-ai/workspace-template-hermes:latest"},
 		{"127.0.0.1:5000", "codex", "127.0.0.1:5000/workspace-template-codex:latest"},
+		// Runtimes belong to the application: one the built-in list lacks works.
+		{"", "my-runtime.v2", "ghcr.io/molecule-ai/workspace-template-my-runtime.v2:latest"},
 	}
 	for _, tc := range cases {
 		got, err := registry.RuntimeImage(registry.MustParsePrefix(tc.prefix), tc.runtime)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, got)
 	}
-	img, err := registry.RuntimeImage(registry.MustParsePrefix(""), "nope")
-	assert.Empty(t, img)
-	require.ErrorIs(t, err, registry.ErrUnknownRuntime)
-	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	assert.Contains(t, err.Error(), `"nope"`)
-	assert.Contains(t, err.Error(), "langgraph")
+	for _, bad := range []string{"", "LangGraph", "a/b", "-x", "x-", "x y", "x:latest", "x@sha256"} {
+		img, err := registry.RuntimeImage(registry.MustParsePrefix(""), bad)
+		assert.Empty(t, img)
+		require.ErrorIs(t, err, registry.ErrInvalidConfig, bad)
+		assert.NotErrorIs(t, err, registry.ErrUnknownRuntime, bad)
+		assert.Contains(t, err.Error(), strconv.Quote(bad))
+	}
 
 	all := registry.RuntimeImages(registry.MustParsePrefix("git.example.com/org"))
 	assert.Len(t, all, 9)
 	assert.Equal(t, "git.example.com/org/workspace-template-openclaw:latest", all["openclaw"])
+	mine := registry.RuntimeImages(registry.MustParsePrefix("git.example.com/org"), "alpha", "Bad")
+	assert.Equal(t, map[string]string{"alpha": "git.example.com/org/workspace-template-alpha:latest"}, mine)
+}
+
+func TestUnknownRuntimeError(t *testing.T) {
+	err := registry.UnknownRuntimeError("nope", []string{"alpha", "beta"})
+	require.ErrorIs(t, err, registry.ErrUnknownRuntime)
+	require.ErrorIs(t, err, registry.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), `"nope"`)
+	assert.Contains(t, err.Error(), "alpha, beta")
 }
 
 func TestParsePlatform(t *testing.T) {

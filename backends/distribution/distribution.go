@@ -7,12 +7,12 @@
 // challenge says (Docker Hub's is known, so it is never probed): a token exchange for Bearer (with realms on another host,
 // such as Docker Hub's auth.docker.io, over HTTPS only), the credential
 // itself for Basic, nothing when the registry is open. Credentials come
-// from Docker's config. Docker Hub's names are handled: docker.io is served
+// from MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN (sent
+// only to the registry MOLECULE_IMAGE_REGISTRY names), else Docker's config. Docker Hub's names are handled: docker.io is served
 // from registry-1.docker.io, and single-segment names get "library/".
 package distribution
 
 import (
-	"context"
 	"strings"
 
 	"github.com/molecule-ai/registrykit/internal/driverkit"
@@ -46,7 +46,7 @@ func (Driver) Fallback() bool { return true }
 
 // Open implements registry.Driver. It does no I/O; the first request probes
 // the registry unless o.Challenge is already known.
-func (Driver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	hint := "run docker login " + host + ", or point DOCKER_CONFIG at a config with credentials for " + host
 	t := driverkit.TokenFlow{

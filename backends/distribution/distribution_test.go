@@ -13,9 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,15 +24,17 @@ const (
 	pass = "distribution-pass-0123"
 )
 
-func open(t *testing.T, srv *testregistry.Server, clock *fakeclock.Clock, cred authn.Credential) registry.Backend {
+func open(t *testing.T, srv *registrytest.Server, clock *registrytest.Clock, cred authn.Credential) registry.Backend {
 	t.Helper()
-	b, err := backends.Open(context.Background(), srv.Host()+"/org", registry.WithClock(clock), registry.WithCredentials(authn.Static(cred)))
+	b, err := backends.Open(srv.Host()+"/org", registry.WithClock(clock), registry.WithCredentials(authn.Static(cred)))
 	require.NoError(t, err)
-	require.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor())
+	f, err := registry.Discover(context.Background(), b) // the probe, which a first check would send
+	require.NoError(t, err)
+	require.Equal(t, registry.FlavorDistribution, f)
 	return b
 }
 
-func push(t *testing.T, srv *testregistry.Server, repo string) string {
+func push(t *testing.T, srv *registrytest.Server, repo string) string {
 	t.Helper()
 	img, err := random.Image(64, 1)
 	require.NoError(t, err)
@@ -45,21 +46,21 @@ func push(t *testing.T, srv *testregistry.Server, repo string) string {
 func TestRequestCountsPerChallenge(t *testing.T) {
 	cases := []struct {
 		name                  string
-		mode                  testregistry.Mode
+		mode                  registrytest.Mode
 		cred                  authn.Credential
-		cold, steady, newRepo testregistry.Counts
+		cold, steady, newRepo registrytest.Counts
 	}{
-		{"bearer", testregistry.Distribution, authn.Credential{Username: user, Password: pass},
-			testregistry.Counts{Ping: 1, Token: 1, Head: 1}, testregistry.Counts{Head: 1}, testregistry.Counts{Token: 1, Head: 1}},
-		{"basic", testregistry.Basic, authn.Credential{Username: user, Password: pass},
-			testregistry.Counts{Ping: 1, Head: 1}, testregistry.Counts{Head: 1}, testregistry.Counts{Head: 1}},
-		{"open", testregistry.Anonymous, authn.Credential{},
-			testregistry.Counts{Ping: 1, Head: 1}, testregistry.Counts{Head: 1}, testregistry.Counts{Head: 1}},
+		{"bearer", registrytest.Distribution, authn.Credential{Username: user, Password: pass},
+			registrytest.Counts{Ping: 1, Token: 1, Head: 1}, registrytest.Counts{Head: 1}, registrytest.Counts{Token: 1, Head: 1}},
+		{"basic", registrytest.Basic, authn.Credential{Username: user, Password: pass},
+			registrytest.Counts{Ping: 1, Head: 1}, registrytest.Counts{Head: 1}, registrytest.Counts{Head: 1}},
+		{"open", registrytest.Anonymous, authn.Credential{},
+			registrytest.Counts{Ping: 1, Head: 1}, registrytest.Counts{Head: 1}, registrytest.Counts{Head: 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := fakeclock.New(time.Now())
-			srv := testregistry.New(testregistry.Config{Mode: tc.mode, Users: map[string]string{user: pass}, Now: clock.Now})
+			clock := registrytest.NewClock(time.Now())
+			srv := registrytest.NewServer(registrytest.Config{Mode: tc.mode, Users: map[string]string{user: pass}, Now: clock.Now})
 			defer srv.Close()
 			d1, d2 := push(t, srv, "one"), push(t, srv, "two")
 			ctx := context.Background()
@@ -85,8 +86,8 @@ func TestRequestCountsPerChallenge(t *testing.T) {
 }
 
 func TestBasicWrongPasswordIsUnauthorized(t *testing.T) {
-	clock := fakeclock.New(time.Now())
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Basic, Users: map[string]string{user: pass}, Now: clock.Now})
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Basic, Users: map[string]string{user: pass}, Now: clock.Now})
 	defer srv.Close()
 	push(t, srv, "one")
 	b := open(t, srv, clock, authn.Credential{Username: user, Password: "not-the-password"})
@@ -113,8 +114,8 @@ func twoPlatformIndex(t *testing.T) (v1.ImageIndex, map[string]string) {
 }
 
 func TestIndexAndPlatformDigests(t *testing.T) {
-	clock := fakeclock.New(time.Now())
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Distribution, Users: map[string]string{user: pass}, Now: clock.Now})
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Distribution, Users: map[string]string{user: pass}, Now: clock.Now})
 	defer srv.Close()
 	idx, children := twoPlatformIndex(t)
 	h, err := srv.PushIndex("org/multi", "latest", idx)
@@ -182,10 +183,10 @@ func TestGETFallback(t *testing.T) {
 	}
 	for name, intercept := range cases {
 		t.Run(name, func(t *testing.T) {
-			srv := testregistry.New(testregistry.Config{Mode: testregistry.Anonymous, Intercept: intercept})
+			srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Anonymous, Intercept: intercept})
 			defer srv.Close()
 			want := push(t, srv, "one")
-			b := open(t, srv, fakeclock.New(time.Now()), authn.Credential{})
+			b := open(t, srv, registrytest.NewClock(time.Now()), authn.Credential{})
 			got, err := b.ManifestDigest(context.Background(), "one", "latest")
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
@@ -195,7 +196,7 @@ func TestGETFallback(t *testing.T) {
 }
 
 func TestGETFallbackRejectsMismatchedDigest(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Anonymous, Intercept: func(w http.ResponseWriter, r *http.Request) bool {
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Anonymous, Intercept: func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/manifests/") {
 			w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("0", 64))
 			if r.Method == http.MethodHead {
@@ -208,15 +209,15 @@ func TestGETFallbackRejectsMismatchedDigest(t *testing.T) {
 		return false
 	}})
 	defer srv.Close()
-	b := open(t, srv, fakeclock.New(time.Now()), authn.Credential{})
+	b := open(t, srv, registrytest.NewClock(time.Now()), authn.Credential{})
 	_, err := b.ManifestDigest(context.Background(), "one", "latest")
 	require.ErrorIs(t, err, registry.ErrBadResponse, "never a wrong digest")
 }
 
 func TestNotFound(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Anonymous})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Anonymous})
 	defer srv.Close()
-	b := open(t, srv, fakeclock.New(time.Now()), authn.Credential{})
+	b := open(t, srv, registrytest.NewClock(time.Now()), authn.Credential{})
 	_, err := b.ManifestDigest(context.Background(), "missing", "latest")
 	require.ErrorIs(t, err, registry.ErrNotFound)
 	assert.Contains(t, err.Error(), srv.Host()+"/org/missing:latest")

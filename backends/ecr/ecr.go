@@ -82,9 +82,10 @@ func (Driver) Claims(p registry.Prefix) bool {
 	return registry.DetectFlavor(p.Host()) == registry.FlavorECR
 }
 
-// Open implements registry.Driver. It loads the AWS configuration (no
-// network I/O) and builds the ECR client.
-func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+// Open implements registry.Driver. It does no I/O: the AWS configuration
+// is loaded, and the ECR client built, on the first request that needs a
+// token, and again on a later request if loading failed.
+func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	region, err := resolveRegion(p, o)
 	if err != nil {
@@ -92,17 +93,23 @@ func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) 
 	}
 	ecrHost, _ := registry.ParseECRHost(host)
 	api, _ := o.Value(apiKey{}).(API)
-	if api == nil {
+	client := awsauth.NewLazy(func(ctx context.Context) (API, error) {
+		if api != nil {
+			return api, nil
+		}
 		cfg, err := loadConfig(ctx, o, region, ecrHost)
 		if err != nil {
 			return nil, err
 		}
-		api = awsecr.NewFromConfig(cfg)
-	}
-	t := &tokens{api: api, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now), log: o.Log()}
-	client := httpx.NewClient(o)
+		return awsecr.NewFromConfig(cfg, func(eo *awsecr.Options) {
+			if ep := awsauth.Endpoint(o.Environ, "ECR"); ep != "" {
+				eo.BaseEndpoint = aws.String(ep)
+			}
+		}), nil
+	})
+	t := &tokens{api: client, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now), log: o.Log()}
 	return regclient.New(regclient.Config{
-		Flavor: registry.FlavorECR, Prefix: p, Options: o, Client: client,
+		Flavor: registry.FlavorECR, Prefix: p, Options: o, Client: httpx.NewClient(o),
 		Auth:       t,
 		Credential: t.credential,
 		Hint:       "the ECR password was refused; check that the AWS identity may pull from this repository (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
@@ -152,19 +159,13 @@ func loadConfig(ctx context.Context, o *registry.Options, region string, h regis
 		opts = append(opts, config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled))
 	}
 	extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
-	opts = append(opts, extra...)
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, &registry.Error{Kind: registry.ErrInvalidConfig, Op: "aws config", Err: err,
-			Hint: "fix the AWS shared config or profile (AWS_PROFILE, AWS_CONFIG_FILE)"}
-	}
-	return cfg, nil
+	return awsauth.LoadConfig(ctx, o, append(opts, extra...)...)
 }
 
 // tokens is the ECR authorizer: one Basic token per registry from
 // GetAuthorizationToken, cached until ahead of its expiry.
 type tokens struct {
-	api    API
+	api    *awsauth.Lazy[API]
 	host   string
 	region string
 	now    func() time.Time
@@ -183,7 +184,11 @@ func (t *tokens) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
 func (t *tokens) Invalidate(_ string, tok *oauth2.Token) { t.cache.Invalidate(t.key(), tok) }
 
 func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
-	out, err := t.api.GetAuthorizationToken(ctx, &awsecr.GetAuthorizationTokenInput{})
+	api, err := t.api.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := api.GetAuthorizationToken(ctx, &awsecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return nil, awsauth.APIError(err, t.host, t.region, Action)
 	}

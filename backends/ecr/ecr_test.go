@@ -15,9 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,13 +37,13 @@ func awsEnv(t *testing.T, endpoint string, withKeys bool) {
 	if withKeys {
 		c = creds
 	}
-	testregistry.SetAWSEnv(t, c, "AWS_ENDPOINT_URL_ECR", endpoint)
+	registrytest.SetAWSEnv(t, c, "AWS_ENDPOINT_URL_ECR", endpoint)
 }
 
 type fixture struct {
-	clock   *fakeclock.Clock
-	reg     *testregistry.Server
-	api     *testregistry.ECRAPI
+	clock   *registrytest.Clock
+	reg     *registrytest.Server
+	api     *registrytest.ECRAPI
 	backend registry.Backend
 	digests map[string]string
 }
@@ -53,10 +52,10 @@ type fixture struct {
 // the registry is on loopback) with the SDK's default configuration chain.
 func setup(t *testing.T, repos int, lifetime time.Duration) *fixture {
 	t.Helper()
-	clock := fakeclock.New(time.Now())
-	reg := testregistry.New(testregistry.Config{Mode: testregistry.ECR, Now: clock.Now})
+	clock := registrytest.NewClock(time.Now())
+	reg := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR, Now: clock.Now})
 	t.Cleanup(reg.Close)
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{
 		Service: "ecr", Region: region, Credentials: creds,
 		Issue: func() (string, time.Time) {
 			exp := clock.Now().Add(lifetime)
@@ -74,7 +73,7 @@ func setup(t *testing.T, repos int, lifetime time.Duration) *fixture {
 		require.NoError(t, err)
 		f.digests[repo] = h.String()
 	}
-	b, err := backends.Open(context.Background(), reg.Host()+"/molecule-ai",
+	b, err := backends.Open(reg.Host()+"/molecule-ai",
 		registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
 	require.NoError(t, err)
 	f.backend = b
@@ -88,14 +87,14 @@ func TestColdAndSteadyCounts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, f.digests["repo-00"], d)
 	assert.Equal(t, int64(1), f.api.Calls(), "cold: one API call")
-	assert.Equal(t, testregistry.Counts{Head: 1}, f.reg.Counts(), "cold: one HEAD, no probe")
+	assert.Equal(t, registrytest.Counts{Head: 1}, f.reg.Counts(), "cold: one HEAD, no probe")
 	assert.Empty(t, f.api.Errors(), "every API request was correctly signed")
 
 	d, err = f.backend.ManifestDigest(ctx, "repo-01", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, f.digests["repo-01"], d)
 	assert.Equal(t, int64(1), f.api.Calls(), "a new repository needs no new token")
-	assert.Equal(t, testregistry.Counts{Head: 2}, f.reg.Counts())
+	assert.Equal(t, registrytest.Counts{Head: 2}, f.reg.Counts())
 
 	tok, err := f.backend.Token(ctx, "repo-00")
 	require.NoError(t, err)
@@ -147,11 +146,11 @@ func TestRefreshPointCrossedWithoutFailure(t *testing.T) {
 }
 
 func TestRevokedPasswordRefreshedOnce(t *testing.T) {
-	clock := fakeclock.New(time.Now())
-	reg := testregistry.New(testregistry.Config{Mode: testregistry.ECR, Now: clock.Now})
+	clock := registrytest.NewClock(time.Now())
+	reg := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR, Now: clock.Now})
 	defer reg.Close()
 	calls := 0
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds,
 		Issue: func() (string, time.Time) {
 			calls++
 			// The API promises 12 h, but the first password dies after 1 h.
@@ -166,7 +165,7 @@ func TestRevokedPasswordRefreshedOnce(t *testing.T) {
 	img, _ := random.Image(32, 1)
 	h, err := reg.Push("molecule-ai/x", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(context.Background(), reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
+	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.NoError(t, err)
@@ -176,14 +175,14 @@ func TestRevokedPasswordRefreshedOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, h.String(), d)
 	assert.Equal(t, int64(2), api.Calls(), "the 403 refreshed the token once")
-	assert.Equal(t, testregistry.Counts{Head: 2, Rejected: 1}, reg.Counts())
+	assert.Equal(t, registrytest.Counts{Head: 2, Rejected: 1}, reg.Counts())
 }
 
 func TestNoCredentialsNamesTheChain(t *testing.T) {
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds})
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds})
 	defer api.Close()
 	awsEnv(t, api.URL(), false)
-	b, err := backends.Open(context.Background(), "123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
@@ -194,10 +193,10 @@ func TestNoCredentialsNamesTheChain(t *testing.T) {
 }
 
 func TestAccessDenied(t *testing.T) {
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds, Deny: true})
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds, Deny: true})
 	defer api.Close()
 	awsEnv(t, api.URL(), true)
-	b, err := backends.Open(context.Background(), "123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrDenied)
@@ -206,10 +205,10 @@ func TestAccessDenied(t *testing.T) {
 }
 
 func TestWrongRegionSignatureIsRefused(t *testing.T) {
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "eu-west-1", Credentials: creds})
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "eu-west-1", Credentials: creds})
 	defer api.Close()
 	awsEnv(t, api.URL(), true)
-	b, err := backends.Open(context.Background(), "123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
@@ -219,11 +218,11 @@ func TestWrongRegionSignatureIsRefused(t *testing.T) {
 }
 
 func TestRegionResolution(t *testing.T) {
-	_, err := backends.Open(context.Background(), "123456789012.dkr.ecr.us-east-2.amazonaws.com/x", ecr.WithRegion("us-west-2"))
+	_, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/x", ecr.WithRegion("us-west-2"))
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "does not match")
 
-	_, err = backends.Open(context.Background(), "127.0.0.1:5000/x", registry.WithFlavor(registry.FlavorECR), registry.WithEnvMap(nil))
+	_, err = backends.Open("127.0.0.1:5000/x", registry.WithFlavor(registry.FlavorECR), registry.WithEnvMap(nil))
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "AWS_REGION")
 }
@@ -256,7 +255,7 @@ func TestEndpointFromHost(t *testing.T) {
 		t.Run(host, func(t *testing.T) {
 			awsEnv(t, "", true)
 			rec := &recorder{}
-			b, err := backends.Open(context.Background(), host+"/x", ecr.WithLoadOptions(config.WithHTTPClient(&http.Client{Transport: rec})))
+			b, err := backends.Open(host+"/x", ecr.WithLoadOptions(config.WithHTTPClient(&http.Client{Transport: rec})))
 			require.NoError(t, err)
 			_, err = b.Token(context.Background(), "x")
 			require.ErrorIs(t, err, registry.ErrDenied)

@@ -74,15 +74,31 @@ func (Driver) Claims(p registry.Prefix) bool {
 	return registry.DetectFlavor(p.Host()) == registry.FlavorECRPublic
 }
 
-// Open implements registry.Driver.
-func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+// Open implements registry.Driver. It does no I/O: when authenticated pulls
+// are wanted, the AWS configuration is loaded on the first token request.
+func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	scheme := httpx.Scheme(host, o)
 	cred := func(context.Context) (authn.Credential, error) { return authn.Credential{}, nil }
-	if api, err := apiFor(ctx, o); err != nil {
-		return nil, err
-	} else if api != nil {
-		pw := &passwords{api: api, cache: tokencache.New(o.Now().Now), now: o.Now().Now}
+	if authenticated(o) {
+		api, _ := o.Value(apiKey{}).(API)
+		client := awsauth.NewLazy(func(ctx context.Context) (API, error) {
+			if api != nil {
+				return api, nil
+			}
+			opts := []func(*config.LoadOptions) error{config.WithRegion(APIRegion)}
+			extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
+			cfg, err := awsauth.LoadConfig(ctx, o, append(opts, extra...)...)
+			if err != nil {
+				return nil, err
+			}
+			return awsecrpublic.NewFromConfig(cfg, func(eo *awsecrpublic.Options) {
+				if ep := awsauth.Endpoint(o.Environ, "ECR_PUBLIC"); ep != "" {
+					eo.BaseEndpoint = aws.String(ep)
+				}
+			}), nil
+		})
+		pw := &passwords{api: client, cache: tokencache.New(o.Now().Now), now: o.Now().Now}
 		cred = pw.credential
 	}
 	return driverkit.TokenFlow{
@@ -94,26 +110,15 @@ func (Driver) Open(ctx context.Context, p registry.Prefix, o *registry.Options) 
 	}.Open(o), nil
 }
 
-// apiFor returns the API client when authenticated pulls are wanted, or nil.
-func apiFor(ctx context.Context, o *registry.Options) (API, error) {
-	if api, ok := o.Value(apiKey{}).(API); ok {
-		return api, nil
+// authenticated reports whether pulls authenticate with AWS credentials.
+func authenticated(o *registry.Options) bool {
+	if _, ok := o.Value(apiKey{}).(API); ok {
+		return true
 	}
-	enabled, set := o.Value(authKey{}).(bool)
-	if !set {
-		enabled = awsCredentialsConfigured(o)
+	if enabled, set := o.Value(authKey{}).(bool); set {
+		return enabled
 	}
-	if !enabled {
-		return nil, nil
-	}
-	opts := []func(*config.LoadOptions) error{config.WithRegion(APIRegion)}
-	extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
-	cfg, err := config.LoadDefaultConfig(ctx, append(opts, extra...)...)
-	if err != nil {
-		return nil, &registry.Error{Kind: registry.ErrInvalidConfig, Op: "aws config", Err: err,
-			Hint: "fix the AWS shared config or profile (AWS_PROFILE, AWS_CONFIG_FILE)"}
-	}
-	return awsecrpublic.NewFromConfig(cfg), nil
+	return awsCredentialsConfigured(o)
 }
 
 // awsCredentialsConfigured reports whether the environment names AWS
@@ -130,7 +135,7 @@ func awsCredentialsConfigured(o *registry.Options) bool {
 
 // passwords caches the password GetAuthorizationToken returns.
 type passwords struct {
-	api   API
+	api   *awsauth.Lazy[API]
 	cache *tokencache.Cache
 	now   func() time.Time
 }
@@ -144,7 +149,11 @@ func (p *passwords) credential(ctx context.Context) (authn.Credential, error) {
 }
 
 func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
-	out, err := p.api.GetAuthorizationToken(ctx, &awsecrpublic.GetAuthorizationTokenInput{})
+	api, err := p.api.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := api.GetAuthorizationToken(ctx, &awsecrpublic.GetAuthorizationTokenInput{})
 	if err != nil {
 		return nil, awsauth.APIError(err, "public.ecr.aws", APIRegion, Action)
 	}

@@ -10,17 +10,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func setup(t *testing.T, anonymous bool) (*testregistry.Server, *fakeclock.Clock, string) {
+func setup(t *testing.T, anonymous bool) (*registrytest.Server, *registrytest.Clock, string) {
 	t.Helper()
-	clock := fakeclock.New(time.Now())
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: anonymous, Now: clock.Now, RejectStatus: http.StatusBadRequest})
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: anonymous, Now: clock.Now, RejectStatus: http.StatusBadRequest})
 	t.Cleanup(srv.Close)
 	img, err := random.Image(32, 1)
 	require.NoError(t, err)
@@ -31,13 +30,13 @@ func setup(t *testing.T, anonymous bool) (*testregistry.Server, *fakeclock.Clock
 
 func TestAnonymousBearerFlow(t *testing.T) {
 	srv, clock, want := setup(t, true)
-	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
 		registry.WithClock(clock), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	d, err := b.ManifestDigest(context.Background(), "x", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, want, d)
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, srv.Counts(), "known realm: no probe")
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts(), "known realm: no probe")
 	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
 	require.NoError(t, err)
 	assert.True(t, cred.IsAnonymous())
@@ -45,7 +44,7 @@ func TestAnonymousBearerFlow(t *testing.T) {
 
 func TestExpiredBearer400RefreshesOnce(t *testing.T) {
 	srv, clock, want := setup(t, true)
-	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
 		registry.WithClock(clock), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
@@ -55,20 +54,20 @@ func TestExpiredBearer400RefreshesOnce(t *testing.T) {
 	d, err := b.ManifestDigest(context.Background(), "x", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, want, d)
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 2, Rejected: 1}, srv.Counts())
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 2, Rejected: 1}, srv.Counts())
 }
 
 func TestAWSAuthenticatedPulls(t *testing.T) {
 	srv, clock, want := setup(t, false)
 	creds := aws.Credentials{AccessKeyID: "AKIDPUBLIC0123456789", SecretAccessKey: "public/secret/key/EXAMPLE"}
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr-public", Region: ecrpublic.APIRegion, Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr-public", Region: ecrpublic.APIRegion, Credentials: creds,
 		Issue: func() (string, time.Time) {
 			exp := clock.Now().Add(12 * time.Hour)
 			return srv.IssueECRPassword(exp), exp
 		}})
 	defer api.Close()
-	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR_PUBLIC", api.URL())
-	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic), registry.WithClock(clock))
+	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR_PUBLIC", api.URL())
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic), registry.WithClock(clock))
 	require.NoError(t, err)
 	for range 3 {
 		d, err := b.ManifestDigest(context.Background(), "x", "latest")
@@ -77,7 +76,7 @@ func TestAWSAuthenticatedPulls(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), api.Calls())
 	assert.Empty(t, api.Errors())
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 3}, srv.Counts())
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 3}, srv.Counts())
 	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "AWS", cred.Username)
@@ -85,7 +84,7 @@ func TestAWSAuthenticatedPulls(t *testing.T) {
 
 func TestAnonymousRefusedByPrivateRepository(t *testing.T) {
 	srv, clock, _ := setup(t, false)
-	b, err := backends.Open(context.Background(), srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
 		registry.WithClock(clock), ecrpublic.WithAWSAuth(false))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")

@@ -6,12 +6,13 @@
 // "ghcr.io"), so no /v2/ probe is ever sent: the first digest check of a
 // repository costs a token request and a HEAD, every later one a HEAD.
 // Credentials come from GHCR_USER and GHCR_TOKEN (a personal access token
-// with read:packages), else Docker's config, else anonymous access, which
-// works for public images.
+// with read:packages), else MOLECULE_IMAGE_REGISTRY_USER and
+// MOLECULE_IMAGE_REGISTRY_TOKEN, else Docker's config, else anonymous
+// access, which works for public images. Credentials from the environment go
+// only to ghcr.io and to the configured registry.
 package ghcr
 
 import (
-	"context"
 	"strings"
 
 	"github.com/molecule-ai/registrykit/internal/driverkit"
@@ -20,7 +21,11 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-// Environment variables holding GHCR credentials.
+// Host is GHCR's registry host.
+const Host = "ghcr.io"
+
+// Environment variables holding GHCR credentials. They are sent only to
+// ghcr.io and to the registry MOLECULE_IMAGE_REGISTRY configures.
 const (
 	EnvUser  = "GHCR_USER"
 	EnvToken = "GHCR_TOKEN"
@@ -43,13 +48,13 @@ func (Driver) Claims(p registry.Prefix) bool {
 }
 
 // Open implements registry.Driver. It does no I/O.
-func (Driver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	scheme := httpx.Scheme(host, o)
 	return driverkit.TokenFlow{
 		Flavor: registry.FlavorGHCR, Prefix: p, Scheme: scheme,
 		Challenge:     tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http"),
-		Credential:    driverkit.Credentials(o, host, EnvUser, EnvToken, Hint),
+		Credential:    driverkit.Credentials(o, host, EnvUser, EnvToken, Hint, Host),
 		Hint:          Hint,
 		NormalizeRepo: strings.ToLower,
 	}.Open(o), nil

@@ -9,9 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,17 +21,17 @@ const (
 )
 
 type fixture struct {
-	srv     *testregistry.Server
-	clock   *fakeclock.Clock
+	srv     *registrytest.Server
+	clock   *registrytest.Clock
 	backend registry.Backend
 	digests map[string]string
 }
 
 func setup(t *testing.T, anonymous bool, env map[string]string) *fixture {
 	t.Helper()
-	clock := fakeclock.New(time.Now())
-	srv := testregistry.New(testregistry.Config{
-		Mode: testregistry.GHCR, Users: map[string]string{user: pat},
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{
+		Mode: registrytest.GHCR, Users: map[string]string{user: pat},
 		AllowAnonymous: anonymous, Now: clock.Now,
 	})
 	t.Cleanup(srv.Close)
@@ -47,7 +46,7 @@ func setup(t *testing.T, anonymous bool, env map[string]string) *fixture {
 	p := registry.MustParsePrefix(srv.Host() + "/molecule-ai")
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	// The driver's own chain, without the machine's Docker config.
-	b, err := ghcr.Driver{}.Open(context.Background(), p, registry.NewOptions(
+	b, err := ghcr.Driver{}.Open(p, registry.NewOptions(
 		registry.WithClock(clock),
 		registry.WithCredentials(authn.Chain(authn.Env(ghcr.EnvUser, ghcr.EnvToken, lookup), authn.Anonymous)),
 	))
@@ -66,7 +65,7 @@ func TestColdThenSteadyRequestCounts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
 	c := f.srv.Counts()
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, c, "cold check: token + HEAD, no ping")
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, c, "cold check: token + HEAD, no ping")
 
 	f.srv.ResetCounts()
 	for range 10 {
@@ -74,12 +73,12 @@ func TestColdThenSteadyRequestCounts(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, f.digests["workspace-template-langgraph"], d)
 	}
-	assert.Equal(t, testregistry.Counts{Head: 10}, f.srv.Counts(), "steady state: one HEAD per check")
+	assert.Equal(t, registrytest.Counts{Head: 10}, f.srv.Counts(), "steady state: one HEAD per check")
 
 	f.srv.ResetCounts()
 	_, err = f.backend.ManifestDigest(ctx, "workspace-template-autogen", "latest")
 	require.NoError(t, err)
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, f.srv.Counts(), "new repository: its own scoped token")
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, f.srv.Counts(), "new repository: its own scoped token")
 }
 
 func TestTokenRefreshedBeforeExpiryWithoutFailedRequest(t *testing.T) {
@@ -178,7 +177,7 @@ func TestRevokedTokenIsRefetchedOnce(t *testing.T) {
 	d, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 2, Rejected: 1}, f.srv.Counts())
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 2, Rejected: 1}, f.srv.Counts())
 }
 
 func TestCredentialIsThePAT(t *testing.T) {

@@ -5,12 +5,13 @@
 // challenge says service="container_registry". Gitea issues one token per
 // user that serves every repository (it ignores the scope), so a new
 // repository costs a single HEAD once any token is cached. Credentials come
-// from GITEA_USER and GITEA_TOKEN, else Docker's config, else anonymous
-// access (public owners).
+// from GITEA_USER and GITEA_TOKEN, else MOLECULE_IMAGE_REGISTRY_USER and
+// MOLECULE_IMAGE_REGISTRY_TOKEN — sent only to the registry
+// MOLECULE_IMAGE_REGISTRY names — else Docker's config, else anonymous access
+// (public owners).
 package gitea
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 
@@ -53,7 +54,7 @@ func (Driver) ClaimsChallenge(c *registry.Challenge) bool {
 
 // Open implements registry.Driver. With a probed challenge it checks the
 // realm; forced, it assumes Gitea's fixed realm "/v2/token" and does no I/O.
-func (Driver) Open(_ context.Context, p registry.Prefix, o *registry.Options) (registry.Backend, error) {
+func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
 	host := p.Host()
 	scheme := httpx.Scheme(host, o)
 	challenge := tokenflow.ChallengeFromRealm(scheme+"://"+host+"/v2/token", Service, scheme == "http")

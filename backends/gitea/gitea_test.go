@@ -2,6 +2,9 @@ package gitea_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,9 +12,8 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/gitea"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,10 +25,10 @@ const (
 
 var repos = []string{"workspace-template-langgraph", "workspace-template-autogen", "workspace-template-codex"}
 
-func setup(t *testing.T, opts ...registry.Option) (*testregistry.Server, *fakeclock.Clock, map[string]string) {
+func setup(t *testing.T, opts ...registry.Option) (*registrytest.Server, *registrytest.Clock, map[string]string) {
 	t.Helper()
-	clock := fakeclock.New(time.Now())
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Gitea, Users: map[string]string{user: token}, Now: clock.Now})
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, Users: map[string]string{user: token}, Now: clock.Now})
 	t.Cleanup(srv.Close)
 	digests := map[string]string{}
 	for _, repo := range repos {
@@ -46,14 +48,15 @@ func credentials() registry.Option {
 func TestProbedGitea(t *testing.T) {
 	srv, clock, digests := setup(t)
 	ctx := context.Background()
-	b, err := backends.Open(ctx, srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock))
 	require.NoError(t, err)
-	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor(), "the challenge's service=container_registry selects Gitea")
+	assert.Equal(t, registry.FlavorUnknown, b.(registry.Flavored).Flavor(), "not probed before the first request")
 
 	d, err := b.ManifestDigest(ctx, repos[0], "latest")
 	require.NoError(t, err)
 	assert.Equal(t, digests[repos[0]], d)
-	assert.Equal(t, testregistry.Counts{Ping: 1, Token: 1, Head: 1}, srv.Counts(), "probed cold check: ping + token + HEAD")
+	assert.Equal(t, registrytest.Counts{Ping: 1, Token: 1, Head: 1}, srv.Counts(), "probed cold check: ping + token + HEAD")
+	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor(), "the challenge's service=container_registry selects Gitea")
 
 	srv.ResetCounts()
 	for _, repo := range repos[1:] {
@@ -61,21 +64,21 @@ func TestProbedGitea(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, digests[repo], d)
 	}
-	assert.Equal(t, testregistry.Counts{Head: 2}, srv.Counts(), "a new repository costs one HEAD: Gitea's token is not scoped")
+	assert.Equal(t, registrytest.Counts{Head: 2}, srv.Counts(), "a new repository costs one HEAD: Gitea's token is not scoped")
 }
 
 func TestForcedGiteaNeedsNoProbe(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
 	require.NoError(t, err)
-	assert.Equal(t, testregistry.Counts{Token: 1, Head: 1}, srv.Counts())
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts())
 }
 
 func TestTokenLifetimeFromJWT(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
 	require.NoError(t, err)
 	ctx := context.Background()
 	// A day of checks every 5 minutes: the 24 h JWT (no expires_in) must be
@@ -96,7 +99,7 @@ func TestTokenLifetimeFromJWT(t *testing.T) {
 
 func TestWrongTokenIsUnauthorized(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea),
+	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea),
 		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: "wrong-secret-value"})))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
@@ -109,10 +112,10 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 // 127.0.0.1 on the same port is talking to the same machine.
 func TestLoopbackAliasRealm(t *testing.T) {
 	c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": "http://localhost:3000/v2/token", "service": gitea.Service}}
-	_, err := gitea.Driver{}.Open(context.Background(), registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
+	_, err := gitea.Driver{}.Open(registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
 	require.NoError(t, err)
 	c.Params["realm"] = "http://localhost:3001/v2/token"
-	_, err = gitea.Driver{}.Open(context.Background(), registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
+	_, err = gitea.Driver{}.Open(registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
 	require.ErrorIs(t, err, registry.ErrInsecure, "another port is another server")
 }
 
@@ -126,7 +129,7 @@ func TestCheckRealmExplainsRootURL(t *testing.T) {
 	for realm, want := range cases {
 		t.Run(realm, func(t *testing.T) {
 			c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": realm, "service": gitea.Service}}
-			_, err := gitea.Driver{}.Open(context.Background(), registry.MustParsePrefix("git.example.com/org"), &registry.Options{Challenge: c})
+			_, err := gitea.Driver{}.Open(registry.MustParsePrefix("git.example.com/org"), &registry.Options{Challenge: c})
 			if want == "" {
 				require.NoError(t, err)
 				return
@@ -141,12 +144,51 @@ func TestCheckRealmExplainsRootURL(t *testing.T) {
 
 func TestDockerCredentialIsTheToken(t *testing.T) {
 	srv, _, _ := setup(t)
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
-		registry.WithGetenv(func(k string) (string, bool) {
-			return map[string]string{gitea.EnvUser: user, gitea.EnvToken: token}[k], true
-		}))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
+		registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token}))
 	require.NoError(t, err)
 	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, authn.Credential{Username: user, Password: token}, cred)
+}
+
+// Credentials from the environment go only to the registry
+// MOLECULE_IMAGE_REGISTRY configures: a backend opened for another host
+// (registryctl digest otherhost/img) presents nothing from them.
+func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
+	mine, _, _ := setup(t)
+	var sawAuth atomic.Int32
+	other := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, AllowAnonymous: true,
+		Intercept: func(_ http.ResponseWriter, r *http.Request) bool {
+			if strings.HasPrefix(r.Header.Get("Authorization"), "Basic ") {
+				sawAuth.Add(1) // a credential; the anonymous bearer token the host itself issued is fine
+			}
+			return false // observe only
+		}})
+	defer other.Close()
+	env := map[string]string{registry.EnvRegistry: mine.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token,
+		registry.EnvUser: "generic", registry.EnvToken: "generic-secret"}
+
+	b, err := backends.Open(other.Host()+"/molecule-ai", registry.WithEnvMap(env))
+	require.NoError(t, err)
+	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.True(t, cred.IsAnonymous(), "another host gets neither GITEA_* nor the generic variables")
+	_, err = b.ManifestDigest(context.Background(), "nothing-here", "latest")
+	require.ErrorIs(t, err, registry.ErrNotFound)
+	assert.Zero(t, sawAuth.Load(), "no credential reached the other host")
+
+	b, err = backends.Open(mine.Host()+"/molecule-ai", registry.WithEnvMap(env))
+	require.NoError(t, err)
+	cred, err = b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, authn.Credential{Username: user, Password: token}, cred, "the flavor's own variables win over the generic ones")
+
+	delete(env, gitea.EnvUser)
+	delete(env, gitea.EnvToken)
+	b, err = backends.Open(mine.Host()+"/molecule-ai", registry.WithEnvMap(env))
+	require.NoError(t, err)
+	cred, err = b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, authn.Credential{Username: "generic", Password: "generic-secret"}, cred, "the generic variables serve any flavor")
 }

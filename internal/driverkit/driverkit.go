@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/internal/httpx"
@@ -17,17 +18,26 @@ import (
 )
 
 // Credentials returns the credential function of a backend for host: the
-// caller's source from options when set, otherwise the user/secret
-// environment pair (when named), then Docker's config, then anonymous
-// access. hint is added to configuration errors.
-func Credentials(o *registry.Options, host, userVar, secretVar, hint string) regclient.CredentialFunc {
+// caller's source from options when set, otherwise, in order, the flavor's
+// user/secret environment pair (when named), the generic pair
+// MOLECULE_IMAGE_REGISTRY_USER / MOLECULE_IMAGE_REGISTRY_TOKEN, Docker's
+// config and anonymous access. hint is added to configuration errors.
+//
+// Credentials from environment variables go only to the registry they were
+// configured for: the host of MOLECULE_IMAGE_REGISTRY, or one of envHosts
+// (ghcr.io for GHCR_USER and GHCR_TOKEN). Any other host gets Docker's
+// config or nothing.
+func Credentials(o *registry.Options, host, userVar, secretVar, hint string, envHosts ...string) regclient.CredentialFunc {
 	src := o.Credentials
 	if src == nil {
-		var env authn.Source
-		if userVar != "" {
-			env = authn.Env(userVar, secretVar, o.Getenv)
+		var sources []authn.Source
+		if envBound(o, host, envHosts) {
+			if userVar != "" {
+				sources = append(sources, authn.Env(userVar, secretVar, o.Environ.Lookup))
+			}
+			sources = append(sources, authn.Env(registry.EnvUser, registry.EnvToken, o.Environ.Lookup))
 		}
-		src = authn.Chain(env, authn.DockerConfig, authn.Anonymous)
+		src = authn.Chain(append(sources, authn.DockerConfigFrom(o.Environ.Lookup), authn.Anonymous)...)
 	}
 	return func(ctx context.Context) (authn.Credential, error) {
 		c, err := src.Resolve(ctx, host)
@@ -42,6 +52,20 @@ func Credentials(o *registry.Options, host, userVar, secretVar, hint string) reg
 			return authn.Credential{}, &registry.Error{Kind: registry.ErrUnauthorized, Op: "credentials", Image: host, Err: err, Hint: hint}
 		}
 	}
+}
+
+// envBound reports whether credentials from environment variables may be
+// sent to host.
+func envBound(o *registry.Options, host string, envHosts []string) bool {
+	if configured := o.ConfiguredHost(); configured != "" && strings.EqualFold(host, configured) {
+		return true
+	}
+	for _, h := range envHosts {
+		if strings.EqualFold(host, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // TokenFlow describes a backend of a registry that authenticates with the

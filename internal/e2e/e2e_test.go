@@ -18,7 +18,7 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -195,10 +195,10 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 
 	creds := aws.Credentials{AccessKeyID: "AKIDE2E0123456789012", SecretAccessKey: "e2e/secret/access/key"}
 	issued := ecrPassword
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 		Issue: func() (string, time.Time) { return issued, time.Now().Add(12 * time.Hour) }})
 	defer api.Close()
-	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
+	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
 	b, err := backends.Open(context.Background(), reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
 	require.NoError(t, err)
 	check(t, b, want)

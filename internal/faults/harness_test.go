@@ -15,10 +15,9 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
 	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -36,17 +35,17 @@ const (
 // driver is one flavor under test.
 type driver struct {
 	name   string
-	mode   testregistry.Mode
+	mode   registrytest.Mode
 	flavor registry.Flavor
 	bearer bool // uses a token endpoint
 }
 
 var drivers = []driver{
-	{"ghcr", testregistry.GHCR, registry.FlavorGHCR, true},
-	{"gitea", testregistry.Gitea, registry.FlavorGitea, true},
-	{"distribution", testregistry.Distribution, registry.FlavorUnknown, true},
-	{"basic", testregistry.Basic, registry.FlavorUnknown, false},
-	{"ecr", testregistry.ECR, registry.FlavorECR, false},
+	{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true},
+	{"gitea", registrytest.Gitea, registry.FlavorGitea, true},
+	{"distribution", registrytest.Distribution, registry.FlavorUnknown, true},
+	{"basic", registrytest.Basic, registry.FlavorUnknown, false},
+	{"ecr", registrytest.ECR, registry.FlavorECR, false},
 }
 
 func bearerDrivers() []driver {
@@ -61,9 +60,9 @@ func bearerDrivers() []driver {
 
 // harness is one registry with faults, a backend on it, and leak checks.
 type harness struct {
-	srv     *testregistry.Server
-	faults  *testregistry.Injector
-	clock   *fakeclock.Clock
+	srv     *registrytest.Server
+	faults  *registrytest.Injector
+	clock   *registrytest.Clock
 	backend registry.Backend
 	digest  string
 	logs    *syncBuffer
@@ -92,9 +91,9 @@ func (s *syncBuffer) String() string {
 // d's backend on it with a fake clock, a debug logger and its own transport.
 func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 	t.Helper()
-	h := &harness{faults: &testregistry.Injector{}, clock: fakeclock.New(time.Now()), logs: &syncBuffer{},
+	h := &harness{faults: &registrytest.Injector{}, clock: registrytest.NewClock(time.Now()), logs: &syncBuffer{},
 		secrets: []string{password, awsSecret}}
-	h.srv = testregistry.New(testregistry.Config{Mode: d.mode, Users: map[string]string{user: password}, Now: h.clock.Now, Intercept: h.faults.Intercept})
+	h.srv = registrytest.NewServer(registrytest.Config{Mode: d.mode, Users: map[string]string{user: password}, Now: h.clock.Now, Intercept: h.faults.Intercept})
 	t.Cleanup(h.srv.Close)
 	img, err := random.Image(64, 1)
 	require.NoError(t, err)
@@ -114,10 +113,10 @@ func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 	if d.flavor != registry.FlavorUnknown {
 		base = append(base, registry.WithFlavor(d.flavor))
 	}
-	if d.mode == testregistry.ECR {
+	if d.mode == registrytest.ECR {
 		base = append(base, ecrOptions(t, h)...)
 	}
-	h.backend, err = backends.Open(context.Background(), h.srv.Host()+"/org", append(base, opts...)...)
+	h.backend, err = backends.Open(h.srv.Host()+"/org", append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		for _, leak := range h.leaks() {
@@ -131,13 +130,13 @@ func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 // registry accepts for 12 h.
 func ecrOptions(t *testing.T, h *harness) []registry.Option {
 	creds := aws.Credentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret}
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 		Issue: func() (string, time.Time) {
 			exp := h.clock.Now().Add(12 * time.Hour)
 			return h.srv.IssueECRPassword(exp), exp
 		}})
 	t.Cleanup(api.Close)
-	testregistry.SetAWSEnv(t, aws.Credentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret}, "AWS_ENDPOINT_URL_ECR", api.URL())
+	registrytest.SetAWSEnv(t, aws.Credentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret}, "AWS_ENDPOINT_URL_ECR", api.URL())
 	return []registry.Option{ecr.WithRegion("us-east-2")}
 }
 

@@ -11,15 +11,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/internal/fakedns"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func openWith(t *testing.T, prefix string, tr http.RoundTripper, opts ...registry.Option) (registry.Backend, error) {
 	t.Helper()
-	return backends.Open(context.Background(), prefix, append([]registry.Option{
+	return backends.Open(prefix, append([]registry.Option{
 		registry.WithHTTPClient(&http.Client{Transport: tr}),
 		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: password})),
 		registry.WithEnvMap(nil), registry.WithMaxTries(1),
@@ -58,14 +59,14 @@ func cut(v string) (string, string, bool) {
 // registry-1.docker.io and auth.docker.io): it works, the Basic credentials
 // go to the realm only, and the registry sees only the bearer token.
 func TestRealmOnAnotherHostOverHTTPS(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Distribution, Users: map[string]string{user: password}})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Distribution, Users: map[string]string{user: password}})
 	defer srv.Close()
 	img, _ := random.Image(32, 1)
 	want, err := srv.Push("org/app", "latest", img)
 	require.NoError(t, err)
 	backend, _ := url.Parse(srv.URL())
 
-	dns, err := testregistry.NewFakeDNS()
+	dns, err := fakedns.New()
 	require.NoError(t, err)
 	defer dns.Close()
 	log := &authLog{}
@@ -103,7 +104,7 @@ func TestRealmOnAnotherHostOverHTTPS(t *testing.T) {
 
 // A token service that redirects elsewhere: the credentials stay behind.
 func TestTokenRedirectDropsCredentials(t *testing.T) {
-	dns, err := testregistry.NewFakeDNS()
+	dns, err := fakedns.New()
 	require.NoError(t, err)
 	defer dns.Close()
 	log := &authLog{}

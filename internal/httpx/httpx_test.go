@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -122,7 +122,7 @@ func TestRetryTransport(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := NewClient(registry.NewOptions(registry.WithClock(clock)))
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
 	"github.com/molecule-ai/registrykit/internal/tokencache"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -23,7 +23,7 @@ var key = tokencache.Key{Host: "ghcr.io", Scope: "repository:org/x:pull"}
 
 // issuer hands out numbered tokens living for life on clock.
 type issuer struct {
-	clock *fakeclock.Clock
+	clock *registrytest.Clock
 	life  time.Duration
 	n     atomic.Int64
 	fail  atomic.Bool
@@ -50,7 +50,7 @@ func (i *issuer) fetch(ctx context.Context) (*oauth2.Token, error) {
 }
 
 func TestSingleFlight(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	iss := &issuer{clock: clock, life: time.Minute, gate: make(chan struct{})}
 	c := tokencache.New(clock.Now)
 	var wg sync.WaitGroup
@@ -76,7 +76,7 @@ func TestSingleFlight(t *testing.T) {
 }
 
 func TestRefreshAheadAndExpiry(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	ctx := context.Background()
 
@@ -109,7 +109,7 @@ func TestRefreshAheadAndExpiry(t *testing.T) {
 }
 
 func TestNeverHandsOutExpiredToken(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Minute}
 	ctx := context.Background()
@@ -130,7 +130,7 @@ func TestNeverHandsOutExpiredToken(t *testing.T) {
 }
 
 func TestFailedFetchIsNotCached(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Minute}
 	iss.fail.Store(true)
@@ -143,7 +143,7 @@ func TestFailedFetchIsNotCached(t *testing.T) {
 }
 
 func TestInvalidate(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Hour}
 	ctx := context.Background()
@@ -160,7 +160,7 @@ func TestInvalidate(t *testing.T) {
 }
 
 func TestShortLivedTokensAreCached(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: 2 * time.Second}
 	for range 4 {
@@ -175,7 +175,7 @@ func TestShortLivedTokensAreCached(t *testing.T) {
 }
 
 func TestTokensWithoutExpiryLiveForever(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock}
 	_, _ = c.Get(context.Background(), key, iss.fetch)
@@ -185,7 +185,7 @@ func TestTokensWithoutExpiryLiveForever(t *testing.T) {
 }
 
 func TestWaiterGivesUpWithItsContext(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Minute, gate: make(chan struct{})}
 	leaderDone := make(chan struct{})
@@ -203,7 +203,7 @@ func TestWaiterGivesUpWithItsContext(t *testing.T) {
 }
 
 func TestLeaderCancelledWaiterFetchesAgain(t *testing.T) {
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	gate := make(chan struct{})
 	var calls atomic.Int64

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -17,6 +18,51 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 	"golang.org/x/oauth2"
 )
+
+// MaxTokenResponse bounds a token service's response body.
+const MaxTokenResponse = 1 << 20
+
+// errTokenTooLarge ends the read of a token response past MaxTokenResponse.
+var errTokenTooLarge = errors.New("token response exceeds 1 MiB")
+
+// boundedTransport caps every response body it returns at MaxTokenResponse,
+// so that a hostile token service cannot make the exchange read without
+// end.
+type boundedTransport struct{ inner http.RoundTripper }
+
+func (t boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.inner.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, left: MaxTokenResponse}
+	return resp, nil
+}
+
+type boundedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errTokenTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left <= 0 && err == nil {
+		// Anything more is too much; a body of exactly the limit ends here.
+		var one [1]byte
+		if m, _ := b.ReadCloser.Read(one[:]); m > 0 {
+			return n, errTokenTooLarge
+		}
+		return n, io.EOF
+	}
+	return n, err
+}
 
 // DefaultLifetime is the lifetime the distribution token spec assumes when a
 // token response carries no expires_in.
@@ -60,7 +106,7 @@ func Exchange(ctx context.Context, client *http.Client, host, scheme string, c *
 	}
 	params["realm"] = realmURL.String()
 	pr := &transport.Challenge{Scheme: "bearer", Parameters: params, Insecure: scheme == "http"}
-	resp, err := transport.Exchange(ctx, reg, auth, client.Transport, scopes, pr)
+	resp, err := transport.Exchange(ctx, reg, auth, boundedTransport{client.Transport}, scopes, pr)
 	if err != nil {
 		return nil, exchangeError(err, realmURL.Host, host, cred)
 	}
@@ -146,7 +192,7 @@ func exchangeError(err error, realmHost, host string, cred authn.Credential) err
 		}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		e.Kind, e.Err = registry.ErrUnavailable, fmt.Errorf("token service %s: %w", realmHost, err)
-	case strings.Contains(err.Error(), "byte limit"):
+	case errors.Is(err, errTokenTooLarge) || strings.Contains(err.Error(), errTokenTooLarge.Error()) || strings.Contains(err.Error(), "byte limit"):
 		e.Kind, e.Err = registry.ErrTooLarge, fmt.Errorf("token service %s: response too large", realmHost)
 	case isDecodeError(err):
 		e.Kind, e.Err = registry.ErrBadResponse, fmt.Errorf("token service %s: malformed token response", realmHost)

@@ -40,7 +40,7 @@ func Ping(ctx context.Context, client *http.Client, host, scheme string) (*regis
 	for k, v := range c.Parameters {
 		params[strings.ToLower(k)] = v
 	}
-	return &registry.Challenge{Scheme: auth, Params: params, Insecure: c.Insecure}, nil
+	return &registry.Challenge{Scheme: auth, Params: params, Insecure: scheme == "http"}, nil
 }
 
 func canonicalScheme(s string) string {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/molecule-ai/registrykit/authn"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -109,7 +109,7 @@ func jwt(claims string) string {
 
 func TestTokenLifetime(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
-	clock := fakeclock.New(now)
+	clock := registrytest.NewClock(now)
 	o := registry.NewOptions(registry.WithClock(clock))
 	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
 	cases := []struct {

@@ -11,13 +11,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/moby/moby/api/pkg/authconfig"
-	mobyregistry "github.com/moby/moby/api/types/registry"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/dockerauth"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -44,14 +42,25 @@ func TestRegistryAuthServerAddressIsTheHost(t *testing.T) {
 		{"ghcr.io", authn.Credential{Username: "octocat", Password: "ghp_x"}},
 		{"123456789012.dkr.ecr.us-east-2.amazonaws.com", authn.Credential{Username: "AWS", Password: "ecr-pw"}},
 		{"git.example.com", authn.Credential{Username: "bot", Password: "gitea-token"}},
-		{"127.0.0.1:5000", authn.Credential{}},
 	} {
 		enc, err := dockerauth.RegistryAuth(context.Background(), b)
 		require.NoError(t, err)
-		got, err := authconfig.Decode(enc) // the daemon's decoder
+		raw, err := base64.URLEncoding.DecodeString(enc) // as the Engine's DecodeAuthConfig does
 		require.NoError(t, err)
-		assert.Equal(t, mobyregistry.AuthConfig{Username: b.cred.Username, Password: b.cred.Password, ServerAddress: b.host}, *got)
+		var got map[string]string
+		require.NoError(t, json.Unmarshal(raw, &got))
+		assert.Equal(t, map[string]string{"username": b.cred.Username, "password": b.cred.Password, "serveraddress": b.host}, got)
 	}
+}
+
+func TestRegistryAuthAnonymousSendsNoHeader(t *testing.T) {
+	b := staticBackend{"127.0.0.1:5000", authn.Credential{}}
+	enc, err := dockerauth.RegistryAuth(context.Background(), b)
+	require.NoError(t, err)
+	assert.Empty(t, enc)
+	cred, err := dockerauth.Credential(context.Background(), b)
+	require.NoError(t, err)
+	assert.True(t, cred.IsAnonymous(), "Credential tells anonymous access apart")
 }
 
 func TestKubernetesSecret(t *testing.T) {
@@ -77,12 +86,12 @@ func TestKubernetesSecret(t *testing.T) {
 // crane-style use: go-containerregistry pulls through the keychain, with
 // the backend's credential, from a registry that demands it.
 func TestKeychainWithGoContainerregistry(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Basic, Users: map[string]string{"ci": "pw-123456"}})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Basic, Users: map[string]string{"ci": "pw-123456"}})
 	defer srv.Close()
 	img, _ := random.Image(32, 1)
 	h, err := srv.Push("org/app", "v1", img)
 	require.NoError(t, err)
-	b, err := backends.Open(context.Background(), srv.Host()+"/org", registry.WithCredentials(authn.Static(authn.Credential{Username: "ci", Password: "pw-123456"})))
+	b, err := backends.Open(srv.Host()+"/org", registry.WithCredentials(authn.Static(authn.Credential{Username: "ci", Password: "pw-123456"})))
 	require.NoError(t, err)
 
 	ref, err := name.ParseReference(srv.Host() + "/org/app:v1")
@@ -101,21 +110,27 @@ func TestKeychainWithGoContainerregistry(t *testing.T) {
 	assert.Equal(t, ggcrauthn.Anonymous, a, "other hosts get nothing from this backend")
 }
 
-// The X-Registry-Auth value for a registry that needs no credential names
-// only the server: the backend's host.
+// The X-Registry-Auth value carries the backend's credential with the
+// backend's host as the server address; anonymous access is the empty
+// string, which means "send no header".
 func ExampleRegistryAuth() {
-	b, err := backends.Open(context.Background(), "127.0.0.1:5000/molecule-ai",
-		registry.WithFlavor(registry.FlavorDistribution), registry.WithCredentials(authn.Anonymous))
-	if err != nil {
-		fmt.Println(err)
-		return
+	ctx := context.Background()
+	for _, cred := range []authn.Source{authn.Anonymous, authn.Static(authn.Credential{Username: "ci", Password: "s3cret"})} {
+		b, err := backends.Open("127.0.0.1:5000/molecule-ai",
+			registry.WithFlavor(registry.FlavorDistribution), registry.WithCredentials(cred))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		v, err := dockerauth.RegistryAuth(ctx, b)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		raw, _ := base64.URLEncoding.DecodeString(v)
+		fmt.Printf("%q\n", raw)
 	}
-	v, err := dockerauth.RegistryAuth(context.Background(), b)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	raw, _ := base64.URLEncoding.DecodeString(v)
-	fmt.Println(string(raw))
-	// Output: {"serveraddress":"127.0.0.1:5000"}
+	// Output:
+	// ""
+	// "{\"username\":\"ci\",\"password\":\"s3cret\",\"serveraddress\":\"127.0.0.1:5000\"}"
 }

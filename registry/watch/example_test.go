@@ -13,7 +13,7 @@ import (
 // change back, so the next tick tries again.
 func ExampleNew() {
 	ctx := context.Background()
-	b, err := backends.FromEnv(ctx)
+	b, err := backends.FromEnv()
 	if err != nil {
 		slog.Error("registry", "error", err)
 		return

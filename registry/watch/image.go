@@ -16,19 +16,26 @@ type Image struct {
 	Runtime string
 }
 
-// RuntimeImages returns the image of every known runtime of b, in the order
-// of registry.Runtimes.
-func RuntimeImages(b registry.Backend) []Image {
-	imgs := make([]Image, 0, len(registry.Runtimes()))
-	for _, rt := range registry.Runtimes() {
-		img, _ := RuntimeImage(b, rt)
+// RuntimeImages returns the image of each runtime of b, in the order given;
+// registry.DefaultRuntimes when none are given. An invalid runtime name is
+// an error that quotes it.
+func RuntimeImages(b registry.Backend, runtimes ...string) ([]Image, error) {
+	if len(runtimes) == 0 {
+		runtimes = registry.DefaultRuntimes()
+	}
+	imgs := make([]Image, 0, len(runtimes))
+	for _, rt := range runtimes {
+		img, err := RuntimeImage(b, rt)
+		if err != nil {
+			return nil, err
+		}
 		imgs = append(imgs, img)
 	}
-	return imgs
+	return imgs, nil
 }
 
-// RuntimeImage returns the image of one runtime, or an error for an unknown
-// runtime.
+// RuntimeImage returns the image of one runtime, or an error for a runtime
+// whose repository name is not valid.
 func RuntimeImage(b registry.Backend, runtime string) (Image, error) {
 	repo, err := registry.RuntimeRepository(runtime)
 	if err != nil {

@@ -14,15 +14,19 @@ import (
 
 // Handler is called when an image's digest moves from old to new. When it
 // returns an error the change is not recorded, and the next tick calls it
-// again. Handlers for different images may run concurrently.
+// again. Calls run one at a time, whatever the number of checks in flight,
+// unless [WithHandlerConcurrency] allows more: a handler that removes and
+// recreates containers need not guard against itself.
 type Handler func(ctx context.Context, img Image, old, new string) error
 
 // Defaults.
 const (
-	DefaultInterval     = 5 * time.Minute
-	DefaultJitter       = 0.1
-	DefaultConcurrency  = 4
-	DefaultCheckTimeout = 30 * time.Second
+	DefaultInterval    = 5 * time.Minute
+	DefaultJitter      = 0.1
+	DefaultConcurrency = 4
+	// DefaultHandlerConcurrency is how many handler calls may run at once.
+	DefaultHandlerConcurrency = 1
+	DefaultCheckTimeout       = 30 * time.Second
 	// MaxBackoffIntervals caps the back-off after repeated failures, in
 	// intervals.
 	MaxBackoffIntervals = 16
@@ -37,6 +41,8 @@ type Watcher struct {
 	interval     time.Duration
 	jitter       float64
 	concurrency  int
+	handlers     chan struct{} // one slot per handler call allowed at once
+	runtimes     []string
 	checkTimeout time.Duration
 	platform     *registry.Platform
 	clock        registry.Clock
@@ -55,9 +61,16 @@ type imageState struct {
 // Option configures a Watcher.
 type Option func(*Watcher)
 
-// WithImages watches imgs instead of every runtime image.
+// WithImages watches imgs instead of the runtime images.
 func WithImages(imgs ...Image) Option {
 	return func(w *Watcher) { w.images = append([]Image{}, imgs...) }
+}
+
+// WithRuntimes watches the image of each of the application's runtimes
+// ("<prefix>/workspace-template-<runtime>:latest") instead of
+// registry.DefaultRuntimes. An invalid runtime name makes [New] fail.
+func WithRuntimes(runtimes ...string) Option {
+	return func(w *Watcher) { w.runtimes = append([]string{}, runtimes...) }
 }
 
 // WithHandler sets the function called when a digest moves.
@@ -74,8 +87,20 @@ func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval
 // watchers do not poll in step.
 func WithJitter(f float64) Option { return func(w *Watcher) { w.jitter = f } }
 
-// WithConcurrency bounds the checks in flight (default 4).
+// WithConcurrency bounds the checks in flight (default 4). It does not
+// change how many handler calls run at once.
 func WithConcurrency(n int) Option { return func(w *Watcher) { w.concurrency = n } }
+
+// WithHandlerConcurrency lets up to n handler calls run at once (default 1).
+func WithHandlerConcurrency(n int) Option {
+	return func(w *Watcher) {
+		if n >= 1 {
+			w.handlers = make(chan struct{}, n)
+		} else {
+			w.handlers = nil // rejected by New
+		}
+	}
+}
 
 // WithCheckTimeout bounds each check (default 30 s).
 func WithCheckTimeout(d time.Duration) Option { return func(w *Watcher) { w.checkTimeout = d } }
@@ -101,21 +126,30 @@ func WithClock(c registry.Clock) Option { return func(w *Watcher) { w.clock = c 
 // warn (error).
 func WithLogger(l *slog.Logger) Option { return func(w *Watcher) { w.log = l } }
 
-// New returns a watcher of b's images, by default every runtime image.
+// New returns a watcher of b's images, by default the image of every runtime
+// in registry.DefaultRuntimes. It does no I/O: b may be a backend whose
+// registry is not reachable yet, and the watcher catches up when it is.
 func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 	w := &Watcher{
 		backend: b, interval: DefaultInterval, jitter: DefaultJitter,
 		concurrency: DefaultConcurrency, checkTimeout: DefaultCheckTimeout,
-		clock: registry.SystemClock{}, log: slog.New(slog.DiscardHandler),
+		handlers: make(chan struct{}, DefaultHandlerConcurrency),
+		clock:    registry.SystemClock{}, log: slog.New(slog.DiscardHandler),
 		state: map[string]*imageState{},
 	}
 	for _, opt := range opts {
 		opt(w)
 	}
 	if w.images == nil {
-		w.images = RuntimeImages(b)
+		imgs, err := RuntimeImages(b, w.runtimes...)
+		if err != nil {
+			return nil, fmt.Errorf("watch: %w", err)
+		}
+		w.images = imgs
 	}
 	switch {
+	case w.handlers == nil:
+		return nil, errors.New("watch: handler concurrency must be at least 1")
 	case len(w.images) == 0:
 		return nil, errors.New("watch: no images to watch")
 	case w.interval <= 0:
@@ -213,7 +247,7 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 		return nil
 	}
 	if w.handler != nil {
-		if err := w.handler(ctx, img, old, digest); err != nil {
+		if err := w.callHandler(ctx, img, old, digest); err != nil {
 			// Roll back: the change stays unrecorded so the next tick retries.
 			return w.emit(Event{Time: now, Image: img, Kind: Error, Old: old, New: digest, Err: fmt.Errorf("refresh: %w", err)})
 		}
@@ -224,6 +258,17 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 	}
 	w.mu.Unlock()
 	return w.emit(Event{Time: now, Image: img, Kind: Changed, Old: old, New: digest})
+}
+
+// callHandler runs the handler once a handler slot is free.
+func (w *Watcher) callHandler(ctx context.Context, img Image, old, digest string) error {
+	select {
+	case w.handlers <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.handlers }()
+	return w.handler(ctx, img, old, digest)
 }
 
 func (w *Watcher) digest(ctx context.Context, img Image) (string, error) {

@@ -11,9 +11,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -188,7 +187,7 @@ func TestErrorsAreReportedAndBackOff(t *testing.T) {
 	f.set("ok", d(1))
 	f.fail("broken", &registry.Error{Kind: registry.ErrUnavailable})
 	f.fail("limited", &registry.Error{Kind: registry.ErrRateLimited, RetryAfter: 12 * time.Minute})
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	var events []watch.Event
 	var mu sync.Mutex
 	w, err := watch.New(f, watch.WithImages(images("ok", "broken", "limited")...), watch.WithClock(clock),
@@ -275,7 +274,7 @@ func TestRunStopsWithContext(t *testing.T) {
 func TestRunTicksOnTheClock(t *testing.T) {
 	f := newFake()
 	f.set("a", d(1))
-	clock := fakeclock.New(time.Now())
+	clock := registrytest.NewClock(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	ticks := 0
 	w, err := watch.New(&countingBackend{fakeBackend: f, onCall: func() {
@@ -329,14 +328,14 @@ func TestEventJSON(t *testing.T) {
 
 // Against a registry: an image re-pushed between ticks is detected.
 func TestAgainstRegistryRepush(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: true})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: true})
 	defer srv.Close()
 	for _, rt := range []string{"langgraph", "codex"} {
 		img, _ := random.Image(32, 1)
 		_, err := srv.Push("molecule-ai/workspace-template-"+rt, "latest", img)
 		require.NoError(t, err)
 	}
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	lg, _ := watch.RuntimeImage(b, "langgraph")
 	cx, _ := watch.RuntimeImage(b, "codex")

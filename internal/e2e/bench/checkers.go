@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	orasauth "oras.land/oras-go/v2/registry/remote/auth"
@@ -44,20 +44,20 @@ type Approach struct {
 	New  func(t Target) (Checker, error)
 	// Imitates is the registry protocol the approach expects when the
 	// expiry scenario runs it against the imitation registry.
-	Imitates testregistry.Mode
+	Imitates registrytest.Mode
 }
 
 // Approaches returns every approach measured.
 func Approaches() []Approach {
 	return []Approach{
-		{"raw", newRaw, testregistry.Distribution},
-		{"old-code", newOld, testregistry.Distribution},
-		{"ggcr-remote.Head", newGGCRHead, testregistry.Distribution},
-		{"ggcr-Puller", newGGCRPuller, testregistry.Distribution},
-		{"oras-go", newOras, testregistry.Distribution},
-		{"registrykit-distribution", registrykit(registry.FlavorUnknown), testregistry.Distribution},
-		{"registrykit-ghcr", registrykit(registry.FlavorGHCR), testregistry.GHCR},
-		{"registrykit-gitea", registrykit(registry.FlavorGitea), testregistry.Gitea},
+		{"raw", newRaw, registrytest.Distribution},
+		{"old-code", newOld, registrytest.Distribution},
+		{"ggcr-remote.Head", newGGCRHead, registrytest.Distribution},
+		{"ggcr-Puller", newGGCRPuller, registrytest.Distribution},
+		{"oras-go", newOras, registrytest.Distribution},
+		{"registrykit-distribution", registrykit(registry.FlavorUnknown), registrytest.Distribution},
+		{"registrykit-ghcr", registrykit(registry.FlavorGHCR), registrytest.GHCR},
+		{"registrykit-gitea", registrykit(registry.FlavorGitea), registrytest.Gitea},
 	}
 }
 

@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -57,8 +56,8 @@ func MeasureCounts(ctx context.Context, a Approach, dir string) (Counts, error) 
 }
 
 func measureExpiry(ctx context.Context, a Approach) (int64, int64, error) {
-	clock := fakeclock.New(time.Now())
-	srv := testregistry.New(testregistry.Config{Mode: a.Imitates, Users: map[string]string{User: Password}, Now: clock.Now, TokenLifetime: time.Minute})
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: a.Imitates, Users: map[string]string{User: Password}, Now: clock.Now, TokenLifetime: time.Minute})
 	defer srv.Close()
 	img, err := random.Image(512, 2)
 	if err != nil {

@@ -12,8 +12,7 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/internal/fakeclock"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
 )
@@ -37,9 +36,9 @@ type DayResult struct {
 // ecr: 12 h) and counts the requests.
 func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error) {
 	res := DayResult{Flavor: flavor, Intervals: 24 * 12}
-	clock := fakeclock.New(time.Now())
-	mode := map[registry.Flavor]testregistry.Mode{registry.FlavorGHCR: testregistry.GHCR, registry.FlavorGitea: testregistry.Gitea, registry.FlavorECR: testregistry.ECR}[flavor]
-	srv := testregistry.New(testregistry.Config{Mode: mode, Users: map[string]string{User: Password}, Now: clock.Now})
+	clock := registrytest.NewClock(time.Now())
+	mode := map[registry.Flavor]registrytest.Mode{registry.FlavorGHCR: registrytest.GHCR, registry.FlavorGitea: registrytest.Gitea, registry.FlavorECR: registrytest.ECR}[flavor]
+	srv := registrytest.NewServer(registrytest.Config{Mode: mode, Users: map[string]string{User: Password}, Now: clock.Now})
 	defer srv.Close()
 	for _, rt := range registry.Runtimes() {
 		img, err := random.Image(256, 1)
@@ -54,7 +53,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 		registry.WithFlavor(flavor), registry.WithClock(clock), registry.WithEnvMap(nil),
 		registry.WithCredentials(authn.Static(authn.Credential{Username: User, Password: Password})),
 	}
-	var api *testregistry.ECRAPI
+	var api *registrytest.ECRAPI
 	switch flavor {
 	case registry.FlavorGHCR:
 		res.TokenLife = time.Minute
@@ -63,7 +62,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 	case registry.FlavorECR:
 		res.TokenLife = 12 * time.Hour
 		creds := aws.Credentials{AccessKeyID: "AKIDDAY0123456789012", SecretAccessKey: "day/secret"}
-		api = testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
+		api = registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 			Issue: func() (string, time.Time) {
 				exp := clock.Now().Add(12 * time.Hour)
 				return srv.IssueECRPassword(exp), exp

@@ -1,4 +1,6 @@
-package testregistry
+// Package fakedns serves HTTPS hosts with real names on loopback for tests
+// of realm and redirect rules.
+package fakedns
 
 import (
 	"context"
@@ -17,11 +19,11 @@ import (
 	"time"
 )
 
-// FakeDNS serves HTTPS hosts with real names ("registry.test",
+// DNS serves HTTPS hosts with real names ("registry.test",
 // "auth.docker.io") on loopback, under a test CA, and gives a client that
 // reaches them by name. Names it does not serve are refused, so a test
 // using its client never leaves the machine.
-type FakeDNS struct {
+type DNS struct {
 	caCert *x509.Certificate
 	caKey  *ecdsa.PrivateKey
 	roots  *x509.CertPool
@@ -31,8 +33,8 @@ type FakeDNS struct {
 	servers []*httptest.Server
 }
 
-// NewFakeDNS creates the CA.
-func NewFakeDNS() (*FakeDNS, error) {
+// New creates the CA.
+func New() (*DNS, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -52,11 +54,11 @@ func NewFakeDNS() (*FakeDNS, error) {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
-	return &FakeDNS{caCert: cert, caKey: key, roots: roots, addrs: map[string]string{}}, nil
+	return &DNS{caCert: cert, caKey: key, roots: roots, addrs: map[string]string{}}, nil
 }
 
 // Serve runs h over HTTPS as name (port 443).
-func (d *FakeDNS) Serve(name string, h http.Handler) (*httptest.Server, error) {
+func (d *DNS) Serve(name string, h http.Handler) (*httptest.Server, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -81,7 +83,7 @@ func (d *FakeDNS) Serve(name string, h http.Handler) (*httptest.Server, error) {
 }
 
 // Close stops every server.
-func (d *FakeDNS) Close() {
+func (d *DNS) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, s := range d.servers {
@@ -91,7 +93,7 @@ func (d *FakeDNS) Close() {
 
 // Transport returns a transport that trusts the test CA and dials the
 // served names on loopback, refusing any other address.
-func (d *FakeDNS) Transport() *http.Transport {
+func (d *DNS) Transport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	return &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: d.roots},

@@ -1,24 +1,27 @@
-// Package fakeclock is a registry.Clock for tests: time moves only when a
-// test advances it or when code sleeps on it, so no test waits for real
-// time to pass.
-package fakeclock
+package registrytest
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/molecule-ai/registrykit/registry"
 )
 
-// Clock is a fake registry.Clock. Sleep returns at once after moving the
-// clock forward by the duration, and records it.
+var _ registry.Clock = (*Clock)(nil)
+
+// Clock is a fake registry.Clock: time moves only when a test advances it or
+// when code sleeps on it, so no test waits for real time to pass. Sleep
+// returns at once after moving the clock forward by the duration, and
+// records it. It is safe for concurrent use.
 type Clock struct {
 	mu    sync.Mutex
 	now   time.Time
 	slept []time.Duration
 }
 
-// New returns a clock showing t.
-func New(t time.Time) *Clock { return &Clock{now: t} }
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
 
 // Now returns the fake time.
 func (c *Clock) Now() time.Time {

@@ -1,9 +1,4 @@
-// Package testregistry runs an in-memory OCI registry
-// (go-containerregistry's pkg/registry) behind an authentication front that
-// imitates the wire behaviour of GHCR, Gitea, a token-auth or htpasswd
-// distribution registry, or ECR, and counts every request. Unit tests and the
-// offline demo use it; it only listens on loopback.
-package testregistry
+package registrytest
 
 import (
 	"crypto/rand"
@@ -106,8 +101,8 @@ type issued struct {
 	expires time.Time
 }
 
-// New starts a Server on loopback. Close it when done.
-func New(cfg Config) *Server {
+// NewServer starts a Server on loopback. Close it when done.
+func NewServer(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
