@@ -253,6 +253,13 @@ func TestEnv(t *testing.T) {
 	assert.True(t, registry.ProcessEnv().IsProcess())
 	assert.False(t, registry.EnvFunc(func(string) (string, bool) { return "", false }).IsProcess())
 
+	over := registry.ProcessEnv().With(map[string]string{registry.EnvRegistry: "reg.example/x", "HOME": ""})
+	assert.True(t, over.IsProcess(), "an overlay of the process environment stays one")
+	assert.Equal(t, "reg.example/x", over.Get(registry.EnvRegistry))
+	_, ok = over.Lookup("HOME")
+	assert.False(t, ok, "an empty override unsets")
+	assert.Equal(t, "x", env.With(map[string]string{"Z": "1"}).Get("A"))
+
 	p, err := registry.PrefixFromEnv(env)
 	require.NoError(t, err)
 	assert.Equal(t, "git.example.com:3000/org", p.String())

@@ -58,6 +58,30 @@ func (e Env) Get(key string) string {
 	return v
 }
 
+// With returns e with the variables of overrides set on top (a value of ""
+// unsets a variable). It stays the process environment if e is one, so a
+// program can override MOLECULE_IMAGE_REGISTRY from a flag and keep the AWS
+// SDK's own reading of the process.
+func (e Env) With(overrides map[string]string) Env {
+	if len(overrides) == 0 {
+		return e
+	}
+	o := make(map[string]string, len(overrides))
+	for k, v := range overrides {
+		o[k] = v
+	}
+	base := e.lookup
+	return Env{process: e.process, lookup: func(k string) (string, bool) {
+		if v, ok := o[k]; ok {
+			return v, v != ""
+		}
+		if base == nil {
+			return "", false
+		}
+		return base(k)
+	}}
+}
+
 // IsProcess reports whether e is the process environment ([ProcessEnv]).
 func (e Env) IsProcess() bool { return e.process }
 

@@ -3,6 +3,7 @@ package registrytest
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"sync"
 
@@ -117,9 +118,10 @@ func (b *Backend) Flavor() registry.Flavor {
 	return b.flavor
 }
 
-// Token implements registry.Backend: a Basic token of the credential, or an
-// empty token for anonymous access.
-func (b *Backend) Token(ctx context.Context, repo string) (*oauth2.Token, error) {
+// Token implements registry.Backend: a Basic token of the credential's
+// username and password (as ECR and htpasswd registries take), or an empty
+// token for anonymous access.
+func (b *Backend) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -127,7 +129,10 @@ func (b *Backend) Token(ctx context.Context, repo string) (*oauth2.Token, error)
 	if c.IsAnonymous() {
 		return &oauth2.Token{}, nil
 	}
-	return &oauth2.Token{AccessToken: "fake-token-for-" + repo, TokenType: "Bearer"}, nil
+	return &oauth2.Token{
+		AccessToken: base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password)),
+		TokenType:   "Basic",
+	}, nil
 }
 
 // ManifestDigest implements registry.Backend. A reference that was never set
@@ -150,6 +155,9 @@ func (b *Backend) PlatformDigest(ctx context.Context, repo, ref string, p regist
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.calls++
+	if err := b.errs[repo+":"+ref]; err != nil {
+		return "", err // SetError fails every request, overrides included
+	}
 	if d, ok := b.platforms[repo+":"+ref+" "+p.String()]; ok {
 		return d, nil
 	}

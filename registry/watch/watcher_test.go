@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,4 +358,310 @@ func TestAgainstRegistryRepush(t *testing.T) {
 	assert.Equal(t, h.String(), evs[0].New)
 	assert.Equal(t, []string{"codex"}, got)
 	assert.True(t, strings.HasSuffix(evs[0].Image.Name, "workspace-template-codex:latest"))
+}
+
+// parkedForHandlerSlot counts the goroutines blocked waiting for a handler
+// slot: those blocked with the watcher's callHandler as innermost frame (a
+// goroutine inside a handler has the handler's frame innermost). It lets a
+// test tell, without waiting on time, that the checks not in a handler are
+// held back by the handler limit rather than still on their way to it.
+func parkedForHandlerSlot() int {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	parked := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		lines := strings.SplitN(g, "\n", 3)
+		blocked := !strings.Contains(lines[0], "[running") && !strings.Contains(lines[0], "[runnable")
+		if len(lines) >= 2 && blocked && strings.Contains(lines[1], "registry/watch.(*Watcher).callHandler(") {
+			parked++
+		}
+	}
+	return parked
+}
+
+// receive returns the next value of ch, failing the test if none comes.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "timed out waiting for "+what)
+		panic("unreachable")
+	}
+}
+
+// TestHandlerConcurrency proves that handler calls are bounded by the
+// handler limit (1 by default), not by the checks in flight.
+func TestHandlerConcurrency(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
+	for _, tc := range []struct {
+		name  string
+		opts  []watch.Option
+		limit int
+	}{
+		{"one at a time by default", nil, watch.DefaultHandlerConcurrency},
+		{"WithHandlerConcurrency(3)", []watch.Option{watch.WithHandlerConcurrency(3)}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, 1, watch.DefaultHandlerConcurrency)
+			b := registrytest.NewBackend("reg.example/org")
+			seed := map[string]string{}
+			for _, img := range images(names...) {
+				seed[img.Name] = registrytest.Digest(img.Repo + " old")
+				b.SetDigest(img.Repo, "latest", registrytest.Digest(img.Repo+" new"))
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel) // unblocks the handlers if the test fails early
+
+			var active, maxActive atomic.Int32
+			entered := make(chan string, len(names))
+			release := make(chan struct{})
+			handler := func(ctx context.Context, img watch.Image, _, _ string) error {
+				cur := active.Add(1)
+				for m := maxActive.Load(); cur > m && !maxActive.CompareAndSwap(m, cur); m = maxActive.Load() {
+				}
+				entered <- img.Repo
+				defer active.Add(-1)
+				select {
+				case <-release:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			opts := append([]watch.Option{
+				watch.WithImages(images(names...)...), watch.WithSeed(seed),
+				watch.WithConcurrency(len(names)), watch.WithHandler(handler),
+			}, tc.opts...)
+			w, err := watch.New(b, opts...)
+			require.NoError(t, err)
+
+			done := make(chan []watch.Event, 1)
+			go func() { done <- w.Check(ctx) }()
+
+			// Each round, as many handlers as the limit allows are running and
+			// blocked; every other check is waiting for a slot, so a handler
+			// beyond the limit would have started.
+			for remaining := len(names); remaining > 0; {
+				batch := min(tc.limit, remaining)
+				for range batch {
+					receive(t, entered, "a handler to start")
+				}
+				require.Eventually(t, func() bool { return parkedForHandlerSlot()+int(active.Load()) == remaining },
+					10*time.Second, time.Millisecond, "every check left is in a handler or waiting for a slot")
+				require.EqualValues(t, batch, active.Load(), "handlers running at once")
+				for range batch {
+					release <- struct{}{}
+				}
+				remaining -= batch
+			}
+
+			evs := receive(t, done, "Check to return")
+			require.Len(t, evs, len(names))
+			for _, e := range evs {
+				assert.Equal(t, watch.Changed, e.Kind, e.Image.Name)
+			}
+			assert.EqualValues(t, tc.limit, maxActive.Load(), "the limit is reached and never exceeded")
+			assert.Zero(t, parkedForHandlerSlot())
+		})
+	}
+}
+
+// TestHandlerConcurrencyValidated checks that New rejects a limit below 1.
+func TestHandlerConcurrencyValidated(t *testing.T) {
+	f := newFake()
+	for _, n := range []int{0, -1} {
+		_, err := watch.New(f, watch.WithImages(images("a")...), watch.WithHandlerConcurrency(n))
+		assert.ErrorContains(t, err, "handler concurrency", n)
+	}
+	_, err := watch.New(f, watch.WithImages(images("a")...), watch.WithHandlerConcurrency(0), watch.WithHandlerConcurrency(2))
+	assert.NoError(t, err, "the last option wins")
+}
+
+// TestWithRuntimes checks that any valid runtime name is watched.
+func TestWithRuntimes(t *testing.T) {
+	const prefix = "reg.example/org"
+	for _, tc := range []struct {
+		name     string
+		runtimes []string
+		want     []string // runtimes watched, in order
+	}{
+		{"one default runtime", []string{"langgraph"}, []string{"langgraph"}},
+		{"runtimes outside the default list", []string{"my-runtime", "custom.rt_2", "x9"}, []string{"my-runtime", "custom.rt_2", "x9"}},
+		{"none means the defaults", nil, registry.DefaultRuntimes()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := registrytest.NewBackend(prefix)
+			for _, rt := range tc.want {
+				b.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt))
+			}
+			w, err := watch.New(b, watch.WithRuntimes(tc.runtimes...))
+			require.NoError(t, err)
+			assert.Zero(t, b.Calls(), "New does no I/O")
+			evs := w.Check(context.Background())
+			require.Len(t, evs, len(tc.want))
+			for i, rt := range tc.want {
+				e := evs[i]
+				assert.Equal(t, watch.Seed, e.Kind)
+				assert.Equal(t, watch.Image{
+					Name: prefix + "/workspace-template-" + rt + ":latest", Repo: "workspace-template-" + rt,
+					Tag: "latest", Runtime: rt,
+				}, e.Image)
+				assert.Equal(t, registrytest.Digest(rt), e.New)
+			}
+		})
+	}
+}
+
+// TestWithRuntimesRejectsInvalidNames checks that New fails on an invalid
+// runtime name with an error matching registry.ErrInvalidConfig.
+func TestWithRuntimesRejectsInvalidNames(t *testing.T) {
+	b := registrytest.NewBackend("reg.example/org")
+	for _, bad := range []string{"Bad Name", "UPPER", "a/b", "", "-lead", "tag:x"} {
+		t.Run(bad, func(t *testing.T) {
+			w, err := watch.New(b, watch.WithRuntimes("langgraph", bad))
+			require.ErrorIs(t, err, registry.ErrInvalidConfig)
+			assert.Nil(t, w)
+			assert.Contains(t, err.Error(), fmt.Sprintf("%q", bad), "the error quotes the name")
+
+			imgs, err := watch.RuntimeImages(b, "langgraph", bad)
+			require.ErrorIs(t, err, registry.ErrInvalidConfig)
+			assert.Nil(t, imgs)
+		})
+	}
+	_, err := watch.New(b, watch.WithImages(images("a")...), watch.WithRuntimes("Bad Name"))
+	assert.NoError(t, err, "explicit images take the place of the runtimes")
+}
+
+// TestRuntimeImages checks the images of named and default runtimes.
+func TestRuntimeImages(t *testing.T) {
+	b := registrytest.NewBackend("reg.example:5000/org/sub")
+	imgs, err := watch.RuntimeImages(b, "zeta", "alpha")
+	require.NoError(t, err)
+	assert.Equal(t, []watch.Image{
+		{Name: "reg.example:5000/org/sub/workspace-template-zeta:latest", Repo: "workspace-template-zeta", Tag: "latest", Runtime: "zeta"},
+		{Name: "reg.example:5000/org/sub/workspace-template-alpha:latest", Repo: "workspace-template-alpha", Tag: "latest", Runtime: "alpha"},
+	}, imgs, "in the order given")
+
+	imgs, err = watch.RuntimeImages(b)
+	require.NoError(t, err)
+	var got []string
+	for _, img := range imgs {
+		got = append(got, img.Runtime)
+	}
+	assert.Equal(t, registry.DefaultRuntimes(), got, "the defaults when none are given")
+}
+
+// A watcher started while its registry is unreachable reports errors, then
+// seeds and follows changes once the registry answers.
+func TestStartsWhileRegistryUnreachable(t *testing.T) {
+	down := &registry.Error{Kind: registry.ErrUnavailable, Op: "manifest digest", Detail: "connection refused"}
+	runtimes := []string{"langgraph", "codex"}
+	for _, tc := range []struct {
+		name    string
+		running bool // the digests already running are passed as a seed
+	}{
+		{"seeds, then reports a change", false},
+		{"reports the change missed while down", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := registrytest.NewBackend("reg.example/org")
+			clock := registrytest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			var changes []change
+			opts := []watch.Option{
+				watch.WithRuntimes(runtimes...), watch.WithClock(clock), watch.WithJitter(0),
+				watch.WithHandler(func(_ context.Context, img watch.Image, old, new string) error {
+					changes = append(changes, change{img.Runtime, old, new})
+					return nil
+				}),
+			}
+			imgs, err := watch.RuntimeImages(b, runtimes...)
+			require.NoError(t, err)
+			if tc.running {
+				seed := map[string]string{}
+				for _, img := range imgs {
+					seed[img.Name] = registrytest.Digest(img.Runtime + " v0")
+				}
+				opts = append(opts, watch.WithSeed(seed))
+			}
+			for _, img := range imgs {
+				b.SetError(img.Repo, "latest", down)
+			}
+			w, err := watch.New(b, opts...)
+			require.NoError(t, err, "New does not need the registry")
+			ctx := context.Background()
+
+			// Two ticks while the registry is down: errors, nothing recorded
+			// beyond the seed.
+			for tick := range 2 {
+				evs := w.Check(ctx)
+				require.Len(t, evs, 2, "tick %d", tick)
+				for _, e := range evs {
+					assert.Equal(t, watch.Error, e.Kind)
+					assert.ErrorIs(t, e.Err, registry.ErrUnavailable)
+				}
+				clock.Advance(watch.DefaultInterval)
+			}
+			assert.Equal(t, 4, b.Calls())
+			assert.Empty(t, changes)
+			if !tc.running {
+				assert.Empty(t, w.Seen())
+			}
+
+			// The registry answers (after the back-off of a second failure).
+			for _, img := range imgs {
+				b.SetDigest(img.Repo, "latest", registrytest.Digest(img.Runtime+" v1"))
+			}
+			evs := w.Check(ctx)
+			require.Len(t, evs, 2)
+			for i, e := range evs {
+				rt := runtimes[i]
+				assert.Equal(t, registrytest.Digest(rt+" v1"), e.New)
+				if tc.running {
+					assert.Equal(t, watch.Changed, e.Kind)
+					assert.Equal(t, registrytest.Digest(rt+" v0"), e.Old)
+				} else {
+					assert.Equal(t, watch.Seed, e.Kind)
+				}
+			}
+			if tc.running {
+				assert.Equal(t, []change{
+					{"langgraph", registrytest.Digest("langgraph v0"), registrytest.Digest("langgraph v1")},
+					{"codex", registrytest.Digest("codex v0"), registrytest.Digest("codex v1")},
+				}, sortedChanges(changes))
+			} else {
+				assert.Empty(t, changes, "first sight only seeds")
+			}
+
+			// Then it follows changes as usual.
+			changes = nil
+			clock.Advance(watch.DefaultInterval)
+			b.SetDigest(imgs[1].Repo, "latest", registrytest.Digest("codex v2"))
+			evs = w.Check(ctx)
+			require.Len(t, evs, 1)
+			assert.Equal(t, watch.Changed, evs[0].Kind)
+			assert.Equal(t, []change{{"codex", registrytest.Digest("codex v1"), registrytest.Digest("codex v2")}}, changes)
+			assert.Equal(t, map[string]string{
+				imgs[0].Name: registrytest.Digest("langgraph v1"),
+				imgs[1].Name: registrytest.Digest("codex v2"),
+			}, w.Seen())
+		})
+	}
+}
+
+// sortedChanges orders changes as the runtimes langgraph, codex (handlers of
+// one tick run in no particular order).
+func sortedChanges(cs []change) []change {
+	order := map[string]int{"langgraph": 0, "codex": 1}
+	out := append([]change(nil), cs...)
+	slices.SortFunc(out, func(a, b change) int { return order[a.image] - order[b.image] })
+	return out
 }
