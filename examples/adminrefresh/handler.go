@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,9 @@ const Path = "/admin/workspace-images/refresh"
 type Handler struct {
 	Backend   registry.Backend
 	Refresher *engine.Refresher
+	// Runtimes is the application's list of runtimes; nil means
+	// registry.DefaultRuntimes.
+	Runtimes []string
 	// Digests, when set, returns the digest the watcher last saw for each
 	// image name; those images are pulled by digest.
 	Digests func() map[string]string
@@ -46,10 +50,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	runtimes := registry.Runtimes()
+	runtimes := h.runtimes()
 	if rt := strings.TrimSpace(q.Get("runtime")); rt != "" {
-		if !registry.IsRuntime(rt) {
-			writeError(w, http.StatusBadRequest, "unknown runtime "+strconv.Quote(rt)+"; known runtimes: "+strings.Join(registry.Runtimes(), ", "))
+		if !slices.Contains(runtimes, rt) {
+			writeError(w, http.StatusBadRequest, registry.UnknownRuntimeError(rt, runtimes).Error())
 			return
 		}
 		runtimes = []string{rt}
@@ -70,7 +74,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res := Result{Pulled: []string{}, Failed: []string{}, Recreated: []string{}, Errors: map[string]string{}}
 	for _, rt := range runtimes {
-		image, _ := registry.RuntimeImage(h.Backend, rt)
+		image, err := registry.RuntimeImage(h.Backend, rt)
+		if err != nil {
+			res.Failed = append(res.Failed, rt)
+			res.Errors[rt] = err.Error()
+			continue
+		}
 		if err := h.Refresher.Pull(r.Context(), image, digests[image]); err != nil {
 			res.Failed = append(res.Failed, image)
 			res.Errors[image] = err.Error()
@@ -93,6 +102,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(res)
+}
+
+func (h *Handler) runtimes() []string {
+	if h.Runtimes != nil {
+		return h.Runtimes
+	}
+	return registry.DefaultRuntimes()
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,8 +15,8 @@ import (
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
 	"github.com/molecule-ai/registrykit/examples/internal/fakeengine"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -43,11 +42,11 @@ func handlerFor(t *testing.T, b registry.Backend, eng *fakeengine.Engine) *Handl
 func ecrBackend(t *testing.T, host string) registry.Backend {
 	t.Helper()
 	creds := aws.Credentials{AccessKeyID: "AKIDADMIN01234567890", SecretAccessKey: "admin/secret"}
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 		Issue: func() (string, time.Time) { return "ecr-password-for-engine", time.Now().Add(12 * time.Hour) }})
 	t.Cleanup(api.Close)
-	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
-	b, err := backends.Open(context.Background(), host+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
+	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
+	b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
 	require.NoError(t, err)
 	return b
 }
@@ -60,24 +59,24 @@ func TestRegistryAuthPerFlavor(t *testing.T) {
 		want mobyregistry.AuthConfig
 	}{
 		{"ghcr", func(t *testing.T) registry.Backend {
-			b, err := backends.Open(context.Background(), host+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR),
-				registry.WithEnvMap(map[string]string{"GHCR_USER": "octocat", "GHCR_TOKEN": "ghp_pat0123456789"}))
+			b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR),
+				registry.WithEnvMap(map[string]string{registry.EnvRegistry: host + "/molecule-ai", "GHCR_USER": "octocat", "GHCR_TOKEN": "ghp_pat0123456789"}))
 			require.NoError(t, err)
 			return b
 		}, mobyregistry.AuthConfig{Username: "octocat", Password: "ghp_pat0123456789", ServerAddress: host}},
 		{"gitea", func(t *testing.T) registry.Backend {
-			b, err := backends.Open(context.Background(), host+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
-				registry.WithEnvMap(map[string]string{"GITEA_USER": "bot", "GITEA_TOKEN": "gitea-token-0123"}))
+			b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
+				registry.WithEnvMap(map[string]string{registry.EnvRegistry: host + "/molecule-ai", "GITEA_USER": "bot", "GITEA_TOKEN": "gitea-token-0123"}))
 			require.NoError(t, err)
 			return b
 		}, mobyregistry.AuthConfig{Username: "bot", Password: "gitea-token-0123", ServerAddress: host}},
 		{"ecr", func(t *testing.T) registry.Backend { return ecrBackend(t, host) },
 			mobyregistry.AuthConfig{Username: "AWS", Password: "ecr-password-for-engine", ServerAddress: host}},
 		{"anonymous", func(t *testing.T) registry.Backend {
-			b, err := backends.Open(context.Background(), host+"/molecule-ai", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(nil))
+			b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(nil))
 			require.NoError(t, err)
 			return b
-		}, mobyregistry.AuthConfig{ServerAddress: host}},
+		}, mobyregistry.AuthConfig{}}, // no X-Registry-Auth header: the Engine's anonymous pull
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,13 +91,14 @@ func TestRegistryAuthPerFlavor(t *testing.T) {
 			assert.Equal(t, host+"/molecule-ai/workspace-template-langgraph", pulls[0].FromImage)
 			assert.Equal(t, "latest", pulls[0].Tag)
 			assert.Equal(t, tc.want, pulls[0].Auth, "X-Registry-Auth as the Engine decodes it")
+			assert.Equal(t, tc.want != mobyregistry.AuthConfig{}, pulls[0].HasAuth, "a header only when there is a credential")
 		})
 	}
 }
 
 func anonymousBackend(t *testing.T) registry.Backend {
 	t.Helper()
-	b, err := backends.Open(context.Background(), "reg.example/molecule-ai", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(nil))
+	b, err := backends.Open("reg.example/molecule-ai", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	return b
 }
@@ -110,7 +110,7 @@ func TestBadRequests(t *testing.T) {
 
 	code, _, body := post(t, h, "?runtime=nope")
 	assert.Equal(t, http.StatusBadRequest, code)
-	for _, rt := range registry.Runtimes() {
+	for _, rt := range registry.DefaultRuntimes() {
 		assert.Contains(t, body, rt)
 	}
 	code, _, body = post(t, h, "?runtime=langgraph&recreate=maybe")

@@ -86,8 +86,8 @@ func parseConfig(args []string, getenv func(string) (string, bool)) (config, err
 		if rt = strings.TrimSpace(rt); rt == "" {
 			continue
 		}
-		if !registry.IsRuntime(rt) {
-			return config{}, fmt.Errorf("unknown runtime %q; known runtimes: %s", rt, strings.Join(registry.Runtimes(), ", "))
+		if _, err := registry.RuntimeRepository(rt); err != nil {
+			return config{}, fmt.Errorf("IMAGE_WATCH_RUNTIMES: %w", err)
 		}
 		cfg.runtimes = append(cfg.runtimes, rt)
 	}
@@ -102,7 +102,7 @@ func parseConfig(args []string, getenv func(string) (string, bool)) (config, err
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	b, err := backends.FromEnv(ctx, registry.WithLogger(log))
+	b, err := backends.FromEnv(registry.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -142,16 +142,9 @@ func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cf
 			return err
 		}),
 	}
-	imgs := watch.RuntimeImages(b)
-	if len(cfg.runtimes) > 0 {
-		imgs = imgs[:0]
-		for _, rt := range cfg.runtimes {
-			img, err := watch.RuntimeImage(b, rt)
-			if err != nil {
-				return nil, err
-			}
-			imgs = append(imgs, img)
-		}
+	imgs, err := watch.RuntimeImages(b, cfg.runtimes...)
+	if err != nil {
+		return nil, err
 	}
 	opts = append(opts, watch.WithImages(imgs...))
 	if cfg.platform != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
 	"github.com/molecule-ai/registrykit/examples/internal/fakeengine"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,7 +37,7 @@ func TestParseConfig(t *testing.T) {
 	assert.Equal(t, "arm64", cfg.platform.Architecture)
 
 	for _, bad := range []map[string]string{
-		{"IMAGE_WATCH_RUNTIMES": "nope"}, {"IMAGE_WATCH_INTERVAL": "soon"}, {"IMAGE_WATCH_PLATFORM": "linux"},
+		{"IMAGE_WATCH_RUNTIMES": "Not Valid"}, {"IMAGE_WATCH_INTERVAL": "soon"}, {"IMAGE_WATCH_PLATFORM": "linux"},
 	} {
 		_, err := parseConfig(nil, env(bad))
 		assert.Error(t, err, bad)
@@ -46,12 +46,12 @@ func TestParseConfig(t *testing.T) {
 
 // A re-push is pulled by digest and its containers recreated.
 func TestChangeIsPulledAndRecreated(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: true})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: true})
 	defer srv.Close()
 	img, _ := random.Image(32, 1)
 	_, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	image, _ := registry.RuntimeImage(b, "codex")
 
@@ -78,7 +78,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	pulls := eng.Pulls()
 	require.Len(t, pulls, 1)
 	assert.Equal(t, h.String(), pulls[0].Tag, "pulled by the digest seen")
-	assert.Equal(t, b.Host(), pulls[0].Auth.ServerAddress)
+	assert.False(t, pulls[0].HasAuth, "anonymous access: no X-Registry-Auth header")
 	cs := eng.Containers()
 	assert.NotEqual(t, "c1", cs["ws-codex"].ID)
 	assert.True(t, cs["ws-codex"].Running)
@@ -97,12 +97,12 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 // A build published while imagewatch was down refreshes on the first check:
 // the watcher is seeded with the digest the Engine has.
 func TestSeededFromTheEngine(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: true})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: true})
 	defer srv.Close()
 	img, _ := random.Image(32, 1)
 	h, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(context.Background(), srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
 	require.NoError(t, err)
 	image, _ := registry.RuntimeImage(b, "codex")
 

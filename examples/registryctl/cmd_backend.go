@@ -32,14 +32,12 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageErr("backend takes no arguments")
 	}
-	getenv := c.getenv(e)
-	raw, _ := getenv(registry.EnvRegistry)
-	p, err := registry.ParsePrefix(raw)
+	environ := c.environ(e)
+	p, err := registry.PrefixFromEnv(environ)
 	if err != nil {
 		return err
 	}
-	rawFlavor, _ := getenv(registry.EnvFlavor)
-	flavor, err := registry.ParseFlavor(rawFlavor)
+	flavor, err := registry.FlavorFromEnv(environ)
 	if err != nil {
 		return err
 	}
@@ -53,13 +51,15 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 	if *probe {
 		ctx, cancel := c.withTimeout(ctx)
 		defer cancel()
-		b, err := c.open(ctx, e)
+		b, err := c.open(e)
 		if err != nil {
 			return err
 		}
-		if f, ok := b.(registry.Flavored); ok {
-			info.Flavor = f.Flavor().String()
+		f, err := registry.Discover(ctx, b)
+		if err != nil {
+			return err
 		}
+		info.Flavor = f.String()
 	} else if flavor == registry.FlavorUnknown {
 		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea or distribution); run with -probe to see it"
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/dockerauth"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
 )
 
@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageErr("demo takes no arguments")
 	}
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, Users: map[string]string{demoUser: demoPAT}})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, Users: map[string]string{demoUser: demoPAT}})
 	defer srv.Close()
 	out := e.stdout
 	cost := &meter{srv: srv}
@@ -48,7 +48,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(out, "1. Configure\n   %s=%s %s=ghcr GHCR_USER=%s GHCR_TOKEN=%s\n",
 		registry.EnvRegistry, prefix, registry.EnvFlavor, demoUser, authn.Redacted)
-	b, err := backends.FromEnv(ctx, registry.WithEnvMap(envVars), registry.WithLogger(c.logger(e)))
+	b, err := backends.FromEnv(registry.WithEnvMap(envVars), registry.WithLogger(c.logger(e)))
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func pushRandom(srv *testregistry.Server, runtime string) (string, error) {
+func pushRandom(srv *registrytest.Server, runtime string) (string, error) {
 	img, err := random.Image(1024, 2)
 	if err != nil {
 		return "", err
@@ -129,15 +129,15 @@ func pushRandom(srv *testregistry.Server, runtime string) (string, error) {
 
 // meter reports the requests the registry received since the last step.
 type meter struct {
-	srv  *testregistry.Server
-	last testregistry.Counts
+	srv  *registrytest.Server
+	last registrytest.Counts
 }
 
 func (m *meter) reset() { m.last = m.srv.Counts() }
 
 func (m *meter) step() string {
 	now := m.srv.Counts()
-	d := testregistry.Counts{Ping: now.Ping - m.last.Ping, Token: now.Token - m.last.Token, Head: now.Head - m.last.Head, Get: now.Get - m.last.Get}
+	d := registrytest.Counts{Ping: now.Ping - m.last.Ping, Token: now.Token - m.last.Token, Head: now.Head - m.last.Head, Get: now.Get - m.last.Get}
 	m.last = now
 	var parts []string
 	for _, p := range []struct {

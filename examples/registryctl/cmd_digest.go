@@ -58,7 +58,7 @@ func target(ctx context.Context, e *env, c *common, runtime string, args []strin
 	case runtime == "" && len(args) != 1:
 		return nil, "", "", usageErr("name exactly one image, or --runtime")
 	}
-	b, err := c.open(ctx, e)
+	b, err := c.open(e)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -88,7 +88,7 @@ func target(ctx context.Context, e *env, c *common, runtime string, args []strin
 	} else if f, ok := b.(registry.Flavored); ok {
 		opts = append(opts, registry.WithFlavor(f.Flavor()))
 	}
-	other, err := backends.Open(ctx, a.Host, opts...)
+	other, err := backends.Open(a.Host, opts...)
 	if err != nil {
 		return nil, "", "", err
 	}

@@ -21,7 +21,7 @@ func runDockerAuth(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	b, err := c.open(ctx, e)
+	b, err := c.open(e)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func runDockerConfig(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	b, err := c.open(ctx, e)
+	b, err := c.open(e)
 	if err != nil {
 		return err
 	}

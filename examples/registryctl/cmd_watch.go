@@ -31,14 +31,11 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		opts = append(opts, watch.WithPlatform(p))
 	}
 	for _, rt := range fs.Args() {
-		if !registry.IsRuntime(rt) {
-			_, err := registry.RuntimeRepository(rt)
+		if _, err := registry.RuntimeRepository(rt); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	openCtx, cancel := c.withTimeout(ctx)
-	b, err := c.open(openCtx, e)
-	cancel()
+	b, err := c.open(e)
 	if err != nil {
 		return err
 	}

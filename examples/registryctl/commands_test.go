@@ -13,14 +13,15 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/moby/moby/api/pkg/authconfig"
 	mobyregistry "github.com/moby/moby/api/types/registry"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func giteaEnv(t *testing.T) (*testregistry.Server, map[string]string) {
+func giteaEnv(t *testing.T) (*registrytest.Server, map[string]string) {
 	t.Helper()
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.Gitea, Users: map[string]string{"bot": "gitea-secret-token"}})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, Users: map[string]string{"bot": "gitea-secret-token"}})
 	t.Cleanup(srv.Close)
 	for _, rt := range []string{"langgraph", "codex"} {
 		img, err := random.Image(32, 1)
@@ -73,8 +74,8 @@ func TestWatchOnce(t *testing.T) {
 	assert.Equal(t, 1, code, "a missing image is an error event and a failing exit")
 	assert.Contains(t, out, `"event":"error"`)
 
-	code, _, _ = runCLI(t, envVars, "watch", "--once", "nope")
-	assert.Equal(t, exitUsage, code)
+	code, _, _ = runCLI(t, envVars, "watch", "--once", "Not-Valid")
+	assert.Equal(t, exitUsage, code, "a runtime that makes no repository name")
 	code, _, _ = runCLI(t, envVars, "watch", "--once", "--platform", "linux")
 	assert.Equal(t, exitUsage, code)
 }
@@ -118,7 +119,7 @@ func (l *lockedBuffer) String() string {
 func TestWatchSeesARepush(t *testing.T) {
 	srv, envVars := giteaEnv(t)
 	var out, errOut lockedBuffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) (string, bool) { v, ok := envVars[k]; return v, ok }}
+	e := &env{stdout: &out, stderr: &errOut, environ: registry.EnvMap(envVars)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() { done <- run(ctx, e, []string{"watch", "--interval", "20ms", "codex"}) }()
@@ -137,20 +138,20 @@ func TestWatchSeesARepush(t *testing.T) {
 // The ecr flavor forced on a loopback registry: the region comes from
 // AWS_REGION, the password from the imitation API (SigV4 checked).
 func TestDigestECRFlavor(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.ECR})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR})
 	defer srv.Close()
 	img, err := random.Image(32, 1)
 	require.NoError(t, err)
 	h, err := srv.Push("molecule-ai/workspace-template-langgraph", "latest", img)
 	require.NoError(t, err)
 	creds := aws.Credentials{AccessKeyID: "AKIDCLI0123456789012", SecretAccessKey: "cli/secret/key"}
-	api := testregistry.NewECRAPI(testregistry.ECRAPIConfig{Service: "ecr", Region: "eu-west-1", Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "eu-west-1", Credentials: creds,
 		Issue: func() (string, time.Time) {
 			exp := time.Now().Add(12 * time.Hour)
 			return srv.IssueECRPassword(exp), exp
 		}})
 	defer api.Close()
-	testregistry.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
+	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
 	envVars := map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/molecule-ai", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "ecr", "AWS_REGION": "eu-west-1"}
 
 	code, out, errOut := runCLI(t, envVars, "digest", "--runtime", "langgraph")

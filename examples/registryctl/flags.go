@@ -65,17 +65,16 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// getenv overlays the flags on the environment.
-func (c *common) getenv(e *env) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		switch {
-		case k == registry.EnvRegistry && c.prefix != "":
-			return c.prefix, true
-		case k == registry.EnvFlavor && c.flavor != "":
-			return c.flavor, true
-		}
-		return e.getenv(k)
+// environ overlays the flags on the environment.
+func (c *common) environ(e *env) registry.Env {
+	over := map[string]string{}
+	if c.prefix != "" {
+		over[registry.EnvRegistry] = c.prefix
 	}
+	if c.flavor != "" {
+		over[registry.EnvFlavor] = c.flavor
+	}
+	return e.environ.With(over)
 }
 
 func (c *common) logger(e *env) *slog.Logger {
@@ -88,16 +87,16 @@ func (c *common) logger(e *env) *slog.Logger {
 // options returns the registry options the flags describe.
 func (c *common) options(e *env) []registry.Option {
 	return []registry.Option{
-		registry.WithGetenv(c.getenv(e)),
+		registry.WithEnv(c.environ(e)),
 		registry.WithLogger(c.logger(e)),
 		registry.WithInsecureHosts(c.insecure...),
 		registry.WithUserAgent("registryctl"),
 	}
 }
 
-// open opens the configured backend.
-func (c *common) open(ctx context.Context, e *env) (registry.Backend, error) {
-	return backends.FromEnv(ctx, c.options(e)...)
+// open opens the configured backend. It does no I/O.
+func (c *common) open(e *env) (registry.Backend, error) {
+	return backends.FromEnv(c.options(e)...)
 }
 
 // withTimeout bounds ctx by the -timeout flag.

@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/molecule-ai/registrykit/registry"
 )
 
 // exitUsage is the exit status of a usage error; other failures exit 1.
@@ -34,7 +36,7 @@ type command struct {
 // env is what a command reads and writes, so tests can run commands in process.
 type env struct {
 	stdout, stderr io.Writer
-	getenv         func(string) (string, bool)
+	environ        registry.Env
 }
 
 func commands() []command {
@@ -51,7 +53,7 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, environ: registry.ProcessEnv()}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/molecule-ai/registrykit/internal/testregistry"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,7 @@ import (
 func runCLI(t *testing.T, envVars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) (string, bool) { v, ok := envVars[k]; return v, ok }}
+	e := &env{stdout: &out, stderr: &errOut, environ: registry.EnvMap(envVars)}
 	code = run(context.Background(), e, args)
 	return code, out.String(), errOut.String()
 }
@@ -84,7 +85,7 @@ func TestBackendErrors(t *testing.T) {
 }
 
 func TestDigestAndToken(t *testing.T) {
-	srv := testregistry.New(testregistry.Config{Mode: testregistry.GHCR, AllowAnonymous: true})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: true})
 	defer srv.Close()
 	img, err := random.Image(64, 1)
 	require.NoError(t, err)
@@ -127,7 +128,7 @@ func TestDigestAndToken(t *testing.T) {
 	code, _, errOut = runCLI(t, envVars, "digest", "workspace-template-missing")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "not found")
-	code, _, _ = runCLI(t, envVars, "digest", "--runtime", "nope")
+	code, _, _ = runCLI(t, envVars, "digest", "--runtime", "Not-Valid")
 	assert.Equal(t, exitUsage, code)
 	code, _, _ = runCLI(t, envVars, "digest")
 	assert.Equal(t, exitUsage, code)

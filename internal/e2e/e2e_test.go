@@ -18,8 +18,8 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -103,7 +103,7 @@ func check(t *testing.T, b registry.Backend, want pushed) {
 func open(t *testing.T, reg *Registry, cred authn.Credential, opts ...registry.Option) registry.Backend {
 	t.Helper()
 	opts = append([]registry.Option{registry.WithCredentials(authn.Static(cred)), registry.WithEnvMap(nil)}, opts...)
-	b, err := backends.Open(context.Background(), reg.Host()+"/org", opts...)
+	b, err := backends.Open(reg.Host()+"/org", opts...)
 	require.NoError(t, err)
 	return b
 }
@@ -119,10 +119,10 @@ func TestTokenAuthRegistry(t *testing.T) {
 	for _, flavor := range []registry.Flavor{registry.FlavorUnknown, registry.FlavorDistribution, registry.FlavorGHCR, registry.FlavorGitea} {
 		t.Run(flavor.String(), func(t *testing.T) {
 			b := open(t, reg, good, registry.WithFlavor(flavor))
-			if flavor == registry.FlavorUnknown {
-				assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor(), "probed")
-			}
 			check(t, b, want)
+			if flavor == registry.FlavorUnknown {
+				assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor(), "probed on the first check")
+			}
 
 			wrong := open(t, reg, bad, registry.WithFlavor(flavor))
 			_, err := wrong.ManifestDigest(context.Background(), "single", "latest")
@@ -174,8 +174,8 @@ func TestHtpasswdRegistry(t *testing.T) {
 	want := push(t, reg)
 
 	b := open(t, reg, authn.Credential{Username: user, Password: password})
-	assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor())
 	check(t, b, want)
+	assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor())
 	reg.Reset()
 	_, err = b.ManifestDigest(context.Background(), "single", "latest")
 	require.NoError(t, err)
@@ -199,7 +199,7 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 		Issue: func() (string, time.Time) { return issued, time.Now().Add(12 * time.Hour) }})
 	defer api.Close()
 	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
-	b, err := backends.Open(context.Background(), reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
+	b, err := backends.Open(reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
 	require.NoError(t, err)
 	check(t, b, want)
 	assert.Equal(t, int64(1), api.Calls())
@@ -209,7 +209,7 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 	assert.Equal(t, authn.Credential{Username: "AWS", Password: ecrPassword}, cred)
 
 	issued = "not-the-htpasswd-password"
-	b, err = backends.Open(context.Background(), reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
+	b, err = backends.Open(reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "single", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)

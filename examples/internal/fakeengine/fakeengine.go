@@ -22,7 +22,10 @@ import (
 // Pull is one image pull the engine received.
 type Pull struct {
 	FromImage, Tag string
-	Auth           registry.AuthConfig
+	// HasAuth reports that the request carried an X-Registry-Auth header;
+	// Auth is what the daemon's decoder read from it.
+	HasAuth bool
+	Auth    registry.AuthConfig
 }
 
 // Container is a container the engine knows.
@@ -151,7 +154,7 @@ func (e *Engine) pull(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"message":"invalid X-Registry-Auth"}`, http.StatusBadRequest)
 			return
 		}
-		p.Auth = *a
+		p.Auth, p.HasAuth = *a, true
 	}
 	e.pulls = append(e.pulls, p)
 	w.Header().Set("Content-Type", "application/json")

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	orasauth "oras.land/oras-go/v2/registry/remote/auth"
 )
@@ -262,7 +262,7 @@ func registrykit(f registry.Flavor) func(t Target) (Checker, error) {
 		if f != registry.FlavorUnknown {
 			opts = append(opts, registry.WithFlavor(f))
 		}
-		b, err := backends.Open(context.Background(), t.Host+"/"+t.Org, opts...)
+		b, err := backends.Open(t.Host+"/"+t.Org, opts...)
 		if err != nil {
 			return nil, err
 		}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 )
 
 // Counts is what one approach costs in registry requests.

@@ -12,8 +12,8 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
 )
 
@@ -40,7 +40,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 	mode := map[registry.Flavor]registrytest.Mode{registry.FlavorGHCR: registrytest.GHCR, registry.FlavorGitea: registrytest.Gitea, registry.FlavorECR: registrytest.ECR}[flavor]
 	srv := registrytest.NewServer(registrytest.Config{Mode: mode, Users: map[string]string{User: Password}, Now: clock.Now})
 	defer srv.Close()
-	for _, rt := range registry.Runtimes() {
+	for _, rt := range registry.DefaultRuntimes() {
 		img, err := random.Image(256, 1)
 		if err != nil {
 			return res, err
@@ -75,7 +75,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 	default:
 		return res, fmt.Errorf("no day simulation for flavor %s", flavor)
 	}
-	b, err := backends.Open(ctx, srv.Host()+"/molecule-ai", opts...)
+	b, err := backends.Open(srv.Host()+"/molecule-ai", opts...)
 	if err != nil {
 		return res, err
 	}
@@ -83,7 +83,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 	if err != nil {
 		return res, err
 	}
-	res.Images = len(registry.Runtimes())
+	res.Images = len(registry.DefaultRuntimes())
 	for range res.Intervals {
 		before := srv.Counts().Head
 		for _, ev := range w.Check(ctx) {
