@@ -1,5 +1,10 @@
-# Every Go module of the repository: the library and the end-to-end suite.
-MODULES := . $(patsubst %/go.mod,%,$(shell find internal examples -name go.mod 2>/dev/null))
+# Every Go module of the repository: the library, the examples, the
+# end-to-end suite (with the benchmarks) and the consumer-compatibility module.
+MODULES := . $(patsubst %/go.mod,%,$(shell find internal examples -name go.mod 2>/dev/null | sort))
+# The consumer-compatibility module is built with the oldest Go a consumer
+# may use (fetched through the module proxy like any module).
+CONSUMER_GO := go1.25.0
+toolchain = $(if $(filter internal/consumercompat,$(1)),$(CONSUMER_GO),local)
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME ?= 60s
@@ -9,17 +14,17 @@ BENCHCOUNT ?= 6
 
 ## test: every test of every module, with the race detector.
 test:
-	@set -e; for m in $(MODULES); do echo "== go test -race $$m"; (cd $$m && go test -race -count=1 ./...); done
+	@set -e; $(foreach m,$(MODULES),echo "== go test -race $(m) (toolchain $(call toolchain,$(m)))"; (cd $(m) && GOTOOLCHAIN=$(call toolchain,$(m)) go test -race -count=1 ./...);)
 
 ## demo: the offline demo against an in-process registry.
 demo:
-	go run ./examples/registryctl demo
+	go -C examples run ./registryctl demo
 
 ## check: formatting, vet and staticcheck in every module.
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	@command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	@set -e; for m in $(MODULES); do echo "== vet + staticcheck $$m"; (cd $$m && go vet ./... && PATH="$$PATH:$$(go env GOPATH)/bin" staticcheck ./...); done
+	@set -e; $(foreach m,$(MODULES),echo "== tidy + vet + staticcheck $(m)"; (cd $(m) && export GOTOOLCHAIN=$(call toolchain,$(m)) && go mod tidy -diff && go vet ./... && PATH="$$PATH:$$(go env GOPATH)/bin" staticcheck ./...);)
 
 ## fuzz: run each fuzz target for FUZZTIME; new findings land in testdata/fuzz.
 fuzz:
