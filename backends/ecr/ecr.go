@@ -92,21 +92,14 @@ func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, er
 		return nil, err
 	}
 	ecrHost, _ := registry.ParseECRHost(host)
-	api, _ := o.Value(apiKey{}).(API)
-	client := awsauth.NewLazy(func(ctx context.Context) (API, error) {
-		if api != nil {
-			return api, nil
-		}
-		cfg, err := loadConfig(ctx, o, region, ecrHost)
-		if err != nil {
-			return nil, err
-		}
-		return awsecr.NewFromConfig(cfg, func(eo *awsecr.Options) {
-			if ep := awsauth.Endpoint(o.Environ, "ECR"); ep != "" {
-				eo.BaseEndpoint = aws.String(ep)
-			}
-		}), nil
-	})
+	var client *awsauth.Lazy[API]
+	if api, ok := o.Value(apiKey{}).(API); ok {
+		client = awsauth.Ready(api)
+	} else {
+		client = awsauth.NewClient(o, "ECR", func(ctx context.Context) (aws.Config, error) {
+			return loadConfig(ctx, o, region, ecrHost)
+		}, newAPI)
+	}
 	t := &tokens{api: client, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now), log: o.Log()}
 	return regclient.New(regclient.Config{
 		Flavor: registry.FlavorECR, Prefix: p, Options: o, Client: httpx.NewClient(o),
@@ -116,6 +109,15 @@ func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, er
 		// An expired ECR token gets 403 with no challenge.
 		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusForbidden },
 	}), nil
+}
+
+// newAPI builds the ECR client, at endpoint when one is set.
+func newAPI(cfg aws.Config, endpoint string) API {
+	return awsecr.NewFromConfig(cfg, func(eo *awsecr.Options) {
+		if endpoint != "" {
+			eo.BaseEndpoint = aws.String(endpoint)
+		}
+	})
 }
 
 // resolveRegion takes the region from the host, checking any explicit one.

@@ -81,23 +81,15 @@ func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, er
 	scheme := httpx.Scheme(host, o)
 	cred := func(context.Context) (authn.Credential, error) { return authn.Credential{}, nil }
 	if authenticated(o) {
-		api, _ := o.Value(apiKey{}).(API)
-		client := awsauth.NewLazy(func(ctx context.Context) (API, error) {
-			if api != nil {
-				return api, nil
-			}
-			opts := []func(*config.LoadOptions) error{config.WithRegion(APIRegion)}
-			extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
-			cfg, err := awsauth.LoadConfig(ctx, o, append(opts, extra...)...)
-			if err != nil {
-				return nil, err
-			}
-			return awsecrpublic.NewFromConfig(cfg, func(eo *awsecrpublic.Options) {
-				if ep := awsauth.Endpoint(o.Environ, "ECR_PUBLIC"); ep != "" {
-					eo.BaseEndpoint = aws.String(ep)
-				}
-			}), nil
-		})
+		var client *awsauth.Lazy[API]
+		if api, ok := o.Value(apiKey{}).(API); ok {
+			client = awsauth.Ready(api)
+		} else {
+			client = awsauth.NewClient(o, "ECR_PUBLIC", func(ctx context.Context) (aws.Config, error) {
+				extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
+				return awsauth.LoadConfig(ctx, o, append([]func(*config.LoadOptions) error{config.WithRegion(APIRegion)}, extra...)...)
+			}, newAPI)
+		}
 		pw := &passwords{api: client, cache: tokencache.New(o.Now().Now), now: o.Now().Now}
 		cred = pw.credential
 	}
@@ -108,6 +100,15 @@ func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, er
 		Hint:       Hint,
 		Rejected:   func(r *http.Response) bool { return r.StatusCode == http.StatusBadRequest },
 	}.Open(o), nil
+}
+
+// newAPI builds the ECR Public client, at endpoint when one is set.
+func newAPI(cfg aws.Config, endpoint string) API {
+	return awsecrpublic.NewFromConfig(cfg, func(eo *awsecrpublic.Options) {
+		if endpoint != "" {
+			eo.BaseEndpoint = aws.String(endpoint)
+		}
+	})
 }
 
 // authenticated reports whether pulls authenticate with AWS credentials.

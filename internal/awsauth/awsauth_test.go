@@ -1,6 +1,7 @@
 package awsauth_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -67,4 +68,35 @@ func TestAPIError(t *testing.T) {
 		assert.ErrorIs(t, err, tc.kind, tc.err.Error())
 		assert.Contains(t, err.Error(), tc.text)
 	}
+}
+
+func TestLazyRetriesAFailureAndKeepsASuccess(t *testing.T) {
+	calls := 0
+	boom := errors.New("malformed shared config")
+	l := awsauth.NewLazy(func(context.Context) (string, error) {
+		calls++
+		if calls == 1 {
+			return "", boom
+		}
+		return "client", nil
+	})
+	_, err := l.Get(context.Background())
+	require.ErrorIs(t, err, boom)
+	for range 3 {
+		v, err := l.Get(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "client", v)
+	}
+	assert.Equal(t, 2, calls, "one failure, one success, then the kept client")
+
+	v, err := awsauth.Ready("given").Get(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "given", v)
+}
+
+func TestEndpointComesFromAnExplicitEnvironmentOnly(t *testing.T) {
+	env := registry.EnvMap(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:2"})
+	assert.Equal(t, "http://127.0.0.1:2", awsauth.Endpoint(env, "ECR"))
+	assert.Equal(t, "http://127.0.0.1:1", awsauth.Endpoint(env, "ECR_PUBLIC"))
+	assert.Empty(t, awsauth.Endpoint(registry.ProcessEnv(), "ECR"), "the SDK reads the process environment itself")
 }

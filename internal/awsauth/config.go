@@ -121,6 +121,24 @@ type Lazy[T any] struct {
 	v    T
 }
 
+// Ready returns a Lazy that already holds v (a client the caller supplied).
+func Ready[T any](v T) *Lazy[T] { return &Lazy[T]{done: true, v: v} }
+
+// NewClient returns a Lazy client of an AWS service ("ECR", "ECR_PUBLIC"):
+// on first use, load returns the AWS configuration and build makes the
+// client from it and the service's endpoint override ([Endpoint]; "" when
+// none).
+func NewClient[T any](o *registry.Options, service string, load func(context.Context) (aws.Config, error), build func(cfg aws.Config, endpoint string) T) *Lazy[T] {
+	return NewLazy(func(ctx context.Context) (T, error) {
+		cfg, err := load(ctx)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return build(cfg, Endpoint(o.Environ, service)), nil
+	})
+}
+
 // NewLazy returns a Lazy over create.
 func NewLazy[T any](create func(context.Context) (T, error)) *Lazy[T] {
 	return &Lazy[T]{create: create}
