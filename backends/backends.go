@@ -13,7 +13,6 @@
 package backends
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/molecule-ai/registrykit/backends/distribution"
@@ -21,9 +20,8 @@ import (
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/backends/gitea"
-	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
 // Drivers returns the built-in drivers in selection order. The slice is new
@@ -31,11 +29,11 @@ import (
 // registry.Open.
 func Drivers() []registry.Driver {
 	return []registry.Driver{
-		ghcr.Driver{},
-		ecr.Driver{},
-		ecrpublic.Driver{},
-		gitea.Driver{},
-		distribution.Driver{},
+		ghcr.Driver(),
+		ecr.Driver(),
+		ecrpublic.Driver(),
+		gitea.Driver(),
+		distribution.Driver(),
 	}
 }
 
@@ -88,23 +86,16 @@ func open(p registry.Prefix, opts []registry.Option) (registry.Backend, error) {
 }
 
 // withDefaults puts the defaults first so that the caller's options win:
-// the process environment, one shared HTTP transport (so that selection's
-// probe and the backend reuse a connection), and the /v2/ probe.
+// the process environment, and one shared HTTP transport (so that
+// selection's probe and the backend reuse a connection).
 func withDefaults(opts []registry.Option) []registry.Option {
 	defaults := []registry.Option{
 		registry.WithEnv(registry.ProcessEnv()),
-		registry.WithProbe(Probe),
 		func(o *registry.Options) {
 			if o.HTTPClient == nil {
-				o.HTTPClient = &http.Client{Transport: httpx.NewTransport()}
+				o.HTTPClient = &http.Client{Transport: engine.NewTransport()}
 			}
 		},
 	}
 	return append(defaults, opts...)
-}
-
-// Probe pings p's registry with GET /v2/ and returns its challenge. It is the
-// registry.ProbeFunc the built-in selection uses.
-func Probe(ctx context.Context, p registry.Prefix, o *registry.Options) (*registry.Challenge, error) {
-	return tokenflow.Ping(ctx, httpx.NewClient(o), p.Host(), httpx.Scheme(p.Host(), o))
 }

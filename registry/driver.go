@@ -8,18 +8,30 @@ import (
 
 // Driver opens backends of one flavor. Drivers are values; package backends
 // lists the built-in ones, and [Open] selects among any list, so a third
-// party adds a flavor by passing its own Driver.
+// party adds a flavor by passing its own Driver. Package registry/engine
+// turns a small description of a flavor into a Driver.
 type Driver interface {
 	// Flavor names the flavor the driver serves.
 	Flavor() Flavor
 	// Claims reports whether the driver serves p by its host alone, without
 	// asking the registry (ghcr.io, an ECR host, Docker Hub).
 	Claims(p Prefix) bool
-	// Open returns a Backend for p. It must do no I/O: discovery (a probe,
+	// Open returns a Backend for t. It must do no I/O: discovery (a probe,
 	// loading a cloud configuration) belongs to the backend's first request,
 	// and is tried again on a later request when it fails. Open reports only
 	// configuration errors.
-	Open(p Prefix, o *Options) (Backend, error)
+	Open(t Target) (Backend, error)
+}
+
+// Target is what a driver receives to open a backend: the prefix, the
+// caller's options (read-only) and, when selection probed the registry, the
+// challenge its /v2/ answered.
+type Target struct {
+	Prefix  Prefix
+	Options *Options
+	// Challenge is the registry's /v2/ challenge when selection probed it,
+	// so that the driver need not probe again; nil otherwise.
+	Challenge *Challenge
 }
 
 // ChallengeClaimer is implemented by drivers that recognise their registry
@@ -33,6 +45,13 @@ type ChallengeClaimer interface {
 // driver claims (the OCI distribution driver).
 type FallbackDriver interface {
 	Fallback() bool
+}
+
+// Prober is implemented by drivers that can probe a registry's /v2/
+// endpoint; [Open] uses the first one in the list when only the challenge
+// can tell which driver serves a host.
+type Prober interface {
+	Probe(ctx context.Context, p Prefix, o *Options) (*Challenge, error)
 }
 
 // Challenge is what a registry's GET /v2/ answered.
@@ -53,24 +72,22 @@ func (c *Challenge) IsBearer() bool { return c != nil && strings.EqualFold(c.Sch
 // IsBasic reports whether c is a Basic challenge.
 func (c *Challenge) IsBasic() bool { return c != nil && strings.EqualFold(c.Scheme, "basic") }
 
-// ProbeFunc pings a registry's /v2/ endpoint and returns its challenge.
-type ProbeFunc func(ctx context.Context, p Prefix, o *Options) (*Challenge, error)
-
 // Open selects a driver for p among drivers and opens a backend with it. It
 // takes no context and does no I/O: it fails only on configuration errors,
 // and the backend it returns is usable at once.
 //
 // Selection: a forced flavor ([WithFlavor]) picks the driver of that
 // flavor; otherwise the first driver that [Driver.Claims] p by host. When
-// neither decides and some driver is a [ChallengeClaimer], the backend
-// probes the registry's /v2/ with the [ProbeFunc] on its first request, picks
-// the first driver claiming the challenge (else the [FallbackDriver]) and
-// hands it the challenge in [Options.Challenge] so that it need not probe
-// again. A failed probe is tried again on the next request. Without a probe
-// function the [FallbackDriver] serves such a host.
+// neither decides, some driver is a [ChallengeClaimer] and some driver is a
+// [Prober], the backend probes the registry's /v2/ on its first request,
+// picks the first driver claiming the challenge (else the [FallbackDriver])
+// and hands it the challenge in [Target] so that it need not probe again. A
+// failed probe is tried again on the next request. Otherwise the
+// [FallbackDriver] serves the host.
 //
 // A flavor with no driver is an error matching [ErrUnsupported] that names
-// the flavor.
+// the flavor. A driver option ([WithDriverOption]) for another flavor than
+// the one selected is an error matching [ErrInvalidConfig].
 func Open(p Prefix, drivers []Driver, opts ...Option) (Backend, error) {
 	o := NewOptions(opts...)
 	if p.IsZero() {
@@ -79,45 +96,57 @@ func Open(p Prefix, drivers []Driver, opts ...Option) (Backend, error) {
 	if o.Flavor != FlavorUnknown {
 		for _, d := range drivers {
 			if d.Flavor() == o.Flavor {
-				return d.Open(p, o)
+				return openWith(d, Target{Prefix: p, Options: o})
 			}
 		}
 		return nil, unsupportedFlavor(o.Flavor, p, drivers)
 	}
 	for _, d := range drivers {
 		if d.Claims(p) {
-			return d.Open(p, o)
+			return openWith(d, Target{Prefix: p, Options: o})
 		}
 	}
-	if o.Challenge != nil {
-		return selectByChallenge(p, drivers, o, o.Challenge)
-	}
-	if o.Probe != nil && anyDriver[ChallengeClaimer](drivers) {
-		return &selecting{prefix: p, drivers: drivers, opts: o}, nil
+	if prober := firstProber(drivers); prober != nil && anyDriver[ChallengeClaimer](drivers) {
+		return &selecting{prefix: p, drivers: drivers, opts: o, prober: prober}, nil
 	}
 	d, err := fallback(p, drivers)
 	if err != nil {
 		return nil, err
 	}
-	return d.Open(p, o)
+	return openWith(d, Target{Prefix: p, Options: o})
+}
+
+// openWith opens t with d once the caller's driver options fit d.
+func openWith(d Driver, t Target) (Backend, error) {
+	if err := t.Options.checkDriverOptions(d.Flavor(), t.Prefix); err != nil {
+		return nil, err
+	}
+	return d.Open(t)
 }
 
 // selectByChallenge opens the backend of the first driver that claims c,
 // else of the fallback driver.
 func selectByChallenge(p Prefix, drivers []Driver, o *Options, c *Challenge) (Backend, error) {
-	withChallenge := *o
-	o = &withChallenge
-	o.Challenge = c
+	t := Target{Prefix: p, Options: o, Challenge: c}
 	for _, d := range drivers {
 		if cc, ok := d.(ChallengeClaimer); ok && cc.ClaimsChallenge(c) {
-			return d.Open(p, o)
+			return openWith(d, t)
 		}
 	}
 	d, err := fallback(p, drivers)
 	if err != nil {
 		return nil, err
 	}
-	return d.Open(p, o)
+	return openWith(d, t)
+}
+
+func firstProber(drivers []Driver) Prober {
+	for _, d := range drivers {
+		if pr, ok := d.(Prober); ok {
+			return pr
+		}
+	}
+	return nil
 }
 
 // fallback returns the driver serving hosts no other driver claims.

@@ -41,8 +41,23 @@ func (d fakeDriver) Flavor() registry.Flavor { return d.flavor }
 func (d fakeDriver) Claims(p registry.Prefix) bool {
 	return d.claims != nil && d.claims(p)
 }
-func (d fakeDriver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
-	return &fakeBackend{flavor: d.flavor, p: p, challenge: o.Challenge}, nil
+func (d fakeDriver) Open(t registry.Target) (registry.Backend, error) {
+	return &fakeBackend{flavor: d.flavor, p: t.Prefix, challenge: t.Challenge}, nil
+}
+
+// proberDriver is a driver that claims nothing and probes with probe.
+type proberDriver struct {
+	fakeDriver
+	probe func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error)
+}
+
+func (d proberDriver) Probe(ctx context.Context, p registry.Prefix, o *registry.Options) (*registry.Challenge, error) {
+	return d.probe(ctx, p, o)
+}
+
+// withProbe returns ds and a driver that probes with probe.
+func withProbe(ds []registry.Driver, probe func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error)) []registry.Driver {
+	return append(ds, proberDriver{fakeDriver{flavor: "prober"}, probe})
 }
 
 type challengeDriver struct{ fakeDriver }
@@ -64,8 +79,11 @@ func drivers() []registry.Driver {
 func TestOpenSelectsDriver(t *testing.T) {
 	ctx := context.Background()
 	probes := 0
-	probe := func(service string) registry.Option {
-		return registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+	probing := func(service string) []registry.Driver {
+		if service == "" {
+			return drivers()
+		}
+		return withProbe(drivers(), func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
 			probes++
 			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": service}}, nil
 		})
@@ -73,23 +91,21 @@ func TestOpenSelectsDriver(t *testing.T) {
 	cases := []struct {
 		name       string
 		prefix     string
+		service    string // what a probe answers; "" for no prober
 		opts       []registry.Option
 		want       registry.Flavor
 		wantProbes int
 	}{
-		{"by host", "ghcr.io/org", []registry.Option{probe("x")}, registry.FlavorGHCR, 0},
-		{"forced", "ghcr.io/org", []registry.Option{registry.WithFlavor(registry.FlavorGitea), probe("x")}, registry.FlavorGitea, 0},
-		{"by challenge", "git.example.com/org", []registry.Option{probe("container_registry")}, registry.FlavorGitea, 1},
-		{"fallback after probe", "registry.example.com/org", []registry.Option{probe("registry")}, registry.FlavorDistribution, 1},
-		{"fallback without probe", "registry.example.com/org", nil, registry.FlavorDistribution, 0},
-		{"known challenge", "git.example.com/org", []registry.Option{probe("x"), func(o *registry.Options) {
-			o.Challenge = &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}
-		}}, registry.FlavorGitea, 0},
+		{"by host", "ghcr.io/org", "x", nil, registry.FlavorGHCR, 0},
+		{"forced", "ghcr.io/org", "x", []registry.Option{registry.WithFlavor(registry.FlavorGitea)}, registry.FlavorGitea, 0},
+		{"by challenge", "git.example.com/org", "container_registry", nil, registry.FlavorGitea, 1},
+		{"fallback after probe", "registry.example.com/org", "registry", nil, registry.FlavorDistribution, 1},
+		{"fallback without a prober", "registry.example.com/org", "", nil, registry.FlavorDistribution, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			probes = 0
-			b, err := registry.Open(registry.MustParsePrefix(tc.prefix), drivers(), tc.opts...)
+			b, err := registry.Open(registry.MustParsePrefix(tc.prefix), probing(tc.service), tc.opts...)
 			require.NoError(t, err)
 			assert.Equal(t, 0, probes, "Open does no I/O")
 			assert.Equal(t, registry.MustParsePrefix(tc.prefix).Host(), b.Host(), "usable at once")
@@ -105,13 +121,25 @@ func TestOpenSelectsDriver(t *testing.T) {
 	}
 }
 
+type flavorKey struct{}
+
+// A driver option meant for another flavor is an error that names both.
+func TestDriverOptionForAnotherFlavor(t *testing.T) {
+	_, err := registry.Open(registry.MustParsePrefix("ghcr.io/org"), drivers(), registry.WithDriverOption(registry.FlavorECR, flavorKey{}, "us-east-2"))
+	require.ErrorIs(t, err, registry.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "ecr")
+	assert.Contains(t, err.Error(), "ghcr")
+	b, err := registry.Open(registry.MustParsePrefix("ghcr.io/org"), drivers(), registry.WithDriverOption(registry.FlavorGHCR, flavorKey{}, "x"))
+	require.NoError(t, err)
+	assert.Equal(t, registry.FlavorGHCR, b.(registry.Flavored).Flavor())
+}
+
 func TestOpenHandsTheProbedChallengeToTheDriver(t *testing.T) {
 	var got *registry.Challenge
 	d := challengeDriver{fakeDriver{flavor: registry.FlavorGitea, byChal: func(c *registry.Challenge) bool { got = c; return true }}}
-	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), []registry.Driver{d},
-		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
-			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
-		}))
+	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), withProbe([]registry.Driver{d}, func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+		return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+	}))
 	require.NoError(t, err)
 	_, err = registry.Discover(context.Background(), b)
 	require.NoError(t, err)
@@ -127,14 +155,13 @@ func TestOpenRetriesDiscoveryAfterAFailure(t *testing.T) {
 	boom := errors.New("connection refused")
 	var probes int
 	down := true
-	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), drivers(),
-		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
-			probes++
-			if down {
-				return nil, boom
-			}
-			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
-		}))
+	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), withProbe(drivers(), func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+		probes++
+		if down {
+			return nil, boom
+		}
+		return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+	}))
 	require.NoError(t, err)
 	assert.Equal(t, "git.example.com/x", b.Prefix())
 	for range 2 {
@@ -160,12 +187,11 @@ func TestOpenRetriesDiscoveryAfterAFailure(t *testing.T) {
 func TestOpenConcurrentFirstRequestsShareOneProbe(t *testing.T) {
 	release := make(chan struct{})
 	var probes atomic.Int32
-	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), drivers(),
-		registry.WithProbe(func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
-			probes.Add(1)
-			<-release
-			return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
-		}))
+	b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), withProbe(drivers(), func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+		probes.Add(1)
+		<-release
+		return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+	}))
 	require.NoError(t, err)
 	started := make(chan struct{})
 	done := make(chan error)
@@ -223,10 +249,11 @@ func TestErrorMatching(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	type key struct{}
-	o := registry.NewOptions(registry.WithValue(key{}, 42), registry.WithEnvMap(map[string]string{"A": " x ", "B": "  "}),
+	o := registry.NewOptions(registry.WithDriverOption(registry.FlavorGHCR, key{}, 42), registry.WithEnvMap(map[string]string{"A": " x ", "B": "  "}),
 		registry.WithInsecureHosts("Reg.Example:5000"), nil)
-	assert.Equal(t, 42, o.Value(key{}))
-	assert.Nil(t, o.Value("other"))
+	assert.Equal(t, 42, o.DriverOption(registry.FlavorGHCR, key{}))
+	assert.Nil(t, o.DriverOption(registry.FlavorECR, key{}))
+	assert.Equal(t, registry.DefaultRequestTimeout, o.Timeout())
 	v, ok := o.Env("A")
 	assert.True(t, ok)
 	assert.Equal(t, "x", v)

@@ -1,18 +1,19 @@
 package registry
 
 import (
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/molecule-ai/registrykit/authn"
 )
 
-// Options is the configuration every driver receives. Callers set it with
-// [Option] values; drivers read it. The zero value is usable: accessors
-// supply defaults.
+// Options is what a caller configures, with [Option] values. A driver reads
+// it (through [Target]) but never changes it. The zero value is usable:
+// accessors supply defaults.
 type Options struct {
 	// Flavor forces a driver instead of detecting one from the host.
 	Flavor Flavor
@@ -36,15 +37,21 @@ type Options struct {
 	UserAgent string
 	// MaxTries bounds the attempts of one idempotent request (default 3).
 	MaxTries int
-	// Challenge is the authentication challenge the registry answered to a
-	// probe of /v2/, when selection already probed it; drivers use it to
-	// avoid a second probe.
-	Challenge *Challenge
-	// Probe pings a registry's /v2/ endpoint. [Open] uses it when no driver
-	// claims a host by name; package backends provides it.
-	Probe ProbeFunc
+	// RequestTimeout bounds every operation that has no earlier deadline of
+	// its own (default [DefaultRequestTimeout]).
+	RequestTimeout time.Duration
 
-	values map[any]any
+	logger  *slog.Logger
+	drivers map[driverKey]any
+}
+
+// DefaultRequestTimeout bounds an operation whose context has no deadline.
+const DefaultRequestTimeout = 30 * time.Second
+
+// driverKey files a driver option under its flavor and key.
+type driverKey struct {
+	flavor Flavor
+	key    any
 }
 
 // Option configures [Options].
@@ -57,6 +64,11 @@ func NewOptions(opts ...Option) *Options {
 		if opt != nil {
 			opt(o)
 		}
+	}
+	if o.Logger != nil {
+		o.logger = o.Logger
+	} else {
+		o.logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -101,29 +113,57 @@ func WithUserAgent(ua string) Option { return func(o *Options) { o.UserAgent = u
 // retries.
 func WithMaxTries(n int) Option { return func(o *Options) { o.MaxTries = n } }
 
-// WithProbe sets the function [Open] uses to probe a registry's /v2/.
-func WithProbe(p ProbeFunc) Option { return func(o *Options) { o.Probe = p } }
+// WithRequestTimeout bounds every operation whose context has no earlier
+// deadline (default [DefaultRequestTimeout]).
+func WithRequestTimeout(d time.Duration) Option { return func(o *Options) { o.RequestTimeout = d } }
 
-// WithValue attaches a driver-specific value under key, which should be a
-// private type of the driver's package (as with context.WithValue).
-func WithValue(key, value any) Option {
+// WithDriverOption attaches a value for the driver of flavor f under key, a
+// private type of the driver's package (as with context.WithValue). Drivers
+// wrap it in typed options such as ecr.WithRegion. Opening a backend of
+// another flavor with it is a configuration error that names both flavors.
+func WithDriverOption(f Flavor, key, value any) Option {
 	return func(o *Options) {
-		if o.values == nil {
-			o.values = map[any]any{}
+		if o.drivers == nil {
+			o.drivers = map[driverKey]any{}
 		}
-		o.values[key] = value
+		o.drivers[driverKey{f, key}] = value
 	}
 }
 
-// Value returns the driver-specific value stored under key, or nil.
-func (o *Options) Value(key any) any { return o.values[key] }
+// DriverOption returns the value set for the driver of flavor f under key,
+// or nil.
+func (o *Options) DriverOption(f Flavor, key any) any { return o.drivers[driverKey{f, key}] }
+
+// checkDriverOptions reports a driver option meant for another flavor than
+// the one selected.
+func (o *Options) checkDriverOptions(selected Flavor, p Prefix) error {
+	for k := range o.drivers {
+		if k.flavor != selected {
+			return &ConfigError{Var: "driver option", Value: string(k.flavor) + " option",
+				Reason: fmt.Sprintf("is an option of the %s driver, but the registry %s uses the %s driver", k.flavor, p.Host(), selected.String()),
+				Fix:    "drop the option, or force the " + string(k.flavor) + " flavor"}
+		}
+	}
+	return nil
+}
 
 // Log returns the configured logger, or one that discards everything.
 func (o *Options) Log() *slog.Logger {
+	if o.logger != nil {
+		return o.logger
+	}
 	if o.Logger != nil {
 		return o.Logger
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return slog.New(slog.DiscardHandler)
+}
+
+// Timeout returns RequestTimeout, or [DefaultRequestTimeout] when unset.
+func (o *Options) Timeout() time.Duration {
+	if o.RequestTimeout > 0 {
+		return o.RequestTimeout
+	}
+	return DefaultRequestTimeout
 }
 
 // Now returns the configured clock, or [SystemClock].

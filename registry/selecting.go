@@ -18,6 +18,7 @@ type selecting struct {
 	prefix  Prefix
 	drivers []Driver
 	opts    *Options
+	prober  Prober
 
 	mu       sync.Mutex
 	backend  Backend
@@ -140,7 +141,7 @@ func (s *selecting) selected(ctx context.Context) (Backend, error) {
 }
 
 func (s *selecting) probeAndOpen(ctx context.Context) (Backend, error) {
-	c, err := s.opts.Probe(ctx, s.prefix, s.opts)
+	c, err := s.prober.Probe(ctx, s.prefix, s.opts)
 	if err != nil {
 		return nil, err
 	}

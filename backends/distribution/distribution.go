@@ -3,62 +3,54 @@
 // Quay, zot, Artifactory and others.
 //
 // It discovers the registry's challenge with one GET /v2/ per backend
-// (none when selection already probed it), then authenticates the way the
-// challenge says (Docker Hub's is known, so it is never probed): a token exchange for Bearer (with realms on another host,
-// such as Docker Hub's auth.docker.io, over HTTPS only), the credential
-// itself for Basic, nothing when the registry is open. Credentials come
-// from MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN (sent
-// only to the registry MOLECULE_IMAGE_REGISTRY names), else Docker's config. Docker Hub's names are handled: docker.io is served
-// from registry-1.docker.io, and single-segment names get "library/".
+// (none when selection already probed it; Docker Hub's is known, so it is
+// never probed), then authenticates the way the challenge says: a token
+// exchange for Bearer (with realms on another host, such as Docker Hub's
+// auth.docker.io, over HTTPS only), the credential itself for Basic,
+// nothing when the registry is open. Credentials come from
+// MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN (sent only
+// to the registry MOLECULE_IMAGE_REGISTRY names), else Docker's config.
+// Docker Hub's names are handled: docker.io is served from
+// registry-1.docker.io, and single-segment names get "library/".
 package distribution
 
 import (
 	"strings"
 
-	"github.com/molecule-ai/registrykit/internal/driverkit"
-	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
-// Docker Hub's token service, known in advance so that no probe is needed.
+// Docker Hub's token service, known in advance so that no probe is needed:
+// registry-1.docker.io answers GET /v2/ with
+// Bearer realm="https://auth.docker.io/token",service="registry.docker.io".
 const (
 	dockerHubRealm   = "https://auth.docker.io/token"
 	dockerHubService = "registry.docker.io"
 )
 
-// Driver is the OCI distribution driver.
-type Driver struct{}
+// Driver returns the OCI distribution driver: it claims Docker Hub's hosts
+// and serves any registry no other driver claims.
+func Driver() registry.Driver {
+	return engine.NewDriver(engine.Spec{
+		Flavor:     registry.FlavorDistribution,
+		ClaimsHost: registry.IsDockerHub,
+		Fallback:   true,
+		Configure:  configure,
+	})
+}
 
-var (
-	_ registry.Driver         = Driver{}
-	_ registry.FallbackDriver = Driver{}
-)
-
-// Flavor implements registry.Driver.
-func (Driver) Flavor() registry.Flavor { return registry.FlavorDistribution }
-
-// Claims implements registry.Driver: Docker Hub's hosts.
-func (Driver) Claims(p registry.Prefix) bool { return registry.IsDockerHub(p.Host()) }
-
-// Fallback implements registry.FallbackDriver: any registry no other driver
-// claims.
-func (Driver) Fallback() bool { return true }
-
-// Open implements registry.Driver. It does no I/O; the first request probes
-// the registry unless o.Challenge is already known.
-func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
-	host := p.Host()
-	hint := "run docker login " + host + ", or point DOCKER_CONFIG at a config with credentials for " + host
-	t := driverkit.TokenFlow{
-		Flavor: registry.FlavorDistribution, Prefix: p,
-		Credential: driverkit.Credentials(o, host, "", "", hint),
-		Hint:       hint,
+func configure(t registry.Target) (engine.Config, error) {
+	host := t.Prefix.Host()
+	cfg := engine.Config{
+		Credentials: engine.DefaultCredentials(t, "", ""),
+		Hint:        "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
 	}
 	if registry.IsDockerHub(host) {
-		t.APIHost, t.Scheme, t.NormalizeRepo = registry.DockerHubAPIHost, "https", dockerHubRepository
-		t.Challenge = tokenflow.ChallengeFromRealm(dockerHubRealm, dockerHubService, false)
+		cfg.APIHost, cfg.NormalizeRepo = registry.DockerHubAPIHost, dockerHubRepository
+		cfg.Realm, cfg.Service = dockerHubRealm, dockerHubService
 	}
-	return t.Open(o), nil
+	return cfg, nil
 }
 
 // dockerHubRepository adds Docker Hub's implicit "library/" namespace.

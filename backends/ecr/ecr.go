@@ -26,11 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/molecule-ai/registrykit/authn"
-	"github.com/molecule-ai/registrykit/internal/awsauth"
-	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/regclient"
-	"github.com/molecule-ai/registrykit/internal/tokencache"
+	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"golang.org/x/oauth2"
 )
 
@@ -50,65 +48,66 @@ type (
 	apiKey         struct{}
 )
 
+func option(key, value any) registry.Option {
+	return registry.WithDriverOption(registry.FlavorECR, key, value)
+}
+
 // WithAWSConfig makes the driver use cfg instead of loading the default
 // configuration. The region still comes from the registry host when it
 // names one.
-func WithAWSConfig(cfg aws.Config) registry.Option { return registry.WithValue(configKey{}, cfg) }
+func WithAWSConfig(cfg aws.Config) registry.Option { return option(configKey{}, cfg) }
 
 // WithLoadOptions adds options to the driver's config.LoadDefaultConfig
 // call, after its own (region, FIPS, dual-stack): a profile, an HTTP client,
 // a retryer.
 func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
-	return registry.WithValue(loadOptionsKey{}, opts)
+	return option(loadOptionsKey{}, opts)
 }
 
 // WithRegion sets the region for a host that does not name one (the ecr
 // flavor forced on another host). For an ECR host it must match the host's.
-func WithRegion(region string) registry.Option { return registry.WithValue(regionKey{}, region) }
+func WithRegion(region string) registry.Option { return option(regionKey{}, region) }
 
 // WithAPI replaces the ECR API client.
-func WithAPI(api API) registry.Option { return registry.WithValue(apiKey{}, api) }
+func WithAPI(api API) registry.Option { return option(apiKey{}, api) }
 
-// Driver is the ECR private-registry driver.
-type Driver struct{}
-
-var _ registry.Driver = Driver{}
-
-// Flavor implements registry.Driver.
-func (Driver) Flavor() registry.Flavor { return registry.FlavorECR }
-
-// Claims implements registry.Driver: ECR private hosts.
-func (Driver) Claims(p registry.Prefix) bool {
-	return registry.DetectFlavor(p.Host()) == registry.FlavorECR
+// Driver returns the ECR private-registry driver.
+func Driver() registry.Driver {
+	return engine.NewDriver(engine.Spec{
+		Flavor:     registry.FlavorECR,
+		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorECR },
+		Configure:  configure,
+	})
 }
 
-// Open implements registry.Driver. It does no I/O: the AWS configuration
-// is loaded, and the ECR client built, on the first request that needs a
-// token, and again on a later request if loading failed.
-func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
-	host := p.Host()
-	region, err := resolveRegion(p, o)
+// configure does no I/O: the AWS configuration is loaded, and the ECR client
+// built, on the first token request, and again on a later one if loading
+// failed.
+func configure(t registry.Target) (engine.Config, error) {
+	o := t.Options
+	host := t.Prefix.Host()
+	region, err := resolveRegion(t.Prefix, o)
 	if err != nil {
-		return nil, err
+		return engine.Config{}, err
 	}
 	ecrHost, _ := registry.ParseECRHost(host)
-	var client *awsauth.Lazy[API]
-	if api, ok := o.Value(apiKey{}).(API); ok {
-		client = awsauth.Ready(api)
+	var client *ecrauth.Lazy[API]
+	if api, ok := o.DriverOption(registry.FlavorECR, apiKey{}).(API); ok {
+		client = ecrauth.Ready(api)
 	} else {
-		client = awsauth.NewClient(o, "ECR", func(ctx context.Context) (aws.Config, error) {
+		client = ecrauth.NewClient(o, "ECR", func(ctx context.Context) (aws.Config, error) {
 			return loadConfig(ctx, o, region, ecrHost)
 		}, newAPI)
 	}
-	t := &tokens{api: client, host: host, region: region, now: o.Now().Now, cache: tokencache.New(o.Now().Now), log: o.Log()}
-	return regclient.New(regclient.Config{
-		Flavor: registry.FlavorECR, Prefix: p, Options: o, Client: httpx.NewClient(o),
-		Auth:       t,
-		Credential: t.credential,
-		Hint:       "the ECR password was refused; check that the AWS identity may pull from this repository (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
-		// An expired ECR token gets 403 with no challenge.
+	t2 := &tokens{api: client, host: host, region: region, now: o.Now().Now, log: o.Log()}
+	return engine.Config{
+		FetchToken:       t2.fetch,
+		DockerCredential: func(tok *oauth2.Token) (authn.Credential, error) { return ecrauth.DecodeToken(tok.AccessToken) },
+		Hint:             "the ECR password was refused; check that the AWS identity may pull from this repository (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
+		// ECR answers an expired token with a bare 403, as it answers a
+		// denial; the engine refreshes at most once per token and repository.
 		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusForbidden },
-	}), nil
+	}, nil
 }
 
 // newAPI builds the ECR client, at endpoint when one is set.
@@ -122,7 +121,7 @@ func newAPI(cfg aws.Config, endpoint string) API {
 
 // resolveRegion takes the region from the host, checking any explicit one.
 func resolveRegion(p registry.Prefix, o *registry.Options) (string, error) {
-	explicit, _ := o.Value(regionKey{}).(string)
+	explicit, _ := o.DriverOption(registry.FlavorECR, regionKey{}).(string)
 	if h, ok := registry.ParseECRHost(p.Host()); ok {
 		if explicit != "" && explicit != h.Region {
 			return "", &registry.ConfigError{Var: "ECR region", Value: explicit,
@@ -148,7 +147,7 @@ func resolveRegion(p registry.Prefix, o *registry.Options) (string, error) {
 // default chain, in region, with FIPS and dual-stack endpoints when the
 // registry host uses them.
 func loadConfig(ctx context.Context, o *registry.Options, region string, h registry.ECRHost) (aws.Config, error) {
-	if cfg, ok := o.Value(configKey{}).(aws.Config); ok {
+	if cfg, ok := o.DriverOption(registry.FlavorECR, configKey{}).(aws.Config); ok {
 		cfg = cfg.Copy()
 		cfg.Region = region
 		return cfg, nil
@@ -160,30 +159,20 @@ func loadConfig(ctx context.Context, o *registry.Options, region string, h regis
 	if h.DualStack {
 		opts = append(opts, config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled))
 	}
-	extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
-	return awsauth.LoadConfig(ctx, o, append(opts, extra...)...)
+	extra, _ := o.DriverOption(registry.FlavorECR, loadOptionsKey{}).([]func(*config.LoadOptions) error)
+	return ecrauth.LoadConfig(ctx, o, append(opts, extra...)...)
 }
 
-// tokens is the ECR authorizer: one Basic token per registry from
-// GetAuthorizationToken, cached until ahead of its expiry.
+// tokens fetches ECR's authorization token: one Basic token per registry
+// from GetAuthorizationToken, which the engine caches until ahead of its
+// expiry.
 type tokens struct {
-	api    *awsauth.Lazy[API]
+	api    *ecrauth.Lazy[API]
 	host   string
 	region string
 	now    func() time.Time
-	cache  *tokencache.Cache
 	log    *slog.Logger
 }
-
-func (t *tokens) key() tokencache.Key { return tokencache.Key{Host: t.host} }
-
-// Token implements regclient.Authorizer; every repository shares the token.
-func (t *tokens) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
-	return t.cache.Get(ctx, t.key(), t.fetch)
-}
-
-// Invalidate implements regclient.Authorizer.
-func (t *tokens) Invalidate(_ string, tok *oauth2.Token) { t.cache.Invalidate(t.key(), tok) }
 
 func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	api, err := t.api.Get(ctx)
@@ -192,14 +181,14 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	out, err := api.GetAuthorizationToken(ctx, &awsecr.GetAuthorizationTokenInput{})
 	if err != nil {
-		return nil, awsauth.APIError(err, t.host, t.region, Action)
+		return nil, ecrauth.APIError(err, t.host, t.region, Action)
 	}
 	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
 		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: t.host, Err: fmt.Errorf("GetAuthorizationToken returned no authorization data")}
 	}
 	data := out.AuthorizationData[0]
 	raw := aws.ToString(data.AuthorizationToken)
-	if _, err := awsauth.DecodeToken(raw); err != nil {
+	if _, err := ecrauth.DecodeToken(raw); err != nil {
 		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: t.host, Err: err}
 	}
 	// The token is base64 of "AWS:<password>": exactly a Basic credential.
@@ -216,11 +205,3 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// credential returns "AWS" and the decoded password, for the Docker Engine.
-func (t *tokens) credential(ctx context.Context) (authn.Credential, error) {
-	tok, err := t.Token(ctx, "")
-	if err != nil {
-		return authn.Credential{}, err
-	}
-	return awsauth.DecodeToken(tok.AccessToken)
-}

@@ -20,12 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/molecule-ai/registrykit/authn"
-	"github.com/molecule-ai/registrykit/internal/awsauth"
-	"github.com/molecule-ai/registrykit/internal/driverkit"
-	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/tokencache"
-	"github.com/molecule-ai/registrykit/internal/tokenflow"
+	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"golang.org/x/oauth2"
 )
 
@@ -51,55 +48,64 @@ type (
 
 // WithAWSAuth forces authenticated (true) or anonymous (false) pulls instead
 // of deciding from the presence of AWS credentials in the environment.
-func WithAWSAuth(enabled bool) registry.Option { return registry.WithValue(authKey{}, enabled) }
+func WithAWSAuth(enabled bool) registry.Option { return registry.WithDriverOption(registry.FlavorECRPublic, authKey{}, enabled) }
 
 // WithAPI replaces the ECR Public API client (and enables AWS auth).
-func WithAPI(api API) registry.Option { return registry.WithValue(apiKey{}, api) }
+func WithAPI(api API) registry.Option { return registry.WithDriverOption(registry.FlavorECRPublic, apiKey{}, api) }
 
 // WithLoadOptions adds options to the driver's config.LoadDefaultConfig call.
 func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
-	return registry.WithValue(loadOptionsKey{}, opts)
+	return registry.WithDriverOption(registry.FlavorECRPublic, loadOptionsKey{}, opts)
 }
 
-// Driver is the ECR Public driver.
-type Driver struct{}
-
-var _ registry.Driver = Driver{}
-
-// Flavor implements registry.Driver.
-func (Driver) Flavor() registry.Flavor { return registry.FlavorECRPublic }
-
-// Claims implements registry.Driver: public.ecr.aws and ecr-public.aws.com.
-func (Driver) Claims(p registry.Prefix) bool {
-	return registry.DetectFlavor(p.Host()) == registry.FlavorECRPublic
+// Driver returns the ECR Public driver: public.ecr.aws and ecr-public.aws.com.
+func Driver() registry.Driver {
+	return engine.NewDriver(engine.Spec{
+		Flavor:     registry.FlavorECRPublic,
+		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorECRPublic },
+		Configure:  configure,
+	})
 }
 
-// Open implements registry.Driver. It does no I/O: when authenticated pulls
-// are wanted, the AWS configuration is loaded on the first token request.
-func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
-	host := p.Host()
-	scheme := httpx.Scheme(host, o)
-	cred := func(context.Context) (authn.Credential, error) { return authn.Credential{}, nil }
+// configure does no I/O: when authenticated pulls are wanted, the AWS
+// configuration is loaded on the first token request.
+func configure(t registry.Target) (engine.Config, error) {
+	o := t.Options
+	host := t.Prefix.Host()
+	cred := authn.Anonymous
 	if authenticated(o) {
-		var client *awsauth.Lazy[API]
-		if api, ok := o.Value(apiKey{}).(API); ok {
-			client = awsauth.Ready(api)
+		var client *ecrauth.Lazy[API]
+		if api, ok := o.DriverOption(registry.FlavorECRPublic, apiKey{}).(API); ok {
+			client = ecrauth.Ready(api)
 		} else {
-			client = awsauth.NewClient(o, "ECR_PUBLIC", func(ctx context.Context) (aws.Config, error) {
-				extra, _ := o.Value(loadOptionsKey{}).([]func(*config.LoadOptions) error)
-				return awsauth.LoadConfig(ctx, o, append([]func(*config.LoadOptions) error{config.WithRegion(APIRegion)}, extra...)...)
+			client = ecrauth.NewClient(o, "ECR_PUBLIC", func(ctx context.Context) (aws.Config, error) {
+				extra, _ := o.DriverOption(registry.FlavorECRPublic, loadOptionsKey{}).([]func(*config.LoadOptions) error)
+				return ecrauth.LoadConfig(ctx, o, append([]func(*config.LoadOptions) error{config.WithRegion(APIRegion)}, extra...)...)
 			}, newAPI)
 		}
-		pw := &passwords{api: client, cache: tokencache.New(o.Now().Now), now: o.Now().Now}
-		cred = pw.credential
+		pw := &passwords{api: client, now: o.Now().Now}
+		password := engine.Cached(o.Now().Now, pw.fetch)
+		cred = authn.SourceFunc(func(ctx context.Context, _ string) (authn.Credential, error) {
+			tok, err := password(ctx)
+			if err != nil {
+				return authn.Credential{}, err
+			}
+			return ecrauth.DecodeToken(tok.AccessToken)
+		})
 	}
-	return driverkit.TokenFlow{
-		Flavor: registry.FlavorECRPublic, Prefix: p, Scheme: scheme,
-		Challenge:  tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http"),
-		Credential: cred,
-		Hint:       Hint,
-		Rejected:   func(r *http.Response) bool { return r.StatusCode == http.StatusBadRequest },
-	}.Open(o), nil
+	return engine.Config{
+		// ECR Public answers GET /v2/ with
+		// Bearer realm="https://public.ecr.aws/token/",service="public.ecr.aws",scope="aws"
+		// (the trailing slash is the registry's own; oras-project/oras-go #1227).
+		Realm:       engine.Scheme(host, o) + "://" + host + "/token/",
+		Service:     host,
+		Credentials: cred,
+		Hint:        Hint,
+		// An invalid or expired token answers
+		// 400 {"errors":[{"code":"DENIED","message":"Your Authorization Token is invalid."}]}
+		// (oras-project/oras-go #1227); a HEAD carries no body, so any 400.
+		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusBadRequest },
+	}, nil
 }
 
 // newAPI builds the ECR Public client, at endpoint when one is set.
@@ -113,10 +119,10 @@ func newAPI(cfg aws.Config, endpoint string) API {
 
 // authenticated reports whether pulls authenticate with AWS credentials.
 func authenticated(o *registry.Options) bool {
-	if _, ok := o.Value(apiKey{}).(API); ok {
+	if _, ok := o.DriverOption(registry.FlavorECRPublic, apiKey{}).(API); ok {
 		return true
 	}
-	if enabled, set := o.Value(authKey{}).(bool); set {
+	if enabled, set := o.DriverOption(registry.FlavorECRPublic, authKey{}).(bool); set {
 		return enabled
 	}
 	return awsCredentialsConfigured(o)
@@ -134,19 +140,11 @@ func awsCredentialsConfigured(o *registry.Options) bool {
 	return false
 }
 
-// passwords caches the password GetAuthorizationToken returns.
+// passwords fetches the password GetAuthorizationToken returns; the driver
+// caches it with engine.Cached.
 type passwords struct {
-	api   *awsauth.Lazy[API]
-	cache *tokencache.Cache
-	now   func() time.Time
-}
-
-func (p *passwords) credential(ctx context.Context) (authn.Credential, error) {
-	tok, err := p.cache.Get(ctx, tokencache.Key{Host: "api.ecr-public"}, p.fetch)
-	if err != nil {
-		return authn.Credential{}, err
-	}
-	return awsauth.DecodeToken(tok.AccessToken)
+	api *ecrauth.Lazy[API]
+	now func() time.Time
 }
 
 func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
@@ -156,13 +154,13 @@ func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	out, err := api.GetAuthorizationToken(ctx, &awsecrpublic.GetAuthorizationTokenInput{})
 	if err != nil {
-		return nil, awsauth.APIError(err, "public.ecr.aws", APIRegion, Action)
+		return nil, ecrauth.APIError(err, "public.ecr.aws", APIRegion, Action)
 	}
 	if out.AuthorizationData == nil || out.AuthorizationData.AuthorizationToken == nil {
 		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: "public.ecr.aws", Err: fmt.Errorf("GetAuthorizationToken returned no authorization data")}
 	}
 	raw := aws.ToString(out.AuthorizationData.AuthorizationToken)
-	if _, err := awsauth.DecodeToken(raw); err != nil {
+	if _, err := ecrauth.DecodeToken(raw); err != nil {
 		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: "public.ecr.aws", Err: err}
 	}
 	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic", Expiry: p.now().Add(12 * time.Hour)}

@@ -2,7 +2,6 @@ package ecrpublic_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 func setup(t *testing.T, anonymous bool) (*registrytest.Server, *registrytest.Clock, string) {
 	t.Helper()
 	clock := registrytest.NewClock(time.Now())
-	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: anonymous, Now: clock.Now, RejectStatus: http.StatusBadRequest})
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECRPublic, AllowAnonymous: anonymous, Now: clock.Now})
 	t.Cleanup(srv.Close)
 	img, err := random.Image(32, 1)
 	require.NoError(t, err)

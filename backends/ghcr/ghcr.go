@@ -15,10 +15,8 @@ package ghcr
 import (
 	"strings"
 
-	"github.com/molecule-ai/registrykit/internal/driverkit"
-	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
 // Host is GHCR's registry host.
@@ -34,28 +32,24 @@ const (
 // Hint is the fix named in GHCR authentication errors.
 const Hint = "set GHCR_USER and GHCR_TOKEN (a personal access token with read:packages), or run docker login ghcr.io; note that GHCR answers 401 both for private images without credentials and for images that do not exist"
 
-// Driver is the GHCR driver.
-type Driver struct{}
-
-var _ registry.Driver = Driver{}
-
-// Flavor implements registry.Driver.
-func (Driver) Flavor() registry.Flavor { return registry.FlavorGHCR }
-
-// Claims implements registry.Driver: ghcr.io.
-func (Driver) Claims(p registry.Prefix) bool {
-	return registry.DetectFlavor(p.Host()) == registry.FlavorGHCR
+// Driver returns the GHCR driver.
+func Driver() registry.Driver {
+	return engine.NewDriver(engine.Spec{
+		Flavor:     registry.FlavorGHCR,
+		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorGHCR },
+		Configure:  configure,
+	})
 }
 
-// Open implements registry.Driver. It does no I/O.
-func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
-	host := p.Host()
-	scheme := httpx.Scheme(host, o)
-	return driverkit.TokenFlow{
-		Flavor: registry.FlavorGHCR, Prefix: p, Scheme: scheme,
-		Challenge:     tokenflow.ChallengeFromRealm(scheme+"://"+host+"/token", host, scheme == "http"),
-		Credential:    driverkit.Credentials(o, host, EnvUser, EnvToken, Hint, Host),
-		Hint:          Hint,
+func configure(t registry.Target) (engine.Config, error) {
+	host := t.Prefix.Host()
+	return engine.Config{
+		// GHCR answers GET /v2/ with
+		// Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull".
+		Realm:         engine.Scheme(host, t.Options) + "://" + host + "/token",
+		Service:       host,
+		Credentials:   engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
 		NormalizeRepo: strings.ToLower,
-	}.Open(o), nil
+		Hint:          Hint,
+	}, nil
 }

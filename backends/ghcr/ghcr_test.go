@@ -46,10 +46,10 @@ func setup(t *testing.T, anonymous bool, env map[string]string) *fixture {
 	p := registry.MustParsePrefix(srv.Host() + "/molecule-ai")
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	// The driver's own chain, without the machine's Docker config.
-	b, err := ghcr.Driver{}.Open(p, registry.NewOptions(
+	b, err := ghcr.Driver().Open(registry.Target{Prefix: p, Options: registry.NewOptions(
 		registry.WithClock(clock),
 		registry.WithCredentials(authn.Chain(authn.Env(ghcr.EnvUser, ghcr.EnvToken, lookup), authn.Anonymous)),
-	))
+	)})
 	require.NoError(t, err)
 	f.backend = b
 	return f

@@ -2,23 +2,25 @@
 // registry.
 //
 // It is chosen when the flavor is forced, or when a registry's /v2/
-// challenge says service="container_registry". Gitea issues one token per
-// user that serves every repository (it ignores the scope), so a new
-// repository costs a single HEAD once any token is cached. Credentials come
-// from GITEA_USER and GITEA_TOKEN, else MOLECULE_IMAGE_REGISTRY_USER and
-// MOLECULE_IMAGE_REGISTRY_TOKEN — sent only to the registry
-// MOLECULE_IMAGE_REGISTRY names — else Docker's config, else anonymous access
-// (public owners).
+// challenge is Gitea's: service="container_registry" with a realm ending in
+// /v2/token. Gitea issues one token per user that serves every repository
+// (it ignores the scope), so a new repository costs a single HEAD once any
+// token is cached. Credentials come from GITEA_USER and GITEA_TOKEN, else
+// MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN — sent only
+// to the registry MOLECULE_IMAGE_REGISTRY names — else Docker's config, else
+// anonymous access (public owners).
+//
+// Gitea announces its token realm on its ROOT_URL; a realm on any other host
+// is refused unless the operator names that host with [WithRealmHost] (a
+// Gitea reached through a proxy name), and then only over HTTPS.
 package gitea
 
 import (
 	"fmt"
-	"net/url"
+	"strings"
 
-	"github.com/molecule-ai/registrykit/internal/driverkit"
-	"github.com/molecule-ai/registrykit/internal/httpx"
-	"github.com/molecule-ai/registrykit/internal/tokenflow"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
 // Environment variables holding Gitea credentials.
@@ -33,63 +35,49 @@ const Service = "container_registry"
 // Hint is the fix named in Gitea authentication errors.
 const Hint = "set GITEA_USER and GITEA_TOKEN (an access token with the read:package scope), or run docker login for this host"
 
-// Driver is the Gitea driver.
-type Driver struct{}
+type realmHostsKey struct{}
 
-var (
-	_ registry.Driver           = Driver{}
-	_ registry.ChallengeClaimer = Driver{}
-)
-
-// Flavor implements registry.Driver.
-func (Driver) Flavor() registry.Flavor { return registry.FlavorGitea }
-
-// Claims implements registry.Driver: Gitea cannot be told from its host name.
-func (Driver) Claims(registry.Prefix) bool { return false }
-
-// ClaimsChallenge implements registry.ChallengeClaimer.
-func (Driver) ClaimsChallenge(c *registry.Challenge) bool {
-	return c.IsBearer() && c.Params["service"] == Service
+// WithRealmHost allows Gitea's token realm on hosts other than the registry
+// (the ROOT_URL of a Gitea reached through a proxy name), over HTTPS only.
+func WithRealmHost(hosts ...string) registry.Option {
+	return registry.WithDriverOption(registry.FlavorGitea, realmHostsKey{}, hosts)
 }
 
-// Open implements registry.Driver. With a probed challenge it checks the
-// realm; forced, it assumes Gitea's fixed realm "/v2/token" and does no I/O.
-func (Driver) Open(p registry.Prefix, o *registry.Options) (registry.Backend, error) {
-	host := p.Host()
-	scheme := httpx.Scheme(host, o)
-	challenge := tokenflow.ChallengeFromRealm(scheme+"://"+host+"/v2/token", Service, scheme == "http")
-	if c := o.Challenge; c.IsBearer() {
-		if err := checkRealm(c.Params["realm"], host, scheme); err != nil {
-			return nil, err
-		}
-		challenge = c
-	}
-	return driverkit.TokenFlow{
-		Flavor: registry.FlavorGitea, Prefix: p, Scheme: scheme, Challenge: challenge,
-		Credential: driverkit.Credentials(o, host, EnvUser, EnvToken, Hint),
-		Unscoped:   true,
-		Hint:       Hint,
-	}.Open(o), nil
+// Driver returns the Gitea driver.
+func Driver() registry.Driver {
+	return engine.NewDriver(engine.Spec{
+		Flavor:          registry.FlavorGitea,
+		ClaimsChallenge: IsChallenge,
+		Configure:       configure,
+	})
 }
 
-// checkRealm refuses a realm on another host or one that downgrades to http,
-// which is what a Gitea whose ROOT_URL does not match the address it is
-// reached at announces.
-func checkRealm(realm, host, scheme string) error {
-	u, err := url.Parse(realm)
-	fail := func(reason string) error {
-		return &registry.ConfigError{
-			Var: "Gitea token realm", Value: realm, Kind: registry.ErrInsecure, Reason: reason,
-			Fix: fmt.Sprintf("set ROOT_URL in Gitea's app.ini [server] section to %s://%s/ (the address clients reach it at), or force the distribution flavor", scheme, host),
-		}
+// IsChallenge reports whether c is Gitea's challenge. Gitea answers
+// Bearer realm="<ROOT_URL>v2/token",service="container_registry",scope="*"
+// (routers/api/packages/container/container.go in go-gitea/gitea); GitLab's
+// registry uses the same service name with a realm ending in /jwt/auth, so
+// the realm's path tells them apart.
+func IsChallenge(c *registry.Challenge) bool {
+	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/v2/token")
+}
+
+func configure(t registry.Target) (engine.Config, error) {
+	host := t.Prefix.Host()
+	scheme := engine.Scheme(host, t.Options)
+	hosts, _ := t.Options.DriverOption(registry.FlavorGitea, realmHostsKey{}).([]string)
+	cfg := engine.Config{
+		Realm:               scheme + "://" + host + "/v2/token",
+		Service:             Service,
+		RealmOnRegistryHost: true,
+		RealmHosts:          hosts,
+		RealmFix: fmt.Sprintf("set ROOT_URL in Gitea's app.ini [server] section to %s://%s/ (the address clients reach it at), "+
+			"or allow the realm's host with gitea.WithRealmHost", scheme, host),
+		Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken),
+		Unscoped:    true,
+		Hint:        Hint,
 	}
-	switch {
-	case err != nil || u.Host == "":
-		return fail("not an absolute URL")
-	case scheme == "https" && u.Scheme != "https":
-		return fail("downgrades the https registry to " + u.Scheme)
-	case !httpx.SameHost(u, &url.URL{Scheme: scheme, Host: host}):
-		return fail("is on another host than the registry " + host)
+	if c := t.Challenge; c.IsBearer() && c.Params["realm"] != "" {
+		cfg.Realm = c.Params["realm"] // checked against the registry host before anything is sent
 	}
-	return nil
+	return cfg, nil
 }

@@ -2,6 +2,7 @@ package gitea_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -108,38 +109,80 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 	assert.NotContains(t, err.Error(), "wrong-secret-value")
 }
 
+// tokenStub answers every request with a token, recording where it went.
+type tokenStub struct{ hosts []string }
+
+func (s *tokenStub) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.hosts = append(s.hosts, r.URL.Host)
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: r,
+		Body: io.NopCloser(strings.NewReader(`{"token":"t"}`))}, nil
+}
+
+// openWithChallenge opens a Gitea backend as selection does after a probe
+// answered c, with a transport that never leaves the process, and asks for a
+// token: the realm rule runs before anything is sent.
+func openWithChallenge(t *testing.T, prefix string, c *registry.Challenge, opts ...registry.Option) (*tokenStub, error) {
+	t.Helper()
+	stub := &tokenStub{}
+	o := registry.NewOptions(append([]registry.Option{registry.WithHTTPClient(&http.Client{Transport: stub}),
+		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: token}))}, opts...)...)
+	b, err := gitea.Driver().Open(registry.Target{Prefix: registry.MustParsePrefix(prefix), Options: o, Challenge: c})
+	require.NoError(t, err, "Open does no I/O and checks nothing remote")
+	_, err = b.Token(context.Background(), "app")
+	return stub, err
+}
+
 // Gitea's default ROOT_URL says localhost; a client reaching it as
 // 127.0.0.1 on the same port is talking to the same machine.
 func TestLoopbackAliasRealm(t *testing.T) {
 	c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": "http://localhost:3000/v2/token", "service": gitea.Service}}
-	_, err := gitea.Driver{}.Open(registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
+	stub, err := openWithChallenge(t, "127.0.0.1:3000/org", c)
 	require.NoError(t, err)
+	assert.Equal(t, []string{"localhost:3000"}, stub.hosts)
 	c.Params["realm"] = "http://localhost:3001/v2/token"
-	_, err = gitea.Driver{}.Open(registry.MustParsePrefix("127.0.0.1:3000/org"), &registry.Options{Challenge: c})
+	stub, err = openWithChallenge(t, "127.0.0.1:3000/org", c)
 	require.ErrorIs(t, err, registry.ErrInsecure, "another port is another server")
+	assert.Empty(t, stub.hosts)
 }
 
 func TestCheckRealmExplainsRootURL(t *testing.T) {
 	cases := map[string]string{
 		"https://other.example/v2/token":       "another host",
-		"http://git.example.com/v2/token":      "downgrades",
+		"http://git.example.com/v2/token":      "plain http for an https registry",
 		"https://git.example.com/v2/token":     "",
 		"https://git.example.com:443/v2/token": "",
+		"https://GIT.example.com./v2/token":    "",
 	}
 	for realm, want := range cases {
 		t.Run(realm, func(t *testing.T) {
 			c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": realm, "service": gitea.Service}}
-			_, err := gitea.Driver{}.Open(registry.MustParsePrefix("git.example.com/org"), &registry.Options{Challenge: c})
+			stub, err := openWithChallenge(t, "git.example.com/org", c)
 			if want == "" {
 				require.NoError(t, err)
 				return
 			}
 			require.ErrorIs(t, err, registry.ErrInsecure)
-			require.ErrorIs(t, err, registry.ErrInvalidConfig)
+			assert.Empty(t, stub.hosts, "nothing sent to a refused realm")
 			assert.Contains(t, err.Error(), want)
 			assert.Contains(t, err.Error(), "ROOT_URL")
+			assert.Contains(t, err.Error(), "gitea.WithRealmHost")
 		})
 	}
+}
+
+// A Gitea behind a proxy name announces its ROOT_URL's host: refused by
+// default, accepted over HTTPS once the operator names it.
+func TestRealmHostAllowedByTheOperator(t *testing.T) {
+	c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": "https://gitea.internal.example/v2/token", "service": gitea.Service}}
+	_, err := openWithChallenge(t, "git.example.com/org", c)
+	require.ErrorIs(t, err, registry.ErrInsecure)
+	stub, err := openWithChallenge(t, "git.example.com/org", c, gitea.WithRealmHost("gitea.internal.example"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"gitea.internal.example"}, stub.hosts)
+
+	c.Params["realm"] = "http://gitea.internal.example/v2/token"
+	_, err = openWithChallenge(t, "git.example.com/org", c, gitea.WithRealmHost("gitea.internal.example"))
+	require.ErrorIs(t, err, registry.ErrInsecure, "over HTTPS only")
 }
 
 func TestDockerCredentialIsTheToken(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
-	"github.com/molecule-ai/registrykit/internal/httpx"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -101,7 +101,7 @@ func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 	require.NoError(t, err)
 	h.digest = dg.String()
 
-	transport := httpx.NewTransport()
+	transport := engine.NewTransport()
 	t.Cleanup(transport.CloseIdleConnections)
 	base := []registry.Option{
 		registry.WithClock(h.clock),

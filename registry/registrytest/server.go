@@ -43,6 +43,13 @@ const (
 	// ECR: Basic with user AWS and a password issued by IssueECRPassword; an
 	// expired password gets 403 with no challenge.
 	ECR
+	// ECRPublic: Bearer realm="<url>/token/",service="<host>",scope="aws"
+	// (public.ecr.aws's challenge, trailing slash included; oras-project/oras-go
+	// #1227), tokens without expires_in, and an unknown or expired token
+	// answered 400 {"errors":[{"code":"DENIED","message":"Your Authorization
+	// Token is invalid."}]} (the same report). Whether the real token service
+	// scopes tokens per repository is not documented; this one does.
+	ECRPublic
 )
 
 // Config configures a Server.
@@ -243,6 +250,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reg http.Handler)
 	path := r.URL.Path
 	switch {
 	case path == "/token" && s.cfg.Mode == GHCR,
+		(path == "/token/" || path == "/token") && s.cfg.Mode == ECRPublic,
 		path == "/v2/token" && s.cfg.Mode == Gitea,
 		path == "/auth/token" && s.cfg.Mode == Distribution:
 		s.token.Add(1)
@@ -282,6 +290,8 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 	case Gitea:
 		w.Header().Add("WWW-Authenticate", `Basic realm="Gitea Container Registry"`)
 		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/v2/token",service="container_registry",scope="*"`, base))
+	case ECRPublic:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token/",service="%s",scope="aws"`, base, r.Host))
 	case Distribution:
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/auth/token",service="registry"`, base))
 	case Basic:
@@ -350,8 +360,8 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Unlock()
 	repo := repoOf(r.URL.Path)
 	switch {
-	case (!ok || !now.Before(t.expires)) && s.cfg.RejectStatus == http.StatusBadRequest:
-		s.deny(w, r, http.StatusBadRequest, "DENIED", "Your authorization token has expired. Reauthenticate and try again.")
+	case (!ok || !now.Before(t.expires)) && (s.cfg.RejectStatus == http.StatusBadRequest || s.cfg.Mode == ECRPublic):
+		s.deny(w, r, http.StatusBadRequest, "DENIED", "Your Authorization Token is invalid.")
 		return false
 	case !ok || !now.Before(t.expires):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
@@ -420,7 +430,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // service returns the service name the token endpoint expects.
 func (c Config) service(r *http.Request) string {
 	switch c.Mode {
-	case GHCR:
+	case GHCR, ECRPublic:
 		return r.Host
 	case Gitea:
 		return "container_registry"

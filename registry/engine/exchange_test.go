@@ -1,4 +1,4 @@
-package tokenflow
+package engine
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -52,13 +53,13 @@ func TestPingPrefersBearer(t *testing.T) {
 		{`Bearer realm="https://git.example.com/v2/token",service="container_registry",scope="*"`, `Basic realm="Gitea Container Registry"`},
 	} {
 		s := &stub{challenge: order}
-		c, err := Ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https")
+		c, err := Ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https", registry.NewOptions())
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer", c.Scheme)
 		assert.Equal(t, "container_registry", c.Params["service"])
 		assert.Equal(t, "https", s.requests[0].URL.Scheme)
 	}
-	c, err := Ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http")
+	c, err := Ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http", registry.NewOptions())
 	require.NoError(t, err)
 	assert.Equal(t, "", c.Scheme, "an open registry")
 	assert.True(t, c.Insecure)
@@ -88,9 +89,28 @@ func TestCheckRealm(t *testing.T) {
 		{"https://user:pw@ghcr.io/token", "ghcr.io", "https", false},
 		{"/token", "ghcr.io", "https", false},
 		{"::", "ghcr.io", "https", false},
+		// Trailing dots and case are the same host.
+		{"https://GHCR.IO./token", "ghcr.io", "https", true},
+		{"http://localhost.:5000/token", "127.0.0.1:5000", "http", true},
+		{"http://127.0.0.1.:5000/token", "localhost:5000", "http", true},
+		// A name under .localhost is resolved by DNS: never a loopback alias.
+		{"http://auth.localhost:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://k3d-registry.localhost:5000/token", "127.0.0.1:5000", "http", false},
+		// Every spelling of a loopback, private or metadata address.
+		{"https://2130706433/token", "ghcr.io", "https", false}, // 127.0.0.1 in decimal
+		{"https://0x7f.1/token", "ghcr.io", "https", false},     // 127.0.0.1 in hex, short
+		{"https://0177.0.0.1/token", "ghcr.io", "https", false}, // octal
+		{"https://0xa9fea9fe/token", "ghcr.io", "https", false}, // 169.254.169.254
+		{"https://[::ffff:169.254.169.254]/token", "ghcr.io", "https", false},
+		{"https://[::169.254.169.254]/token", "ghcr.io", "https", false},           // IPv4-compatible
+		{"https://[64:ff9b::a9fe:a9fe]/token", "ghcr.io", "https", false},          // NAT64 of the metadata address
+		{"https://[64:ff9b::7f00:1]/token", "ghcr.io", "https", false},             // NAT64 of loopback
+		{"https://[::ffff:10.0.0.1]/token", "ghcr.io", "https", false},             // mapped private
+		{"https://100.64.1.1/token", "ghcr.io", "https", false},                    // shared address space
+		{"https://[::ffff:127.0.0.1]:5000/token", "127.0.0.1:5000", "https", true}, // the registry itself
 	}
 	for _, tc := range cases {
-		_, err := CheckRealm(tc.realm, tc.host, tc.scheme, o)
+		_, err := CheckRealm(tc.realm, tc.host, tc.scheme, o, false)
 		if tc.ok {
 			assert.NoError(t, err, tc.realm)
 			continue
@@ -98,7 +118,7 @@ func TestCheckRealm(t *testing.T) {
 		assert.ErrorIs(t, err, registry.ErrInsecure, tc.realm)
 		assert.NotContains(t, fmt.Sprint(err), "pw@", "no userinfo echoed")
 	}
-	_, err := CheckRealm("http://auth.lan/token", "127.0.0.1:5000", "http", registry.NewOptions(registry.WithInsecureHosts("auth.lan")))
+	_, err := CheckRealm("http://auth.lan/token", "127.0.0.1:5000", "http", registry.NewOptions(registry.WithInsecureHosts("auth.lan")), false)
 	assert.NoError(t, err, "an operator-listed host may be plain http")
 }
 
@@ -111,7 +131,7 @@ func TestTokenLifetime(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	clock := registrytest.NewClock(now)
 	o := registry.NewOptions(registry.WithClock(clock))
-	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+	c := KnownChallenge("https://reg.example/token", "reg.example", false)
 	cases := []struct {
 		body string
 		want time.Duration
@@ -123,7 +143,12 @@ func TestTokenLifetime(t *testing.T) {
 		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d.5}`, now.Add(time.Hour).Unix())) + `"}`, time.Hour},
 		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(-time.Hour).Unix())) + `"}`, DefaultLifetime},
 		{`{"token":"` + jwt(`{"exp":"soon"}`) + `"}`, DefaultLifetime},
-		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.AddDate(2, 0, 0).Unix())) + `"}`, DefaultLifetime},
+		// Lifetimes are capped the same way, whoever states them.
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.AddDate(2, 0, 0).Unix())) + `"}`, MaxLifetime},
+		{`{"token":"opaque","expires_in":3153600000}`, MaxLifetime},
+		{`{"token":"opaque","expires_in":1e300}`, MaxLifetime},
+		{`{"token":"opaque","expires_in":-5}`, DefaultLifetime},
+		{`{"token":"opaque","expires_in":"300"}`, 300 * time.Second}, // a quoted number reads as one
 	}
 	for _, tc := range cases {
 		s := &stub{tokenBody: []byte(tc.body)}
@@ -136,7 +161,7 @@ func TestTokenLifetime(t *testing.T) {
 
 func TestExchangeSendsCredentialsToTheRealmOnly(t *testing.T) {
 	s := &stub{tokenBody: []byte(`{"token":"t"}`)}
-	c := ChallengeFromRealm("https://auth.example/token", "reg", false)
+	c := KnownChallenge("https://auth.example/token", "reg", false)
 	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
 	require.NoError(t, err)
 	require.Len(t, s.requests, 1)
@@ -154,7 +179,7 @@ func TestExchangeErrorsAreScrubbed(t *testing.T) {
 	cred := authn.Credential{Username: "u", Password: "hunter2-secret"}
 	echo := base64.StdEncoding.EncodeToString([]byte("u:hunter2-secret"))
 	s := &stub{status: http.StatusUnauthorized, tokenBody: []byte(`{"errors":[{"code":"UNAUTHORIZED","message":"bad Basic ` + echo + ` (hunter2-secret)"}]}`)}
-	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+	c := KnownChallenge("https://reg.example/token", "reg.example", false)
 	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, cred, nil, registry.NewOptions())
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
 	assert.NotContains(t, err.Error(), "hunter2-secret")
@@ -164,9 +189,14 @@ func TestExchangeErrorsAreScrubbed(t *testing.T) {
 
 func TestRegistryTokenCredentialIsUsedAsIs(t *testing.T) {
 	s := &stub{}
-	c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+	c := KnownChallenge("https://reg.example/token", "reg.example", false)
 	tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{RegistryToken: "preissued"}, nil, registry.NewOptions())
 	require.NoError(t, err)
 	assert.Equal(t, "preissued", tok.AccessToken)
 	assert.Empty(t, s.requests)
+}
+
+// Exchange runs one token exchange as the engine does.
+func Exchange(ctx context.Context, client *http.Client, host, scheme string, c *registry.Challenge, cred authn.Credential, scopes []string, o *registry.Options) (*oauth2.Token, error) {
+	return exchange{client: client, registryHost: host, registryScheme: scheme, challenge: c, options: o}.token(ctx, cred, scopes)
 }

@@ -1,4 +1,4 @@
-package httpx
+package engine
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func TestScheme(t *testing.T) {
 	o := registry.NewOptions(registry.WithInsecureHosts("reg.lan", "other.lan:5000"))
 	cases := map[string]string{
 		"127.0.0.1:5000": "http", "127.8.9.10": "http", "[::1]:5000": "http", "localhost:5000": "http",
-		"registry.localhost": "http", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
+		"registry.localhost": "https", "LOCALHOST.:5000": "http", "127.1:80": "http", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
 		"other.lan:6000": "https", "10.0.0.1:5000": "https", "192.168.1.2": "https", "ghcr.io": "https",
 		"localhost.example.com": "https",
 	}
@@ -40,6 +40,11 @@ func TestParseRetryAfter(t *testing.T) {
 		assert.True(t, ok, v)
 		assert.Equal(t, want, got, v)
 	}
+	got, ok := ParseRetryAfter("999999999", now)
+	assert.True(t, ok)
+	assert.Equal(t, MaxReportedRetryAfter, got, "an absurd Retry-After is capped")
+	got, _ = ParseRetryAfter(now.AddDate(30, 0, 0).Format(http.TimeFormat), now)
+	assert.Equal(t, MaxReportedRetryAfter, got)
 	for _, bad := range []string{"", "-1", "soon", "1.5"} {
 		_, ok := ParseRetryAfter(bad, now)
 		assert.False(t, ok, bad)
@@ -57,10 +62,10 @@ func TestRedactURL(t *testing.T) {
 
 func TestReadBodyBound(t *testing.T) {
 	resp := &http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 11)))}
-	_, err := ReadBody(resp, 10)
+	_, err := readBody(resp, 10)
 	require.ErrorIs(t, err, registry.ErrTooLarge)
 	resp = &http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 10)))}
-	b, err := ReadBody(resp, 10)
+	b, err := readBody(resp, 10)
 	require.NoError(t, err)
 	assert.Len(t, b, 10)
 }
@@ -93,7 +98,7 @@ func TestRedirects(t *testing.T) {
 		}
 	}))
 	defer origin.Close()
-	c := NewClient(registry.NewOptions())
+	c := newClient(registry.NewOptions())
 	for _, path := range []string{"/same", "/away"} {
 		req, _ := http.NewRequest(http.MethodGet, origin.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer t0k3n")
@@ -104,7 +109,7 @@ func TestRedirects(t *testing.T) {
 	assert.Equal(t, []string{"origin:Bearer t0k3n", "origin:Bearer t0k3n", "origin:Bearer t0k3n", "other:"}, seen,
 		"kept on the same host, dropped on another")
 
-	downgrade := checkRedirect(registry.NewOptions())
+	downgrade := apiRedirects(registry.NewOptions())
 	first, _ := http.NewRequest(http.MethodGet, "https://reg.example/v2/", nil)
 	next, _ := http.NewRequest(http.MethodGet, "http://reg.example/v2/", nil)
 	assert.ErrorIs(t, downgrade(next, []*http.Request{first}), registry.ErrInsecure)
@@ -123,7 +128,7 @@ func TestRetryTransport(t *testing.T) {
 	}))
 	defer srv.Close()
 	clock := registrytest.NewClock(time.Now())
-	c := NewClient(registry.NewOptions(registry.WithClock(clock)))
+	c := newClient(registry.NewOptions(registry.WithClock(clock)))
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	resp.Body.Close()

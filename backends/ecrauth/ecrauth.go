@@ -1,8 +1,8 @@
-// Package awsauth holds what the two ECR drivers share: decoding the
+// Package ecrauth holds what the two ECR drivers share: decoding the
 // authorization token the ECR APIs return, loading the AWS configuration
 // through the SDK's default chain, and mapping SDK errors to registrykit's
 // typed errors.
-package awsauth
+package ecrauth
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package awsauth_test
+package ecrauth_test
 
 import (
 	"context"
@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go"
-	"github.com/molecule-ai/registrykit/internal/awsauth"
+	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestDecodeToken(t *testing.T) {
-	c, err := awsauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte("AWS:pa:ss")))
+	c, err := ecrauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte("AWS:pa:ss")))
 	require.NoError(t, err)
 	assert.Equal(t, "AWS", c.Username)
 	assert.Equal(t, "pa:ss", c.Password)
 	for _, bad := range []string{"", "!!!", base64.StdEncoding.EncodeToString([]byte("nocolon")), base64.StdEncoding.EncodeToString([]byte("AWS:")), base64.StdEncoding.EncodeToString([]byte(":pw"))} {
-		_, err := awsauth.DecodeToken(bad)
+		_, err := ecrauth.DecodeToken(bad)
 		assert.Error(t, err, bad)
 	}
-	_, err = awsauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte("AWSsecretpw")))
+	_, err = ecrauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte("AWSsecretpw")))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secretpw")
 }
@@ -33,7 +33,7 @@ func FuzzDecodeToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := awsauth.DecodeToken(s)
+		c, err := ecrauth.DecodeToken(s)
 		if err != nil {
 			if strings.Contains(err.Error(), s) && len(s) > 3 {
 				t.Fatalf("error echoes the token: %v", err)
@@ -43,7 +43,7 @@ func FuzzDecodeToken(f *testing.F) {
 		if c.Username == "" || c.Password == "" {
 			t.Fatalf("decoded an empty part from %q", s)
 		}
-		again, err := awsauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password)))
+		again, err := ecrauth.DecodeToken(base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password)))
 		if err != nil || again != c {
 			t.Fatalf("round trip of %q failed: %+v %v", s, again, err)
 		}
@@ -64,7 +64,7 @@ func TestAPIError(t *testing.T) {
 		{errors.New("dial tcp: lookup api.ecr.us-east-2.amazonaws.com: no such host"), registry.ErrUnavailable, "could not be reached"},
 	}
 	for _, tc := range cases {
-		err := awsauth.APIError(tc.err, "123456789012.dkr.ecr.us-east-2.amazonaws.com", "us-east-2", "ecr:GetAuthorizationToken")
+		err := ecrauth.APIError(tc.err, "123456789012.dkr.ecr.us-east-2.amazonaws.com", "us-east-2", "ecr:GetAuthorizationToken")
 		assert.ErrorIs(t, err, tc.kind, tc.err.Error())
 		assert.Contains(t, err.Error(), tc.text)
 	}
@@ -73,7 +73,7 @@ func TestAPIError(t *testing.T) {
 func TestLazyRetriesAFailureAndKeepsASuccess(t *testing.T) {
 	calls := 0
 	boom := errors.New("malformed shared config")
-	l := awsauth.NewLazy(func(context.Context) (string, error) {
+	l := ecrauth.NewLazy(func(context.Context) (string, error) {
 		calls++
 		if calls == 1 {
 			return "", boom
@@ -89,14 +89,14 @@ func TestLazyRetriesAFailureAndKeepsASuccess(t *testing.T) {
 	}
 	assert.Equal(t, 2, calls, "one failure, one success, then the kept client")
 
-	v, err := awsauth.Ready("given").Get(context.Background())
+	v, err := ecrauth.Ready("given").Get(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "given", v)
 }
 
 func TestEndpointComesFromAnExplicitEnvironmentOnly(t *testing.T) {
 	env := registry.EnvMap(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:2"})
-	assert.Equal(t, "http://127.0.0.1:2", awsauth.Endpoint(env, "ECR"))
-	assert.Equal(t, "http://127.0.0.1:1", awsauth.Endpoint(env, "ECR_PUBLIC"))
-	assert.Empty(t, awsauth.Endpoint(registry.ProcessEnv(), "ECR"), "the SDK reads the process environment itself")
+	assert.Equal(t, "http://127.0.0.1:2", ecrauth.Endpoint(env, "ECR"))
+	assert.Equal(t, "http://127.0.0.1:1", ecrauth.Endpoint(env, "ECR_PUBLIC"))
+	assert.Empty(t, ecrauth.Endpoint(registry.ProcessEnv(), "ECR"), "the SDK reads the process environment itself")
 }

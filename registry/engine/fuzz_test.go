@@ -1,4 +1,4 @@
-package tokenflow
+package engine
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func FuzzChallenge(f *testing.F) {
 		}
 		s := &stub{challenge: []string{header}, tokenBody: []byte(`{"token":"t","expires_in":60}`)}
 		client := &http.Client{Transport: s}
-		c, err := Ping(context.Background(), client, host, scheme)
+		c, err := Ping(context.Background(), client, host, scheme, registry.NewOptions())
 		if err != nil {
 			var re *registry.Error
 			if !errors.As(err, &re) {
@@ -49,7 +49,7 @@ func FuzzChallenge(f *testing.F) {
 		_, err = Exchange(context.Background(), client, host, scheme, c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
 		if len(s.requests) > before {
 			sent := s.requests[len(s.requests)-1].URL
-			if _, perr := CheckRealm(c.Params["realm"], host, scheme, registry.NewOptions()); perr != nil {
+			if _, perr := CheckRealm(c.Params["realm"], host, scheme, registry.NewOptions(), false); perr != nil {
 				t.Fatalf("sent a token request to %s although the realm is refused: %v", sent, perr)
 			}
 		}
@@ -79,7 +79,7 @@ func FuzzTokenResponse(f *testing.F) {
 			status = 200
 		}
 		s := &stub{tokenBody: body, status: status}
-		c := ChallengeFromRealm("https://reg.example/token", "reg.example", false)
+		c := KnownChallenge("https://reg.example/token", "reg.example", false)
 		o := registry.NewOptions()
 		start := o.Now().Now()
 		tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, o)
@@ -95,6 +95,9 @@ func FuzzTokenResponse(f *testing.F) {
 		}
 		if !tok.Expiry.After(start) {
 			t.Fatalf("expiry %v not after %v", tok.Expiry, start)
+		}
+		if tok.Expiry.After(o.Now().Now().Add(MaxLifetime)) {
+			t.Fatalf("expiry %v beyond the %v cap", tok.Expiry, MaxLifetime)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package regclient
+package engine
 
 import (
 	"context"
@@ -24,7 +24,8 @@ func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	defer srv.Close()
-	probe := Probed(srv.Client(), strings.TrimPrefix(srv.URL, "http://"), "http", nil)
+	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{})
+	probe := b.auth.currentChallenge
 
 	first := make(chan *registry.Challenge)
 	go func() {
@@ -44,4 +45,13 @@ func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, c, again, "remembered")
 	assert.Equal(t, int64(1), pings.Load())
+}
+
+// openTest opens an engine backend for prefix with cfg, as a driver would.
+func openTest(t *testing.T, prefix string, cfg Config, opts ...registry.Option) *backend {
+	t.Helper()
+	d := NewDriver(Spec{Flavor: registry.FlavorDistribution, Configure: func(registry.Target) (Config, error) { return cfg, nil }})
+	b, err := d.Open(registry.Target{Prefix: registry.MustParsePrefix(prefix), Options: registry.NewOptions(opts...)})
+	require.NoError(t, err)
+	return b.(*backend)
 }

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"encoding/base64"
+	"sync"
+	"time"
+
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/internal/tokencache"
+	"github.com/molecule-ai/registrykit/registry"
+	"golang.org/x/oauth2"
+)
+
+// FetchTimeout bounds one shared token fetch. It runs under its own deadline,
+// detached from the caller that started it, so that one caller giving up
+// does not fail the others waiting for the same token.
+const FetchTimeout = 30 * time.Second
+
+// authorizer decides the Authorization of each request: the challenge (known
+// in advance, probed once, or adopted from a repository's answer), and the
+// token — a bearer token from the exchange, the credential itself for Basic,
+// the flavor's own fetcher, or nothing for an open registry — cached per
+// scope.
+type authorizer struct {
+	b     *backend
+	cache *tokencache.Cache
+
+	mu        sync.Mutex
+	challenge *registry.Challenge // nil until known
+	inflight  chan struct{}
+	scopes    sync.Map // repository -> scope, so a steady check builds no string
+}
+
+// currentChallenge returns the registry's challenge, probing /v2/ once at a
+// time; a failed probe is not remembered. Waiters leave with their own
+// context.
+func (a *authorizer) currentChallenge(ctx context.Context) (*registry.Challenge, error) {
+	for {
+		a.mu.Lock()
+		if c := a.challenge; c != nil {
+			a.mu.Unlock()
+			return c, nil
+		}
+		if wait := a.inflight; wait != nil {
+			a.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		a.inflight = done
+		a.mu.Unlock()
+
+		b := a.b
+		c, err := Ping(ctx, b.client, b.apiHost, b.scheme, b.opts)
+
+		a.mu.Lock()
+		if err == nil && a.challenge == nil {
+			a.challenge = c
+		}
+		a.inflight = nil
+		close(done)
+		a.mu.Unlock()
+		return c, err
+	}
+}
+
+// adopt replaces the challenge with one a repository answered (a registry
+// whose /v2/ is open but whose repositories are not). It reports whether
+// anything changed.
+func (a *authorizer) adopt(c *registry.Challenge) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.challenge
+	if old != nil && old.Scheme == c.Scheme && old.Params["realm"] == c.Params["realm"] && old.Params["service"] == c.Params["service"] {
+		return false
+	}
+	c.Insecure = a.b.scheme == "http"
+	a.challenge = c
+	return true
+}
+
+func (a *authorizer) scope(repository string) string {
+	if s, ok := a.scopes.Load(repository); ok {
+		return s.(string)
+	}
+	s := "repository:" + repository + ":pull"
+	a.scopes.Store(repository, s)
+	return s
+}
+
+func (a *authorizer) key(repository string, scoped bool) tokencache.Key {
+	k := tokencache.Key{Host: a.b.apiHost}
+	if scoped && !a.b.cfg.Unscoped && repository != "" {
+		k.Scope = a.scope(repository)
+	}
+	return k
+}
+
+// token returns the token for repository and whether this call fetched it.
+// An empty AccessToken means anonymous access.
+func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Token, bool, error) {
+	b := a.b
+	fetched := false
+	if b.cfg.FetchToken != nil {
+		tok, err := a.cache.Get(ctx, a.key("", false), detached(func(ctx context.Context) (*oauth2.Token, error) {
+			fetched = true
+			return b.cfg.FetchToken(ctx)
+		}))
+		return tok, fetched, err
+	}
+	c, err := a.currentChallenge(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case c.IsBearer():
+		tok, err := a.cache.Get(ctx, a.key(repository, true), detached(func(ctx context.Context) (*oauth2.Token, error) {
+			fetched = true
+			cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
+			if err != nil {
+				return nil, err
+			}
+			var scopes []string
+			if repository != "" {
+				scopes = []string{a.scope(repository)}
+			}
+			x := exchange{client: b.client, registryHost: b.apiHost, registryScheme: b.scheme, challenge: c, options: b.opts,
+				sameHostOnly: b.cfg.RealmOnRegistryHost, realmHosts: b.cfg.RealmHosts}
+			tok, err := x.token(ctx, cred, scopes)
+			if err != nil {
+				return nil, withHint(withRealmFix(err, b.cfg.RealmFix), b.cfg.Hint)
+			}
+			return tok, nil
+		}))
+		return tok, fetched, err
+	case c.IsBasic():
+		tok, err := a.cache.Get(ctx, a.key("", false), func(ctx context.Context) (*oauth2.Token, error) {
+			fetched = true
+			cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
+			if err != nil {
+				return nil, err
+			}
+			return BasicToken(cred), nil
+		})
+		return tok, fetched, err
+	default:
+		return &oauth2.Token{}, false, nil
+	}
+}
+
+// invalidate forgets tok, which the registry refused, so that the next
+// token call fetches a new one.
+func (a *authorizer) invalidate(repository string, tok *oauth2.Token) {
+	a.cache.Invalidate(a.key(repository, true), tok)
+	a.cache.Invalidate(a.key("", false), tok)
+}
+
+// detached runs a shared fetch under its own deadline, not the context of
+// the caller that happened to start it; that caller's values (a trace, a
+// logger) are kept.
+func detached(fetch tokencache.Fetch) tokencache.Fetch {
+	return func(ctx context.Context) (*oauth2.Token, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FetchTimeout)
+		defer cancel()
+		return fetch(ctx)
+	}
+}
+
+// BasicToken returns the token that sends cred as HTTP Basic credentials. An
+// anonymous credential yields an empty token (no header). It never expires:
+// the registry's 401 invalidates it.
+func BasicToken(cred authn.Credential) *oauth2.Token {
+	if cred.Username == "" && cred.Password == "" {
+		return &oauth2.Token{}
+	}
+	return &oauth2.Token{
+		AccessToken: base64.StdEncoding.EncodeToString([]byte(cred.Username + ":" + cred.Password)),
+		TokenType:   "Basic",
+	}
+}
+
+// Cached returns fetch behind a cache of one token: concurrent callers share
+// one fetch, and the token is refetched ahead of its Expiry (at 80 % of its
+// life, at least 30 s before it) and never handed out expired. A driver
+// caches a credential it obtains from elsewhere with it (ECR Public's
+// password from GetAuthorizationToken). now is the clock (time.Now when
+// nil).
+func Cached(now func() time.Time, fetch func(ctx context.Context) (*oauth2.Token, error)) func(ctx context.Context) (*oauth2.Token, error) {
+	cache := tokencache.New(now)
+	return func(ctx context.Context) (*oauth2.Token, error) {
+		return cache.Get(ctx, tokencache.Key{}, detached(fetch))
+	}
+}

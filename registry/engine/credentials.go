@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// DefaultCredentials is the credential source of a backend for t: the
+// caller's source (registry.WithCredentials) when set, otherwise, in order,
+// the flavor's user/secret environment pair (when userVar is not empty),
+// the generic pair MOLECULE_IMAGE_REGISTRY_USER / MOLECULE_IMAGE_REGISTRY_TOKEN,
+// Docker's config (found through t's environment) and anonymous access.
+//
+// Credentials from environment variables go only to the registry they were
+// configured for: the host of MOLECULE_IMAGE_REGISTRY, or one of envHosts
+// (ghcr.io for GHCR_USER and GHCR_TOKEN). Any other host gets Docker's
+// config or nothing.
+func DefaultCredentials(t registry.Target, userVar, secretVar string, envHosts ...string) authn.Source {
+	o := t.Options
+	if o.Credentials != nil {
+		return o.Credentials
+	}
+	var sources []authn.Source
+	if envBound(o, t.Prefix.Host(), envHosts) {
+		if userVar != "" {
+			sources = append(sources, authn.Env(userVar, secretVar, o.Environ.Lookup))
+		}
+		sources = append(sources, authn.Env(registry.EnvUser, registry.EnvToken, o.Environ.Lookup))
+	}
+	return authn.Chain(append(sources, authn.DockerConfigFrom(o.Environ.Lookup), authn.Anonymous)...)
+}
+
+// envBound reports whether credentials from environment variables may be
+// sent to host.
+func envBound(o *registry.Options, host string, envHosts []string) bool {
+	if configured := o.ConfiguredHost(); configured != "" && strings.EqualFold(host, configured) {
+		return true
+	}
+	for _, h := range envHosts {
+		if strings.EqualFold(host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve returns the credential of src for host, anonymous when src has
+// none.
+func resolve(ctx context.Context, src authn.Source, host, hint string) (authn.Credential, error) {
+	c, err := src.Resolve(ctx, host)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, authn.ErrNoCredential):
+		return authn.Credential{}, nil
+	default:
+		return authn.Credential{}, credentialError(err, host, hint)
+	}
+}

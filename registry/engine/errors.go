@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// This file maps every answer and failure to a typed *registry.Error (or
+// *registry.ConfigError): registry answers, token-service answers, probe
+// answers, transport failures and credential failures. Remote text that
+// enters an error is scrubbed of secrets, bounded and stripped of control
+// characters ([sanitize], [scrub]).
+
+// MaxRemoteText bounds the text of a remote answer kept in an error.
+const MaxRemoteText = 200
+
+// registryErrors is the distribution spec's error body.
+type registryErrors struct {
+	Errors []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// answerError maps a failed registry answer to a *registry.Error: 401 is
+// unauthorized, 403 denied, 404 not found, 429 rate limited (with its
+// Retry-After), 5xx unavailable, an answer the flavor calls a token
+// rejection (rejected) unauthorized, anything else a bad response. The
+// body is read within a small bound and closed.
+func answerError(resp *http.Response, op, image, hint string, rejected bool, now time.Time, secrets secretSet) *registry.Error {
+	e := &registry.Error{Op: op, Image: image, StatusCode: resp.StatusCode}
+	if resp.Request != nil && resp.Request.Method != http.MethodHead {
+		body, _ := readBody(resp, MaxErrorBody)
+		var re registryErrors
+		if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
+			e.Code = sanitize(secrets.scrub(re.Errors[0].Code))
+			e.Detail = sanitize(secrets.scrub(re.Errors[0].Message))
+		}
+	} else {
+		drain(resp)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized:
+		e.Kind, e.Hint = registry.ErrUnauthorized, hint
+	case code == http.StatusForbidden:
+		e.Kind, e.Hint = registry.ErrDenied, hint
+	case code == http.StatusNotFound:
+		e.Kind = registry.ErrNotFound
+	case code == http.StatusTooManyRequests:
+		e.Kind = registry.ErrRateLimited
+		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			e.RetryAfter = ra
+		}
+	case rejected || (code == http.StatusBadRequest && e.Code == "DENIED"):
+		e.Kind, e.Hint = registry.ErrUnauthorized, hint
+	case code >= 500:
+		e.Kind = registry.ErrUnavailable
+	default:
+		e.Kind = registry.ErrBadResponse
+	}
+	if e.Kind == registry.ErrNotFound && (e.Code == "NAME_UNKNOWN" || e.Code == "MANIFEST_UNKNOWN") {
+		e.Detail = ""
+	}
+	return e
+}
+
+// transportError wraps a failure to reach a server, keeping typed errors.
+func transportError(err error, op, image string) error {
+	var re *registry.Error
+	if errors.As(err, &re) {
+		if re.Op == "" {
+			re.Op = op
+		}
+		if re.Image == "" {
+			re.Image = image
+		}
+		return err
+	}
+	var ce *registry.ConfigError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &registry.Error{Kind: registry.ErrUnavailable, Op: op, Image: image, Err: sanitizedError{err}}
+}
+
+// pingError maps a /v2/ answer that is neither 200 nor 401.
+func pingError(resp *http.Response, host string, o *registry.Options) error {
+	e := &registry.Error{Kind: registry.ErrBadResponse, Op: "ping", Image: host, StatusCode: resp.StatusCode,
+		Err: errors.New("GET /v2/ answered neither 200 nor 401; is this an OCI registry?")}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		e.Kind, e.Err = registry.ErrRateLimited, nil
+		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), o.Now().Now()); ok {
+			e.RetryAfter = ra
+		}
+	case resp.StatusCode >= 500:
+		e.Kind, e.Err = registry.ErrUnavailable, nil
+	}
+	return e
+}
+
+// unsupportedChallenge reports a 401 without a Bearer or Basic challenge.
+func unsupportedChallenge(resp *http.Response, host string) error {
+	h := strings.Join(resp.Header.Values("WWW-Authenticate"), ", ")
+	return &registry.Error{Kind: registry.ErrUnsupported, Op: "ping", Image: host, StatusCode: resp.StatusCode,
+		Err: fmt.Errorf("unrecognised authentication challenge %s; registrykit speaks Bearer and Basic", quoteRemote(h))}
+}
+
+// tokenAnswerError maps a failed token-service answer.
+func tokenAnswerError(resp *http.Response, realmHost, host string, secrets secretSet) error {
+	e := &registry.Error{Op: "token", Image: host, StatusCode: resp.StatusCode}
+	body, _ := readBody(resp, MaxErrorBody)
+	var re registryErrors
+	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
+		e.Code = sanitize(secrets.scrub(re.Errors[0].Code))
+		e.Detail = sanitize(secrets.scrub(re.Errors[0].Message))
+	} else {
+		var oe struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+			Details     string `json:"details"`
+		}
+		if json.Unmarshal(body, &oe) == nil {
+			e.Code = sanitize(secrets.scrub(oe.Error))
+			e.Detail = sanitize(secrets.scrub(oe.Description + oe.Details))
+		}
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized:
+		e.Kind = registry.ErrUnauthorized
+	case code == http.StatusForbidden:
+		e.Kind = registry.ErrDenied
+	case code == http.StatusTooManyRequests:
+		e.Kind = registry.ErrRateLimited
+		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			e.RetryAfter = ra
+		}
+	case code == http.StatusNotFound:
+		e.Kind, e.Err = registry.ErrBadResponse, fmt.Errorf("token service %s has no such endpoint", realmHost)
+	case code >= 500:
+		e.Kind, e.Err = registry.ErrUnavailable, fmt.Errorf("token service %s failed", realmHost)
+	default:
+		e.Kind = registry.ErrBadResponse
+	}
+	return e
+}
+
+// tokenBodyError maps a token answer that could not be used.
+func tokenBodyError(err error, realmHost, host string) error {
+	var re *registry.Error
+	if errors.As(err, &re) && re.Kind == registry.ErrTooLarge {
+		return &registry.Error{Kind: registry.ErrTooLarge, Op: "token", Image: host, Err: fmt.Errorf("token service %s: response too large", realmHost)}
+	}
+	if err != nil {
+		return &registry.Error{Kind: registry.ErrUnavailable, Op: "token", Image: host, Err: fmt.Errorf("token service %s: %w", realmHost, sanitizedError{err})}
+	}
+	return &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: host, Err: fmt.Errorf("token service %s returned no usable token", realmHost)}
+}
+
+// credentialError maps a failure to resolve the credential of host.
+func credentialError(err error, host, hint string) error {
+	switch {
+	case errors.Is(err, authn.ErrIncompleteCredential):
+		return &registry.Error{Kind: registry.ErrInvalidConfig, Op: "credentials", Image: host, Err: err}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return &registry.Error{Kind: registry.ErrUnavailable, Op: "credentials", Image: host, Err: err}
+	}
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return &registry.Error{Kind: registry.ErrUnauthorized, Op: "credentials", Image: host, Err: sanitizedError{err}, Hint: hint}
+}
+
+// withHint returns err with hint added when it is an authentication error
+// without one. It never modifies err: a token error may be shared by every
+// waiter of one fetch.
+func withHint(err error, hint string) error {
+	var e *registry.Error
+	if hint == "" || !errors.As(err, &e) || e.Hint != "" || (e.Kind != registry.ErrUnauthorized && e.Kind != registry.ErrDenied) {
+		return err
+	}
+	c := *e
+	c.Hint = hint
+	return &c
+}
+
+// secretSet is the secrets of one credential, in every form a remote might
+// echo them: raw, base64 of user:password (standard and URL alphabets, with
+// and without padding), URL-encoded, and the Authorization header values.
+type secretSet []string
+
+func secretsOf(cred authn.Credential, token string) secretSet {
+	var raw []string
+	for _, s := range []string{cred.Password, cred.IdentityToken, cred.RegistryToken, token} {
+		if len(s) >= 4 {
+			raw = append(raw, s)
+		}
+	}
+	if cred.Password != "" {
+		pair := cred.Username + ":" + cred.Password
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			raw = append(raw, enc.EncodeToString([]byte(pair)))
+		}
+	}
+	var out secretSet
+	for _, s := range raw {
+		out = append(out, s, url.QueryEscape(s), url.PathEscape(s))
+		if len(s) > 12 {
+			out = append(out, s[:len(s)*3/4]) // a truncated echo
+		}
+	}
+	return out
+}
+
+// scrub replaces every appearance of the secrets in s, whatever its case,
+// with REDACTED.
+func (ss secretSet) scrub(s string) string {
+	for _, secret := range ss {
+		if secret == "" {
+			continue
+		}
+		for {
+			i := strings.Index(strings.ToLower(s), strings.ToLower(secret))
+			if i < 0 {
+				break
+			}
+			s = s[:i] + authn.Redacted + s[i+len(secret):]
+		}
+	}
+	return s
+}
+
+// sanitize bounds remote text and replaces control characters (terminal
+// escapes included) so that it is safe to print.
+func sanitize(s string) string {
+	s = strings.TrimSpace(s)
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n >= MaxRemoteText {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Bidi_Control, r) {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// quoteRemote quotes remote text for an error, bounded and sanitized.
+func quoteRemote(s string) string { return strconv.Quote(sanitize(s)) }
+
+// sanitizedError is an error whose text is sanitized when printed.
+type sanitizedError struct{ err error }
+
+func (e sanitizedError) Error() string { return sanitize(e.err.Error()) }
+func (e sanitizedError) Unwrap() error { return e.err }
+
+// withRealmFix adds the flavor's fix to a refused realm's error.
+func withRealmFix(err error, fix string) error {
+	var e *registry.Error
+	if fix == "" || !errors.As(err, &e) || e.Kind != registry.ErrInsecure || e.Hint != "" {
+		return err
+	}
+	c := *e
+	c.Hint = fix
+	return &c
+}

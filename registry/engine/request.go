@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"golang.org/x/oauth2"
+)
+
+// send is the engine's request loop: one authenticated request to the
+// registry API, in four steps.
+//
+//  1. The token for repository (see authorizer.token).
+//  2. The request, with Accept, User-Agent and Authorization.
+//  3. A 401 without credentials that carries a challenge the backend did
+//     not know (a registry whose /v2/ is open but whose repositories are
+//     not): adopt it and send once more.
+//  4. A refused token (401, or what the flavor's Rejected recognises):
+//     forget it and send once more with a fresh one — at most once per
+//     token and repository, so that a denied repository (ECR answers 403
+//     for a denial as for an expired token) costs no token fetch on every
+//     check.
+//
+// The caller maps the answer.
+func (b *backend) send(ctx context.Context, method, path, accept, repository string) (*http.Response, error) {
+	url := b.scheme + "://" + b.apiHost + path
+	for attempt := 0; ; attempt++ {
+		tok, fetched, err := b.auth.token(ctx, repository)
+		if err != nil {
+			return nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, method, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		req.Header.Set("User-Agent", b.userAgent)
+		if tok.AccessToken != "" {
+			tok.SetAuthHeader(req)
+		}
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if attempt > 0 {
+			return resp, nil
+		}
+		if tok.AccessToken == "" && resp.StatusCode == http.StatusUnauthorized && b.cfg.FetchToken == nil {
+			if c, ok := ParseChallenge(resp.Header.Values("WWW-Authenticate")); ok && b.auth.adopt(c) {
+				drain(resp)
+				b.opts.Log().DebugContext(ctx, "repository answered a challenge the registry root did not; authenticating", "host", b.apiHost)
+				continue
+			}
+		}
+		if tok.AccessToken != "" && b.refused(resp) {
+			if fetched || b.refusals.seen(repository, tok) {
+				b.refusals.remember(repository, tok)
+				return resp, nil // a fresh token refused: a denial, not an expiry
+			}
+			drain(resp)
+			b.opts.Log().DebugContext(ctx, "registry refused the cached token; fetching a new one", "host", b.apiHost, "status", resp.StatusCode)
+			b.refusals.remember(repository, tok)
+			b.auth.invalidate(repository, tok)
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// refused reports whether resp means the token sent was refused.
+func (b *backend) refused(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusUnauthorized || (b.cfg.Rejected != nil && b.cfg.Rejected(resp))
+}
+
+// refusals remembers, per repository, the last token the registry refused,
+// so that a token is refreshed at most once for a repository that keeps
+// refusing it.
+type refusals struct {
+	mu   sync.Mutex
+	last map[string]*oauth2.Token
+}
+
+func (r *refusals) seen(repository string, tok *oauth2.Token) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last[repository] == tok
+}
+
+func (r *refusals) remember(repository string, tok *oauth2.Token) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[string]*oauth2.Token{}
+	}
+	if len(r.last) > 1024 {
+		clear(r.last)
+	}
+	r.last[repository] = tok
+}

@@ -1,0 +1,312 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// Version is registrykit's version, sent in the User-Agent.
+const Version = "0.2.0"
+
+// UserAgent is the User-Agent of every request, before any suffix from
+// registry.WithUserAgent.
+const UserAgent = "registrykit/" + Version
+
+// Body size limits.
+const (
+	MaxTokenBody    = 1 << 20 // 1 MiB
+	MaxManifestBody = 4 << 20 // 4 MiB
+	MaxErrorBody    = 64 << 10
+)
+
+// Back-off of retried requests.
+const (
+	BaseBackoff = 250 * time.Millisecond
+	MaxBackoff  = 4 * time.Second
+	// MaxRetryAfter is the longest Retry-After waited for inside one call; a
+	// longer one is returned to the caller as rate limited.
+	MaxRetryAfter = 30 * time.Second
+	// MaxReportedRetryAfter caps the Retry-After an error reports, so that
+	// one absurd header cannot park a watcher for years.
+	MaxReportedRetryAfter = time.Hour
+)
+
+// NewTransport returns the base transport of registrykit's clients:
+// keep-alive with a pool sized for concurrent digest checks, HTTP/2, and
+// timeouts for the TLS handshake and the response headers.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	return t
+}
+
+// newClient returns the HTTP client of one backend. When o.HTTPClient is
+// set its transport is kept, wrapped for the User-Agent, debug logs and
+// retries, and the redirect rules replace its CheckRedirect: at most 10;
+// never from https to plain http unless the target may be reached over
+// plain HTTP; the Authorization header dropped as soon as a redirect leaves
+// the original host.
+func newClient(o *registry.Options) *http.Client {
+	var base http.RoundTripper
+	var timeout time.Duration
+	if o.HTTPClient != nil {
+		base, timeout = o.HTTPClient.Transport, o.HTTPClient.Timeout
+	}
+	if base == nil {
+		base = NewTransport()
+	}
+	return &http.Client{
+		Transport: &retryTransport{
+			inner: &logTransport{inner: base, ua: userAgent(o), log: o.Log()},
+			clock: o.Now(),
+			tries: o.Tries(),
+		},
+		CheckRedirect: apiRedirects(o),
+		Timeout:       timeout,
+	}
+}
+
+// guarded returns a copy of client whose redirects must each pass the realm
+// rule: the client of token requests and of the /v2/ probe. A request with
+// a body (a POSTed refresh_token) is never redirected to another host.
+func guarded(client *http.Client, registryHost, registryScheme string, o *registry.Options, sameHostOnly bool, extraHosts []string) *http.Client {
+	c := *client
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := apiRedirects(o)(req, via); err != nil {
+			return err
+		}
+		first := via[0]
+		if first.Method == http.MethodPost && !SameHost(req.URL, first.URL) {
+			return &registry.Error{Kind: registry.ErrInsecure, Op: "token",
+				Err: fmt.Errorf("refusing to re-send a token request body to another host %s", req.URL.Host)}
+		}
+		if _, err := CheckRealm(req.URL.String(), registryHost, registryScheme, o, sameHostOnly, append(extraHosts, first.URL.Host)...); err != nil {
+			return err
+		}
+		return nil
+	}
+	return &c
+}
+
+func apiRedirects(o *registry.Options) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		first := via[0]
+		if first.URL.Scheme == "https" && req.URL.Scheme != "https" && !AllowsPlainHTTP(req.URL.Host, o) {
+			return &registry.Error{Kind: registry.ErrInsecure, Op: "redirect",
+				Err: fmt.Errorf("refusing redirect from https to %s://%s", req.URL.Scheme, req.URL.Host)}
+		}
+		if !SameHost(req.URL, first.URL) {
+			req.Header.Del("Authorization")
+		}
+		return nil
+	}
+}
+
+func userAgent(o *registry.Options) string {
+	if o.UserAgent != "" {
+		return UserAgent + " " + o.UserAgent
+	}
+	return UserAgent
+}
+
+// logTransport sets the User-Agent and logs each request at debug level:
+// method, URL without secrets, status and duration; never headers or
+// bodies.
+type logTransport struct {
+	inner http.RoundTripper
+	ua    string
+	log   *slog.Logger
+}
+
+func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", t.ua)
+	}
+	start := time.Now()
+	resp, err := t.inner.RoundTrip(req)
+	if t.log.Enabled(req.Context(), slog.LevelDebug) {
+		attrs := []any{slog.String("method", req.Method), slog.String("url", RedactURL(req.URL.String())), slog.Duration("took", time.Since(start))}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", sanitize(err.Error())))
+		} else {
+			attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		}
+		t.log.DebugContext(req.Context(), "http request", attrs...)
+	}
+	return resp, err
+}
+
+// RedactURL hides userinfo and the values of query parameters that can carry
+// secrets.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<unparseable URL>"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		switch strings.ToLower(k) {
+		case "password", "token", "refresh_token", "access_token", "x-amz-security-token", "x-amz-signature", "x-amz-credential":
+			q.Set(k, "REDACTED")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// retryTransport retries idempotent requests (GET and HEAD without a body)
+// that failed with 429, 408, 5xx or a connection failure: at most tries
+// attempts in all, with capped exponential back-off and jitter, honouring
+// Retry-After (seconds or an HTTP date), and never waiting past the request
+// context's deadline. When no attempt is left, or the wait would outlast the
+// deadline or MaxRetryAfter, the last response (or error) is returned.
+type retryTransport struct {
+	inner http.RoundTripper
+	clock registry.Clock
+	tries int
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if (req.Method != http.MethodGet && req.Method != http.MethodHead) || (req.Body != nil && req.Body != http.NoBody) {
+		return t.inner.RoundTrip(req)
+	}
+	ctx := req.Context()
+	for attempt := 1; ; attempt++ {
+		resp, err := t.inner.RoundTrip(req)
+		if attempt >= t.tries || ctx.Err() != nil {
+			return resp, err
+		}
+		var wait time.Duration
+		switch {
+		case err != nil:
+			if !retryableNetError(err) {
+				return nil, err
+			}
+			wait = backoff(attempt)
+		case retryableStatus(resp.StatusCode):
+			wait = backoff(attempt)
+			if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
+				if ra > MaxRetryAfter {
+					return resp, nil
+				}
+				wait = max(wait, ra)
+			}
+		default:
+			return resp, nil
+		}
+		if dl, ok := ctx.Deadline(); ok && t.clock.Now().Add(wait).After(dl) {
+			return resp, err
+		}
+		if resp != nil {
+			drain(resp)
+		}
+		if err := t.clock.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func backoff(attempt int) time.Duration {
+	d := min(BaseBackoff<<(attempt-1), MaxBackoff)
+	// Equal jitter: half fixed, half random, so waits never collapse to zero.
+	return d/2 + rand.N(d/2+1)
+}
+
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout ||
+		code == http.StatusBadGateway || code == http.StatusServiceUnavailable ||
+		code == http.StatusGatewayTimeout || code == http.StatusInternalServerError
+}
+
+// retryableNetError reports connection failures worth another attempt of an
+// idempotent request. Context errors are not retried.
+func retryableNetError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date
+// relative to now.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(MaxReportedRetryAfter/time.Second) {
+			return MaxReportedRetryAfter, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), MaxReportedRetryAfter), true
+	}
+	return 0, false
+}
+
+// readBody reads at most limit bytes of resp's body and closes it. A longer
+// body is an error matching registry.ErrTooLarge; memory stays bounded.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, &registry.Error{Kind: registry.ErrTooLarge, Err: fmt.Errorf("body exceeds %d bytes", limit)}
+	}
+	return b, nil
+}
+
+// drain discards up to a small bound of resp's body and closes it so the
+// connection can be reused.
+func drain(resp *http.Response) {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxErrorBody))
+	_ = resp.Body.Close()
+}
