@@ -204,4 +204,3 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 		"proxy_endpoint", aws.ToString(data.ProxyEndpoint))
 	return tok, nil
 }
-

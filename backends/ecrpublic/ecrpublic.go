@@ -48,10 +48,14 @@ type (
 
 // WithAWSAuth forces authenticated (true) or anonymous (false) pulls instead
 // of deciding from the presence of AWS credentials in the environment.
-func WithAWSAuth(enabled bool) registry.Option { return registry.WithDriverOption(registry.FlavorECRPublic, authKey{}, enabled) }
+func WithAWSAuth(enabled bool) registry.Option {
+	return registry.WithDriverOption(registry.FlavorECRPublic, authKey{}, enabled)
+}
 
 // WithAPI replaces the ECR Public API client (and enables AWS auth).
-func WithAPI(api API) registry.Option { return registry.WithDriverOption(registry.FlavorECRPublic, apiKey{}, api) }
+func WithAPI(api API) registry.Option {
+	return registry.WithDriverOption(registry.FlavorECRPublic, apiKey{}, api)
+}
 
 // WithLoadOptions adds options to the driver's config.LoadDefaultConfig call.
 func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
