@@ -230,18 +230,24 @@ func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <=
 // redactUserinfo hides a "user:password@" part so that errors never echo a
 // credential someone pasted into the variable.
 func redactUserinfo(s string) string {
-	at := strings.LastIndex(s, "@")
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+	}
+	at := strings.Index(s[start:], "@")
 	if at < 0 {
 		return s
 	}
-	start := 0
-	if i := strings.Index(s, "://"); i >= 0 && i < at {
-		start = i + 3
+	before := s[start : start+at]
+	if slash := strings.Index(before, "/"); slash >= 0 {
+		// The '@' follows a '/': a digest in the path, unless what precedes
+		// the '/' is "user:password" whose password holds a '/'.
+		colon := strings.Index(before[:slash], ":")
+		if colon < 0 || strings.Trim(before[colon+1:slash], "0123456789") == "" {
+			return s
+		}
 	}
-	if slash := strings.Index(s[start:], "/"); slash >= 0 && start+slash < at {
-		return s // the '@' is in the path: a digest, not credentials
-	}
-	return s[:start] + "REDACTED@" + s[at+1:]
+	return s[:start] + "REDACTED@" + s[start+at+1:]
 }
 
 // Host returns the registry host with its port, if any.

@@ -127,12 +127,19 @@ func TestParsePrefix(t *testing.T) {
 }
 
 func TestParsePrefixNeverEchoesCredentials(t *testing.T) {
-	for _, in := range []string{"user:secret@ghcr.io/org", "https://user:secret@ghcr.io/org", "https://user:secret@ghcr.io"} {
+	for _, in := range []string{"user:secret@ghcr.io/org", "https://user:secret@ghcr.io/org", "https://user:secret@ghcr.io",
+		// Pasted with a digest or a second '@', and a password holding a '/'.
+		"user:secret@ghcr.io/org@sha256:" + strings.Repeat("a", 64), "https://user:secret@ghcr.io/x@y",
+		"user:sec/ret@ghcr.io/org", "user:secret@ghcr.io:443/org@x"} {
 		_, err := registry.ParsePrefix(in)
 		require.Error(t, err)
-		assert.NotContains(t, err.Error(), "secret")
-		assert.Contains(t, err.Error(), "REDACTED")
+		assert.NotContains(t, err.Error(), "secret", in)
+		assert.NotContains(t, err.Error(), "sec/ret", in)
+		assert.Contains(t, err.Error(), "REDACTED", in)
 	}
+	_, err := registry.ParsePrefix("ghcr.io:443/org@sha256:" + strings.Repeat("a", 64))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ghcr.io:443/org@sha256:", "a digest is not credentials")
 }
 
 func TestPrefixAccessors(t *testing.T) {

@@ -222,3 +222,36 @@ func TestNotFound(t *testing.T) {
 	require.ErrorIs(t, err, registry.ErrNotFound)
 	assert.Contains(t, err.Error(), srv.Host()+"/org/missing:latest")
 }
+
+// Platform mode spends no pulls in steady state: each tick HEADs the index,
+// and GETs it only when its digest moved (Docker Hub counts a manifest GET
+// as a pull and a HEAD as none).
+func TestPlatformDigestGETsOnlyWhenTheIndexMoves(t *testing.T) {
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Distribution, Users: map[string]string{user: pass}, Now: clock.Now})
+	defer srv.Close()
+	idx, children := twoPlatformIndex(t)
+	_, err := srv.PushIndex("org/multi", "latest", idx)
+	require.NoError(t, err)
+	b := open(t, srv, clock, authn.Credential{Username: user, Password: pass})
+	pr := b.(registry.PlatformResolver)
+	amd := registry.Platform{OS: "linux", Architecture: "amd64"}
+	srv.ResetCounts()
+	for range 5 {
+		got, err := pr.PlatformDigest(context.Background(), "multi", "latest", amd)
+		require.NoError(t, err)
+		assert.Equal(t, children["linux/amd64"], got)
+	}
+	c := srv.Counts()
+	assert.Equal(t, int64(1), c.Get, "one GET, when the index is first seen")
+	assert.Equal(t, int64(5), c.Head, "one HEAD per tick")
+
+	idx2, children2 := twoPlatformIndex(t)
+	_, err = srv.PushIndex("org/multi", "latest", idx2)
+	require.NoError(t, err)
+	srv.ResetCounts()
+	got, err := pr.PlatformDigest(context.Background(), "multi", "latest", amd)
+	require.NoError(t, err)
+	assert.Equal(t, children2["linux/amd64"], got)
+	assert.Equal(t, registrytest.Counts{Head: 1, Get: 1}, srv.Counts(), "the index moved: one GET")
+}

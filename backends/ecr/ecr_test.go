@@ -264,3 +264,40 @@ func TestEndpointFromHost(t *testing.T) {
 		})
 	}
 }
+
+// ECR answers 403 both for an expired token and for a denial. A token
+// refused as soon as it was fetched means denied: five checks of a denied
+// repository cost the one cold API call and one HEAD each, and a readable
+// repository keeps working with the same token.
+func TestDeniedRepositoryCostsNoTokenRefresh(t *testing.T) {
+	clock := registrytest.NewClock(time.Now())
+	reg := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR, Now: clock.Now,
+		Denied: func(repo string) bool { return repo == "molecule-ai/secret" }})
+	defer reg.Close()
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds,
+		Issue: func() (string, time.Time) {
+			exp := clock.Now().Add(12 * time.Hour)
+			return reg.IssueECRPassword(exp), exp
+		}})
+	defer api.Close()
+	awsEnv(t, api.URL(), true)
+	for _, repo := range []string{"secret", "open"} {
+		img, _ := random.Image(32, 1)
+		_, err := reg.Push("molecule-ai/"+repo, "latest", img)
+		require.NoError(t, err)
+	}
+	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
+	require.NoError(t, err)
+	reg.ResetCounts()
+	for range 5 {
+		clock.Advance(5 * time.Minute)
+		_, err := b.ManifestDigest(context.Background(), "secret", "latest")
+		require.ErrorIs(t, err, registry.ErrDenied)
+		assert.Contains(t, err.Error(), "ecr:BatchGetImage")
+	}
+	assert.Equal(t, int64(1), api.Calls(), "the cold call only: denied is not expired")
+	assert.Equal(t, int64(5), reg.Counts().Head, "one HEAD per check")
+	_, err = b.ManifestDigest(context.Background(), "open", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), api.Calls())
+}

@@ -48,7 +48,7 @@ func APIError(err error, host, region, action string) error {
 	case errors.As(err, &missingRegion):
 		e.Kind, e.Hint = registry.ErrInvalidConfig, "set AWS_REGION, or use an ECR host that names its region"
 	case errors.As(err, &apiErr):
-		e.Code, e.Detail, e.Err = apiErr.ErrorCode(), apiErr.ErrorMessage(), nil
+		e.Code, e.Detail, e.Err = Sanitize(apiErr.ErrorCode()), Sanitize(apiErr.ErrorMessage()), nil
 		switch code := apiErr.ErrorCode(); {
 		case code == "AccessDeniedException" || code == "AccessDenied":
 			e.Kind, e.Hint = registry.ErrDenied, "grant the IAM action "+action+" to the AWS identity in use"
@@ -62,8 +62,57 @@ func APIError(err error, host, region, action string) error {
 	case strings.Contains(err.Error(), "get credentials") || strings.Contains(err.Error(), "get identity"):
 		e.Kind, e.Hint, e.Err = registry.ErrUnauthorized, ChainHint, errors.New("no AWS credentials")
 	default:
-		e.Kind = registry.ErrUnavailable
+		e.Kind, e.Err = registry.ErrUnavailable, errors.New(Sanitize(err.Error()))
 		e.Hint = fmt.Sprintf("the ECR API endpoint for region %s could not be reached; check the network, AWS_ENDPOINT_URL_ECR, and that the region is right", region)
 	}
 	return e
+}
+
+// MaxRemoteText bounds the text of an AWS answer kept in an error.
+const MaxRemoteText = 200
+
+// Sanitize makes text from an AWS answer safe to put in an error: every run
+// of 20 or more characters that could be a key, a session token or a
+// password (letters, digits, + / = _ -) is replaced by REDACTED, control
+// characters become spaces, and the text is bounded.
+func Sanitize(s string) string {
+	var b strings.Builder
+	run := 0
+	flush := func(word string) {
+		if len(word) >= 20 {
+			b.WriteString("REDACTED")
+		} else {
+			b.WriteString(word)
+		}
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && secretChar(s[i]) {
+			if run == 0 {
+				start = i
+			}
+			run++
+			continue
+		}
+		if run > 0 {
+			flush(s[start:i])
+			run = 0
+		}
+		if i < len(s) {
+			c := s[i]
+			if c < 0x20 || c == 0x7f {
+				c = ' '
+			}
+			b.WriteByte(c)
+		}
+	}
+	out := strings.TrimSpace(b.String())
+	if len(out) > MaxRemoteText {
+		out = out[:MaxRemoteText] + "…"
+	}
+	return out
+}
+
+func secretChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '_' || c == '-'
 }

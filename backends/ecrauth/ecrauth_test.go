@@ -100,3 +100,19 @@ func TestEndpointComesFromAnExplicitEnvironmentOnly(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:1", ecrauth.Endpoint(env, "ECR_PUBLIC"))
 	assert.Empty(t, ecrauth.Endpoint(registry.ProcessEnv(), "ECR"), "the SDK reads the process environment itself")
 }
+
+func TestSanitizeHidesKeysAndTokens(t *testing.T) {
+	session := "IQoJb3JpZ2luX2VjEHwaCXVzLWVhc3QtMSJHMEUCIQD" + strings.Repeat("x", 200)
+	msg := "The security token included in the request is invalid: " + session + " key AKIDSUITE01234567890 secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\x1b[2J"
+	out := ecrauth.Sanitize(msg)
+	assert.NotContains(t, out, "IQoJb3JpZ2lu")
+	assert.NotContains(t, out, "wJalrXUtnFEMI")
+	assert.NotContains(t, out, "AKIDSUITE01234567890")
+	assert.NotContains(t, out, "\x1b")
+	assert.Contains(t, out, "The security token included in the request is invalid")
+	assert.LessOrEqual(t, len(out), ecrauth.MaxRemoteText+len("…"))
+
+	err := ecrauth.APIError(&smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: msg}, "h", "us-east-2", "ecr:GetAuthorizationToken")
+	assert.NotContains(t, err.Error(), "IQoJb3JpZ2lu")
+	assert.NotContains(t, err.Error(), "wJalrXUtnFEMI")
+}

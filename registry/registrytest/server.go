@@ -68,6 +68,12 @@ type Config struct {
 	// RejectStatus is the status answering an unknown or expired bearer
 	// token (default 401 with a challenge; ECR Public answers 400 DENIED).
 	RejectStatus int
+	// Denied, when set, names repositories an authenticated caller may not
+	// pull: the answer is 403 DENIED, as ECR answers an IAM or
+	// repository-policy denial — the same status as an expired token, which
+	// is why a client cannot tell them apart on a HEAD (users report the
+	// 403 Forbidden; AWS does not document the body's text).
+	Denied func(repo string) bool
 	// Intercept, when set, sees every request first; returning true means it
 	// answered and the front does nothing more (fault injection).
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
@@ -343,7 +349,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 			s.deny(w, r, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.")
 			return false
 		}
-		return true
+		return s.allowed(w, r)
 	}
 	// Bearer modes.
 	if !strings.EqualFold(scheme, "bearer") {
@@ -368,6 +374,15 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	case t.repo != "" && repo != "" && t.repo != repo:
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "token does not cover this repository")
+		return false
+	}
+	return s.allowed(w, r)
+}
+
+// allowed applies Config.Denied to an authenticated request.
+func (s *Server) allowed(w http.ResponseWriter, r *http.Request) bool {
+	if repo := repoOf(r.URL.Path); repo != "" && s.cfg.Denied != nil && s.cfg.Denied(repo) {
+		s.deny(w, r, http.StatusForbidden, "DENIED", "User is not authorized to perform: ecr:BatchGetImage on this repository")
 		return false
 	}
 	return true
