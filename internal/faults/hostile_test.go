@@ -252,3 +252,33 @@ func TestLifetimeClaimsAreCapped(t *testing.T) {
 		})
 	}
 }
+
+// A registry whose error body echoes the Authorization it received (Basic,
+// Bearer, ECR's Basic AWS password) gets none of it into the error.
+func TestEchoedAuthorizationIsScrubbed(t *testing.T) {
+	for _, d := range []driver{drivers[0], drivers[3], drivers[4]} {
+		t.Run(d.name, func(t *testing.T) {
+			h := setup(t, d)
+			var sent atomic.Value
+			h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusMethodNotAllowed))
+			h.faults.Add(func(r *http.Request) bool { return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") }, -1,
+				func(w http.ResponseWriter, r *http.Request) bool {
+					auth := r.Header.Get("Authorization")
+					sent.Store(auth)
+					_, cred, _ := strings.Cut(auth, " ")
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusNotAcceptable)
+					_, _ = fmt.Fprintf(w, `{"errors":[{"code":"BAD %s","message":"you sent %s (%s)"}]}`, cred, auth, strings.ToLower(cred))
+					return true
+				})
+			_, err := h.check(context.Background())
+			require.ErrorIs(t, err, registry.ErrBadResponse)
+			auth, _ := sent.Load().(string)
+			require.NotEmpty(t, auth)
+			_, cred, _ := strings.Cut(auth, " ")
+			assert.NotContains(t, err.Error(), cred)
+			assert.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(cred))
+			assert.Contains(t, err.Error(), authn.Redacted)
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"
+	"golang.org/x/oauth2"
 )
 
 // This file maps every answer and failure to a typed *registry.Error (or
@@ -223,6 +224,21 @@ func secretsOf(cred authn.Credential, token string) secretSet {
 		}
 	}
 	return out
+}
+
+// secretsOfToken returns the forms of a token sent in an Authorization
+// header: the token itself and, for a Basic token, the credential inside.
+func secretsOfToken(tok *oauth2.Token) secretSet {
+	if tok == nil || tok.AccessToken == "" {
+		return nil
+	}
+	var cred authn.Credential
+	if strings.EqualFold(tok.Type(), "Basic") {
+		if raw, err := base64.StdEncoding.DecodeString(tok.AccessToken); err == nil {
+			cred.Username, cred.Password, _ = strings.Cut(string(raw), ":")
+		}
+	}
+	return secretsOf(cred, tok.AccessToken)
 }
 
 // scrub replaces every appearance of the secrets in s, whatever its case,

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/molecule-ai/registrykit/registry"
+	"golang.org/x/oauth2"
 )
 
 // AcceptManifests lists the manifest media types a digest check accepts, so
@@ -53,7 +54,7 @@ func (b *backend) ManifestDigest(ctx context.Context, repo, ref string) (string,
 // usable digest and a GET must decide.
 func (b *backend) head(ctx context.Context, repository, ref string) (digest string, ok bool, err error) {
 	image := b.image(repository, ref)
-	resp, err := b.send(ctx, http.MethodHead, manifestPath(repository, ref), AcceptManifests, repository)
+	resp, tok, err := b.send(ctx, http.MethodHead, manifestPath(repository, ref), AcceptManifests, repository)
 	if err != nil {
 		return "", false, transportError(err, "manifest digest", image)
 	}
@@ -68,7 +69,7 @@ func (b *backend) head(ctx context.Context, repository, ref string) (digest stri
 		drain(resp)
 		b.opts.Log().DebugContext(ctx, "HEAD not allowed; falling back to GET", "image", image)
 	default:
-		return "", false, b.answerError(resp, "manifest digest", image)
+		return "", false, b.answerError(resp, "manifest digest", image, tok)
 	}
 	return "", false, nil
 }
@@ -172,12 +173,12 @@ func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform
 // is a digest), media type and body. A body that is not a manifest or an
 // index (an HTML page, an empty body) is a bad response, not a digest.
 func (b *backend) getManifest(ctx context.Context, repository, ref, image string) (digest, mediaType string, body []byte, err error) {
-	resp, err := b.send(ctx, http.MethodGet, manifestPath(repository, ref), AcceptManifests, repository)
+	resp, tok, err := b.send(ctx, http.MethodGet, manifestPath(repository, ref), AcceptManifests, repository)
 	if err != nil {
 		return "", "", nil, transportError(err, "manifest digest", image)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", "", nil, b.answerError(resp, "manifest digest", image)
+		return "", "", nil, b.answerError(resp, "manifest digest", image, tok)
 	}
 	body, err = readBody(resp, MaxManifestBody)
 	if err != nil {
@@ -265,8 +266,9 @@ func (b *backend) checkDigestRef(got, repository, ref string) error {
 	return nil
 }
 
-// answerError maps a failed answer to a typed error with the flavor's hint.
-func (b *backend) answerError(resp *http.Response, op, image string) error {
+// answerError maps a failed answer to a typed error with the flavor's hint,
+// scrubbing any echo of the Authorization that was sent.
+func (b *backend) answerError(resp *http.Response, op, image string, tok *oauth2.Token) error {
 	rejected := b.cfg.Rejected != nil && b.cfg.Rejected(resp) && resp.StatusCode != http.StatusForbidden
-	return answerError(resp, op, image, b.cfg.Hint, rejected, b.opts.Now().Now(), nil)
+	return answerError(resp, op, image, b.cfg.Hint, rejected, b.opts.Now().Now(), secretsOfToken(tok))
 }

@@ -23,16 +23,16 @@ import (
 //     check.
 //
 // The caller maps the answer.
-func (b *backend) send(ctx context.Context, method, path, accept, repository string) (*http.Response, error) {
+func (b *backend) send(ctx context.Context, method, path, accept, repository string) (*http.Response, *oauth2.Token, error) {
 	url := b.scheme + "://" + b.apiHost + path
 	for attempt := 0; ; attempt++ {
 		tok, fetched, err := b.auth.token(ctx, repository)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		req, err := http.NewRequestWithContext(ctx, method, url, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if accept != "" {
 			req.Header.Set("Accept", accept)
@@ -43,10 +43,10 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 		}
 		resp, err := b.client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, tok, err
 		}
 		if attempt > 0 {
-			return resp, nil
+			return resp, tok, nil
 		}
 		if tok.AccessToken == "" && resp.StatusCode == http.StatusUnauthorized && b.cfg.FetchToken == nil {
 			if c, ok := ParseChallenge(resp.Header.Values("WWW-Authenticate")); ok && b.auth.adopt(c) {
@@ -58,7 +58,7 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 		if tok.AccessToken != "" && b.refused(resp) {
 			if fetched || b.refusals.seen(repository, tok) {
 				b.refusals.remember(repository, tok)
-				return resp, nil // a fresh token refused: a denial, not an expiry
+				return resp, tok, nil // a fresh token refused: a denial, not an expiry
 			}
 			drain(resp)
 			b.opts.Log().DebugContext(ctx, "registry refused the cached token; fetching a new one", "host", b.apiHost, "status", resp.StatusCode)
@@ -66,7 +66,7 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			b.auth.invalidate(repository, tok)
 			continue
 		}
-		return resp, nil
+		return resp, tok, nil
 	}
 }
 
