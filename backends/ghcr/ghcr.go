@@ -2,9 +2,13 @@
 // registries that speak its protocol when the flavor is forced (GitHub
 // Enterprise Server's container registry, test servers).
 //
-// The token realm is known in advance ("https://ghcr.io/token", service
-// "ghcr.io"), so no /v2/ probe is ever sent: the first digest check of a
-// repository costs a token request and a HEAD, every later one a HEAD.
+// With a personal access token, every check — cold or steady — is one HEAD:
+// ghcr.io takes the PAT as a bearer token directly, and the driver falls
+// back to the token service, for the backend's lifetime, if it is ever
+// refused. Anonymously (or after such a fallback) the token realm is known
+// in advance ("https://ghcr.io/token", service "ghcr.io"), so no /v2/ probe
+// is sent: a check costs a token request and a HEAD whenever GHCR's token,
+// which says no lifetime and is taken to live 60 s, has lapsed.
 // Credentials come from GHCR_USER and GHCR_TOKEN (a personal access token
 // with read:packages), else MOLECULE_IMAGE_REGISTRY_USER and
 // MOLECULE_IMAGE_REGISTRY_TOKEN, else Docker's config, else anonymous
@@ -32,6 +36,16 @@ const (
 // Hint is the fix named in GHCR authentication errors.
 const Hint = "set GHCR_USER and GHCR_TOKEN (a personal access token with read:packages), or run docker login ghcr.io; note that GHCR answers 401 both for private images without credentials and for images that do not exist"
 
+type noDirectKey struct{}
+
+// WithTokenService makes the backend always use GHCR's token service, never
+// the PAT as a bearer token (for a registry known to refuse it, such as some
+// GitHub Enterprise Server versions), saving the one refused request the
+// fallback would cost.
+func WithTokenService() registry.Option {
+	return registry.WithDriverOption(registry.FlavorGHCR, noDirectKey{}, true)
+}
+
 // Driver returns the GHCR driver.
 func Driver() registry.Driver {
 	return engine.NewDriver(engine.Spec{
@@ -49,6 +63,10 @@ func configure(t registry.Target) (engine.Config, error) {
 		Realm:         engine.Scheme(host, t.Options) + "://" + host + "/token",
 		Service:       host,
 		Credentials:   engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
+		// ghcr.io takes a PAT as Bearer base64(user:PAT) on /v2/ directly
+		// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245):
+		// one request per check, cold or steady, and no 60 s tokens to renew.
+		DirectBearer:  t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) == nil,
 		NormalizeRepo: strings.ToLower,
 		Hint:          Hint,
 	}, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
@@ -27,13 +28,21 @@ type fixture struct {
 	digests map[string]string
 }
 
-func setup(t *testing.T, anonymous bool, env map[string]string) *fixture {
+// tokenFlow makes the imitation refuse a PAT sent directly, so that the
+// backend uses GHCR's token service.
+func tokenFlow(c *registrytest.Config) { c.RefuseDirectPAT = true }
+
+func setup(t *testing.T, anonymous bool, env map[string]string, mods ...func(*registrytest.Config)) *fixture {
 	t.Helper()
 	clock := registrytest.NewClock(time.Now())
-	srv := registrytest.NewServer(registrytest.Config{
+	cfg := registrytest.Config{
 		Mode: registrytest.GHCR, Users: map[string]string{user: pat},
 		AllowAnonymous: anonymous, Now: clock.Now,
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	srv := registrytest.NewServer(cfg)
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, clock: clock, digests: map[string]string{}}
 	for _, repo := range []string{"workspace-template-langgraph", "workspace-template-autogen"} {
@@ -57,15 +66,32 @@ func setup(t *testing.T, anonymous bool, env map[string]string) *fixture {
 
 func creds() map[string]string { return map[string]string{ghcr.EnvUser: user, ghcr.EnvToken: pat} }
 
-func TestColdThenSteadyRequestCounts(t *testing.T) {
+// With a PAT every check is one HEAD, cold or steady, in any repository:
+// ghcr.io takes the PAT as a bearer token directly.
+func TestDirectPATCostsOneRequestPerCheck(t *testing.T) {
 	f := setup(t, false, creds())
+	ctx := context.Background()
+	for range 3 {
+		for _, repo := range []string{"workspace-template-langgraph", "workspace-template-autogen"} {
+			d, err := f.backend.ManifestDigest(ctx, repo, "latest")
+			require.NoError(t, err)
+			assert.Equal(t, f.digests[repo], d)
+		}
+		f.clock.Advance(5 * time.Minute)
+	}
+	assert.Equal(t, registrytest.Counts{Head: 6}, f.srv.Counts(), "no token request at all")
+}
+
+// A registry that refuses the PAT as a bearer token: the backend falls back
+// to the token service once, for its lifetime.
+func TestDirectPATRefusedFallsBackOnce(t *testing.T) {
+	f := setup(t, false, creds(), tokenFlow)
 	ctx := context.Background()
 
 	d, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
-	c := f.srv.Counts()
-	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, c, "cold check: token + HEAD, no ping")
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 2, Rejected: 1}, f.srv.Counts(), "the refused direct HEAD, then token + HEAD")
 
 	f.srv.ResetCounts()
 	for range 10 {
@@ -73,7 +99,7 @@ func TestColdThenSteadyRequestCounts(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, f.digests["workspace-template-langgraph"], d)
 	}
-	assert.Equal(t, registrytest.Counts{Head: 10}, f.srv.Counts(), "steady state: one HEAD per check")
+	assert.Equal(t, registrytest.Counts{Head: 10}, f.srv.Counts(), "steady state: one HEAD per check, never the direct PAT again")
 
 	f.srv.ResetCounts()
 	_, err = f.backend.ManifestDigest(ctx, "workspace-template-autogen", "latest")
@@ -82,7 +108,7 @@ func TestColdThenSteadyRequestCounts(t *testing.T) {
 }
 
 func TestTokenRefreshedBeforeExpiryWithoutFailedRequest(t *testing.T) {
-	f := setup(t, false, creds())
+	f := setup(t, false, creds(), tokenFlow)
 	ctx := context.Background()
 	// Check every 5 s over 10 minutes of 60 s tokens.
 	for range 120 {
@@ -91,14 +117,14 @@ func TestTokenRefreshedBeforeExpiryWithoutFailedRequest(t *testing.T) {
 		f.clock.Advance(5 * time.Second)
 	}
 	c := f.srv.Counts()
-	assert.Zero(t, c.Rejected, "no request may be sent with an expired token")
-	assert.Equal(t, int64(120), c.Head)
+	assert.Equal(t, int64(1), c.Rejected, "no request may be sent with an expired token (the one refusal is the direct PAT)")
+	assert.Equal(t, int64(121), c.Head)
 	// Refresh at 30 s of each 60 s token: 600 s / 30 s = 20 tokens.
 	assert.InDelta(t, 20, c.Token, 1)
 }
 
 func TestConcurrentFirstChecksFetchOneToken(t *testing.T) {
-	f := setup(t, false, creds())
+	f := setup(t, false, creds(), tokenFlow)
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for range 50 {
@@ -115,8 +141,8 @@ func TestConcurrentFirstChecksFetchOneToken(t *testing.T) {
 		require.NoError(t, err)
 	}
 	c := f.srv.Counts()
-	assert.Equal(t, int64(1), c.Token)
-	assert.Equal(t, int64(50), c.Head)
+	assert.Equal(t, int64(1), c.Token, "one token however many callers")
+	assert.LessOrEqual(t, c.Head, int64(100), "at most the refused direct HEAD and one more per caller")
 }
 
 func TestAnonymousPublicImage(t *testing.T) {
@@ -168,7 +194,7 @@ func TestRepositoryNamesAreLowercased(t *testing.T) {
 }
 
 func TestRevokedTokenIsRefetchedOnce(t *testing.T) {
-	f := setup(t, false, creds())
+	f := setup(t, false, creds(), tokenFlow)
 	ctx := context.Background()
 	_, err := f.backend.ManifestDigest(ctx, "workspace-template-langgraph", "latest")
 	require.NoError(t, err)
@@ -187,4 +213,21 @@ func TestCredentialIsThePAT(t *testing.T) {
 	assert.Equal(t, user, cred.Username)
 	assert.Equal(t, pat, cred.Password)
 	assert.NotContains(t, cred.String(), pat)
+}
+
+// ghcr.WithTokenService skips the direct PAT: no refused request first.
+func TestWithTokenService(t *testing.T) {
+	clock := registrytest.NewClock(time.Now())
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, Users: map[string]string{user: pat}, Now: clock.Now, RefuseDirectPAT: true})
+	defer srv.Close()
+	img, _ := random.Image(32, 1)
+	h, err := srv.Push("molecule-ai/app", "latest", img)
+	require.NoError(t, err)
+	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), ghcr.WithTokenService(),
+		registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/molecule-ai", ghcr.EnvUser: user, ghcr.EnvToken: pat}))
+	require.NoError(t, err)
+	d, err := b.ManifestDigest(context.Background(), "app", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, h.String(), d)
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts())
 }

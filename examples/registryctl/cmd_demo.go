@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cost := &meter{srv: srv}
 
 	prefix := srv.Host() + "/molecule-ai"
-	fmt.Fprintf(out, "registrykit demo: an in-process registry with GHCR-style token auth on %s\n\n", srv.Host())
+	fmt.Fprintf(out, "registrykit demo: an in-process registry that answers as GHCR does, on %s\n\n", srv.Host())
 	envVars := map[string]string{
 		registry.EnvRegistry: prefix, registry.EnvFlavor: "ghcr",
 		"GHCR_USER": demoUser, "GHCR_TOKEN": demoPAT,
@@ -66,9 +66,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 
 	fmt.Fprintln(out, "\n3. Resolve digests: what a check costs")
 	for _, step := range []struct{ runtime, label string }{
-		{"langgraph", "cold: token + HEAD, no /v2/ probe"},
-		{"langgraph", "steady: the cached token, one HEAD"},
-		{"codex", "new repository: its own scoped token + HEAD"},
+		{"langgraph", "cold: the PAT as a bearer token, as ghcr.io takes it; no token request, no /v2/ probe"},
+		{"langgraph", "steady: one HEAD"},
+		{"codex", "new repository: one HEAD, no token to scope"},
 		{"codex", "steady"},
 	} {
 		repo, _ := registry.RuntimeRepository(step.runtime)

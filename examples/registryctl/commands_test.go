@@ -84,7 +84,7 @@ func TestDemo(t *testing.T) {
 	code, out, errOut := runCLI(t, nil, "demo")
 	require.Equal(t, 0, code, errOut)
 	for _, want := range []string{
-		"2 requests: 1 token + 1 HEAD (cold",
+		"1 request: 1 HEAD (cold",
 		"1 request: 1 HEAD (steady",
 		"seed    langgraph",
 		"changed codex",

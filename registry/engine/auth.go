@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/molecule-ai/registrykit/authn"
@@ -30,6 +31,8 @@ type authorizer struct {
 	challenge *registry.Challenge // nil until known
 	inflight  chan struct{}
 	scopes    sync.Map // repository -> scope, so a steady check builds no string
+
+	directOff atomic.Bool // the registry refused the direct credential
 }
 
 // currentChallenge returns the registry's challenge, probing /v2/ once at a
@@ -113,6 +116,23 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 		}))
 		return tok, fetched, err
 	}
+	if b.cfg.DirectBearer && !a.directOff.Load() {
+		tok, err := a.cache.Get(ctx, tokencache.Key{Host: b.apiHost, Identity: "direct"}, func(ctx context.Context) (*oauth2.Token, error) {
+			fetched = true
+			cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
+			if err != nil {
+				return nil, err
+			}
+			if cred.Username == "" || cred.Password == "" {
+				return &oauth2.Token{}, nil // nothing to send directly
+			}
+			return &oauth2.Token{AccessToken: BasicToken(cred).AccessToken, TokenType: "Bearer", Expiry: time.Time{}}, nil
+		})
+		if err != nil || tok.AccessToken != "" {
+			return tok, fetched, err
+		}
+		a.directOff.Store(true) // anonymous: the challenge flow it is
+	}
 	c, err := a.currentChallenge(ctx)
 	if err != nil {
 		return nil, false, err
@@ -151,6 +171,20 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 	default:
 		return &oauth2.Token{}, false, nil
 	}
+}
+
+// refusedDirect reports whether tok is the direct credential, and if so
+// turns the direct path off for the backend's lifetime. Every caller that
+// sent it gets true, so that each tries the token service once.
+func (a *authorizer) refusedDirect(tok *oauth2.Token) bool {
+	if !a.b.cfg.DirectBearer {
+		return false
+	}
+	if cached, ok := a.cache.Peek(tokencache.Key{Host: a.b.apiHost, Identity: "direct"}); !ok || cached != tok {
+		return false
+	}
+	a.directOff.Store(true)
+	return true
 }
 
 // invalidate forgets tok, which the registry refused, so that the next

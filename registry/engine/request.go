@@ -55,6 +55,11 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 				continue
 			}
 		}
+		if tok.AccessToken != "" && (b.refused(resp) || resp.StatusCode == http.StatusForbidden) && b.auth.refusedDirect(tok) {
+			drain(resp)
+			b.opts.Log().DebugContext(ctx, "registry refused the credential as a bearer token; using its token service from now on", "host", b.apiHost)
+			continue
+		}
 		if tok.AccessToken != "" && b.refused(resp) {
 			if fetched || b.refusals.seen(repository, tok) {
 				b.refusals.remember(repository, tok)

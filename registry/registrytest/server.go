@@ -68,6 +68,13 @@ type Config struct {
 	// RejectStatus is the status answering an unknown or expired bearer
 	// token (default 401 with a challenge; ECR Public answers 400 DENIED).
 	RejectStatus int
+	// RefuseDirectPAT makes GHCR mode refuse a personal access token sent
+	// straight to /v2/ as Bearer base64(user:PAT), which ghcr.io accepts
+	// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245).
+	// The refusal is ghcr.io's answer to a bearer value it does not take:
+	// 403 {"errors":[{"code":"DENIED","message":"invalid token"}]}
+	// (argoproj-labs/argocd-image-updater #276, #303).
+	RefuseDirectPAT bool
 	// Denied, when set, names repositories an authenticated caller may not
 	// pull: the answer is 403 DENIED, as ECR answers an IAM or
 	// repository-policy denial — the same status as an expired token, which
@@ -361,6 +368,13 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 		return false
 	}
+	if s.cfg.Mode == GHCR && s.directPAT(cred) {
+		if s.cfg.RefuseDirectPAT {
+			s.deny(w, r, http.StatusForbidden, "DENIED", "invalid token")
+			return false
+		}
+		return s.allowed(w, r)
+	}
 	s.mu.Lock()
 	t, ok := s.tokens[cred]
 	s.mu.Unlock()
@@ -377,6 +391,17 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return s.allowed(w, r)
+}
+
+// directPAT reports whether cred is base64(user:password) of a configured
+// user: GHCR's direct use of a PAT as a bearer token.
+func (s *Server) directPAT(cred string) bool {
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return false
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	return ok && pass != "" && s.cfg.Users[user] == pass
 }
 
 // allowed applies Config.Denied to an authenticated request.
