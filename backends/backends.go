@@ -1,15 +1,16 @@
 // Package backends opens a registry.Backend for the registry an operator
 // configured, choosing among the built-in drivers: GHCR, ECR, ECR Public,
-// Gitea and any OCI distribution registry.
+// Gitea, GitLab and any OCI distribution registry.
 //
 //	b, err := backends.FromEnv() // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
 //
 // Construction does no I/O. Selection follows registry.Open:
 // MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.WithFlavor) forces a driver;
-// otherwise ghcr.io, ECR hosts, ECR Public and Docker Hub are recognised by
-// name; any other host is probed once with GET /v2/ on the backend's first
-// request — a Gitea challenge selects the Gitea driver, anything else the
-// distribution driver, which reuses the probe's answer.
+// otherwise ghcr.io, ECR hosts, ECR Public, registry.gitlab.com and Docker
+// Hub are recognised by name; any other host is probed once with GET /v2/ on
+// the backend's first request — Gitea's challenge selects the Gitea driver,
+// GitLab's the GitLab driver, anything else the distribution driver, which
+// reuses the probe's answer.
 package backends
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/backends/gitea"
+	"github.com/molecule-ai/registrykit/backends/gitlab"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 )
@@ -33,6 +35,7 @@ func Drivers() []registry.Driver {
 		ecr.Driver(),
 		ecrpublic.Driver(),
 		gitea.Driver(),
+		gitlab.Driver(),
 		distribution.Driver(),
 	}
 }

@@ -16,12 +16,13 @@ const (
 	FlavorECR          Flavor = "ecr"
 	FlavorECRPublic    Flavor = "ecr-public"
 	FlavorGitea        Flavor = "gitea"
+	FlavorGitLab       Flavor = "gitlab"
 	FlavorDistribution Flavor = "distribution"
 )
 
 // Flavors returns the names [ParseFlavor] accepts, in a stable order.
 func Flavors() []Flavor {
-	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorGitea, FlavorDistribution}
+	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorGitea, FlavorGitLab, FlavorDistribution}
 }
 
 // String returns the flavor's name, or "unknown" for FlavorUnknown.
@@ -57,6 +58,9 @@ func ParseFlavor(s string) (Flavor, error) {
 	}
 }
 
+// GitLab.com's registry host.
+const GitLabHost = "registry.gitlab.com"
+
 // Docker Hub's names. The API lives on DockerHubAPIHost.
 const (
 	DockerHubHost    = "docker.io"
@@ -66,6 +70,7 @@ const (
 // DetectFlavor classifies a registry host ("host" or "host:port") by name
 // alone: ghcr.io is [FlavorGHCR], an ECR private registry host is
 // [FlavorECR], public.ecr.aws and ecr-public.aws.com are [FlavorECRPublic],
+// registry.gitlab.com is [FlavorGitLab],
 // Docker Hub's hosts are [FlavorDistribution], and any other host is
 // [FlavorUnknown] until a probe of its /v2/ endpoint says more.
 func DetectFlavor(host string) Flavor {
@@ -78,6 +83,8 @@ func DetectFlavor(host string) Flavor {
 		return FlavorGHCR
 	case "public.ecr.aws", "ecr-public.aws.com":
 		return FlavorECRPublic
+	case GitLabHost:
+		return FlavorGitLab
 	case DockerHubHost, "index.docker.io", DockerHubAPIHost:
 		return FlavorDistribution
 	}
@@ -94,4 +101,33 @@ func IsDockerHub(host string) bool {
 		return true
 	}
 	return false
+}
+
+// Product names the registry software behind a /v2/ challenge, as far as
+// the challenge tells: "gitea" (realm at /v2/token, service
+// container_registry), "gitlab" (realm at /jwt/auth), "harbor" (realm at
+// /service/token, service harbor-registry), "quay" (realm at /v2/auth),
+// "docker hub" (realm https://auth.docker.io/token), "ghcr" (realm
+// https://ghcr.io/token), or "" when it does not tell.
+func Product(c *Challenge) string {
+	if !c.IsBearer() {
+		return ""
+	}
+	realm := strings.TrimSuffix(c.Params["realm"], "/")
+	service := c.Params["service"]
+	switch {
+	case strings.HasSuffix(realm, "/v2/token") && service == "container_registry":
+		return "gitea"
+	case strings.HasSuffix(realm, "/jwt/auth"):
+		return "gitlab"
+	case strings.HasSuffix(realm, "/service/token") && service == "harbor-registry":
+		return "harbor"
+	case strings.HasSuffix(realm, "/v2/auth"):
+		return "quay"
+	case realm == "https://auth.docker.io/token":
+		return "docker hub"
+	case realm == "https://ghcr.io/token":
+		return "ghcr"
+	}
+	return ""
 }

@@ -148,6 +148,25 @@ func (s *selecting) probeAndOpen(ctx context.Context) (Backend, error) {
 	return selectByChallenge(s.prefix, s.drivers, s.opts, c)
 }
 
+// ChallengeReporter is implemented by backends that can say what their
+// registry's challenge is once known (after [Discover], or a first request),
+// for diagnostics such as naming the product behind a distribution registry.
+type ChallengeReporter interface {
+	// Challenge returns the registry's challenge, or nil when not known.
+	Challenge() *Challenge
+}
+
+// Challenge implements [ChallengeReporter].
+func (s *selecting) Challenge() *Challenge {
+	s.mu.Lock()
+	b := s.backend
+	s.mu.Unlock()
+	if cr, ok := b.(ChallengeReporter); ok {
+		return cr.Challenge()
+	}
+	return nil
+}
+
 // Discoverer is implemented by backends that defer discovery (probing the
 // registry, loading a cloud configuration) to their first request.
 // Discover does it now, for a program that wants to fail early or report the

@@ -255,3 +255,44 @@ func TestPlatformDigestGETsOnlyWhenTheIndexMoves(t *testing.T) {
 	assert.Equal(t, children2["linux/amd64"], got)
 	assert.Equal(t, registrytest.Counts{Head: 1, Get: 1}, srv.Counts(), "the index moved: one GET")
 }
+
+// Harbor and Quay, as their sources answer, are served by the distribution
+// driver: a probe, a token and a HEAD cold, one HEAD steady, and the token
+// lives as long as the registry says (Harbor's expires_in of 1800 s, Quay's
+// JWT exp of 3600 s).
+func TestHarborAndQuay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode registrytest.Mode
+		user string
+		life time.Duration
+	}{
+		{"harbor", registrytest.Harbor, "robot$ci", 30 * time.Minute},
+		{"quay", registrytest.Quay, "org+puller", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := registrytest.NewClock(time.Now())
+			srv := registrytest.NewServer(registrytest.Config{Mode: tc.mode, Users: map[string]string{tc.user: pass}, Now: clock.Now})
+			defer srv.Close()
+			want := push(t, srv, "app")
+			b := open(t, srv, clock, authn.Credential{Username: tc.user, Password: pass})
+			srv.ResetCounts()
+			d, err := b.ManifestDigest(context.Background(), "app", "latest")
+			require.NoError(t, err)
+			assert.Equal(t, want, d)
+			assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts(), "the probe came with Discover; then token + HEAD")
+
+			srv.ResetCounts()
+			steps := int(tc.life/(5*time.Minute)) - 2
+			for range steps {
+				clock.Advance(5 * time.Minute)
+				_, err := b.ManifestDigest(context.Background(), "app", "latest")
+				require.NoError(t, err)
+			}
+			c := srv.Counts()
+			assert.Equal(t, int64(steps), c.Head)
+			assert.LessOrEqual(t, c.Token, int64(1), "the token's stated lifetime is used")
+			assert.Zero(t, c.Rejected)
+		})
+	}
+}

@@ -60,9 +60,9 @@ func configure(t registry.Target) (engine.Config, error) {
 	return engine.Config{
 		// GHCR answers GET /v2/ with
 		// Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull".
-		Realm:         engine.Scheme(host, t.Options) + "://" + host + "/token",
-		Service:       host,
-		Credentials:   engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
+		Realm:       engine.Scheme(host, t.Options) + "://" + host + "/token",
+		Service:     host,
+		Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
 		// ghcr.io takes a PAT as Bearer base64(user:PAT) on /v2/ directly
 		// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245):
 		// one request per check, cold or steady, and no 60 s tokens to renew.

@@ -16,6 +16,7 @@ type backendInfo struct {
 	Region    string            `json:"region,omitempty"`
 	FIPS      bool              `json:"fips,omitempty"`
 	Partition string            `json:"partition,omitempty"`
+	Product   string            `json:"product,omitempty"`
 	Note      string            `json:"note,omitempty"`
 	Runtimes  map[string]string `json:"runtimes"`
 }
@@ -25,7 +26,7 @@ func runBackend(ctx context.Context, e *env, args []string) error {
   MOLECULE_IMAGE_REGISTRY=123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai registryctl backend
   registryctl backend -probe -registry git.example.com/molecule-ai
 `, true)
-	probe := fs.Bool("probe", false, "open the backend (probing the registry when its host does not say the flavor) and report the flavor selected")
+	probe := fs.Bool("probe", false, "probe the registry's /v2/ and report the flavor selected and, where its challenge tells, the product (gitea, gitlab, harbor, quay)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -60,6 +61,9 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		info.Flavor = f.String()
+		if cr, ok := b.(registry.ChallengeReporter); ok {
+			info.Product = registry.Product(cr.Challenge())
+		}
 	} else if flavor == registry.FlavorUnknown {
 		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea or distribution); run with -probe to see it"
 	}

@@ -171,3 +171,22 @@ func TestDigestECRFlavor(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "AWS_REGION")
 }
+
+// backend -probe names the registry software its challenge reveals.
+func TestBackendProbeNamesTheProduct(t *testing.T) {
+	for mode, want := range map[registrytest.Mode][2]string{
+		registrytest.Gitea:  {"gitea", "gitea"},
+		registrytest.GitLab: {"gitlab", "gitlab"},
+		registrytest.Harbor: {"distribution", "harbor"},
+		registrytest.Quay:   {"distribution", "quay"},
+	} {
+		srv := registrytest.NewServer(registrytest.Config{Mode: mode})
+		code, out, errOut := runCLI(t, map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/org"}, "backend", "-probe")
+		srv.Close()
+		require.Equal(t, 0, code, errOut)
+		var info map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &info))
+		assert.Equal(t, want[0], info["flavor"], want[1])
+		assert.Equal(t, want[1], info["product"])
+	}
+}

@@ -261,7 +261,9 @@ func TestEchoedAuthorizationIsScrubbed(t *testing.T) {
 			h := setup(t, d)
 			var sent atomic.Value
 			h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusMethodNotAllowed))
-			h.faults.Add(func(r *http.Request) bool { return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") }, -1,
+			h.faults.Add(func(r *http.Request) bool {
+				return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
+			}, -1,
 				func(w http.ResponseWriter, r *http.Request) bool {
 					auth := r.Header.Get("Authorization")
 					sent.Store(auth)

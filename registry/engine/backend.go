@@ -61,6 +61,13 @@ func (b *backend) Host() string            { return b.prefix.Host() }
 func (b *backend) Prefix() string          { return b.prefix.String() }
 func (b *backend) Flavor() registry.Flavor { return b.flavor }
 
+// Challenge implements registry.ChallengeReporter.
+func (b *backend) Challenge() *registry.Challenge {
+	b.auth.mu.Lock()
+	defer b.auth.mu.Unlock()
+	return b.auth.challenge
+}
+
 // Discover implements registry.Discoverer: it learns the registry's
 // challenge now (a probe, unless it is known).
 func (b *backend) Discover(ctx context.Context) error {

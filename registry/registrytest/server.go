@@ -50,6 +50,27 @@ const (
 	// Token is invalid."}]} (the same report). Whether the real token service
 	// scopes tokens per repository is not documented; this one does.
 	ECRPublic
+	// GitLab: Bearer realm="<url>/jwt/auth",service="container_registry"
+	// (plus scope="repository:<path>:pull" on a repository) — on
+	// registry.gitlab.com the realm is https://gitlab.com/jwt/auth, another
+	// host (gitlab-foss #26265; dotnet/sdk-container-builds #284). The token
+	// body is only {"token": <JWT>} whose exp is the expire delay, 5 minutes
+	// by default (app/services/auth/container_registry_authentication_service.rb,
+	// token_expire_at); an anonymous request for a private project is 403
+	// DENIED "access forbidden" there.
+	GitLab
+	// Harbor: Bearer realm="<url>/service/token",service="harbor-registry"
+	// (src/server/middleware/v2auth/auth.go, getChallenge, in goharbor/harbor);
+	// the token body is {"token","access_token":"","expires_in":1800,"issued_at"}
+	// (src/core/service/token/authutils.go, MakeToken; token_expiration
+	// defaults to 30 minutes).
+	Harbor
+	// Quay: Bearer realm="<url>/v2/auth",service="<host>" (quay.io:
+	// realm="https://quay.io/v2/auth",service="quay.io"; endpoints/v2/__init__.py
+	// and auth/registry_jwt_auth.py in quay/quay); the token body is only
+	// {"token": <JWT>} valid 3600 s (endpoints/v2/v2auth.py,
+	// TOKEN_VALIDITY_LIFETIME_S). Robot accounts log in as "namespace+robot".
+	Quay
 )
 
 // Config configures a Server.
@@ -61,7 +82,8 @@ type Config struct {
 	// credentials (public images).
 	AllowAnonymous bool
 	// TokenLifetime is how long issued tokens live (default: 60 s for GHCR,
-	// 24 h for Gitea, 5 min for Distribution).
+	// 24 h for Gitea, 5 min for Distribution and GitLab, 30 min for Harbor,
+	// 1 h for Quay).
 	TokenLifetime time.Duration
 	// Now is the server's clock (default time.Now).
 	Now func() time.Time
@@ -130,6 +152,12 @@ func NewServer(cfg Config) *Server {
 		switch cfg.Mode {
 		case Gitea:
 			cfg.TokenLifetime = 24 * time.Hour
+		case GitLab:
+			cfg.TokenLifetime = 5 * time.Minute
+		case Harbor:
+			cfg.TokenLifetime = 30 * time.Minute
+		case Quay:
+			cfg.TokenLifetime = time.Hour
 		case Distribution:
 			cfg.TokenLifetime = 5 * time.Minute
 		default:
@@ -265,7 +293,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reg http.Handler)
 	case path == "/token" && s.cfg.Mode == GHCR,
 		(path == "/token/" || path == "/token") && s.cfg.Mode == ECRPublic,
 		path == "/v2/token" && s.cfg.Mode == Gitea,
-		path == "/auth/token" && s.cfg.Mode == Distribution:
+		path == "/auth/token" && s.cfg.Mode == Distribution,
+		path == "/jwt/auth" && s.cfg.Mode == GitLab,
+		path == "/service/token" && s.cfg.Mode == Harbor,
+		path == "/v2/auth" && s.cfg.Mode == Quay:
 		s.token.Add(1)
 		s.serveToken(w, r)
 		return
@@ -305,6 +336,13 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/v2/token",service="container_registry",scope="*"`, base))
 	case ECRPublic:
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token/",service="%s",scope="aws"`, base, r.Host))
+	case GitLab, Harbor, Quay:
+		realm := base + map[Mode]string{GitLab: "/jwt/auth", Harbor: "/service/token", Quay: "/v2/auth"}[s.cfg.Mode]
+		h := fmt.Sprintf(`Bearer realm="%s",service="%s"`, realm, s.cfg.service(r))
+		if repo := repoOf(r.URL.Path); repo != "" {
+			h += fmt.Sprintf(`,scope="repository:%s:pull"`, repo)
+		}
+		w.Header().Set("WWW-Authenticate", h)
 	case Distribution:
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/auth/token",service="registry"`, base))
 	case Basic:
@@ -428,6 +466,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case hasAuth && (s.cfg.Users[user] != pass || pass == ""):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "bad credentials")
 		return
+	case !hasAuth && !s.cfg.AllowAnonymous && s.cfg.Mode == GitLab:
+		s.deny(w, r, http.StatusForbidden, "DENIED", "access forbidden")
+		return
 	case !hasAuth && !s.cfg.AllowAnonymous:
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 		return
@@ -449,7 +490,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		repo = parts[1]
 	}
 	tok := randomString(32)
-	if s.cfg.Mode == Gitea {
+	switch s.cfg.Mode {
+	case Gitea, GitLab, Quay:
 		tok = fakeJWT(exp)
 	}
 	s.mu.Lock()
@@ -462,6 +504,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		body["access_token"] = tok
 		body["expires_in"] = int(s.cfg.TokenLifetime / time.Second)
 		body["issued_at"] = now.UTC().Format(time.RFC3339)
+	case Harbor:
+		body["access_token"] = "" // Harbor's field is always empty
+		body["expires_in"] = int(s.cfg.TokenLifetime / time.Second)
+		body["issued_at"] = now.UTC().Format(time.RFC3339)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(body)
@@ -470,10 +516,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // service returns the service name the token endpoint expects.
 func (c Config) service(r *http.Request) string {
 	switch c.Mode {
-	case GHCR, ECRPublic:
+	case GHCR, ECRPublic, Quay:
 		return r.Host
-	case Gitea:
+	case Gitea, GitLab:
 		return "container_registry"
+	case Harbor:
+		return "harbor-registry"
 	default:
 		return "registry"
 	}

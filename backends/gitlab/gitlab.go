@@ -1,0 +1,93 @@
+// Package gitlab is the driver for GitLab's container registry:
+// registry.gitlab.com by its name, and a self-managed GitLab's registry by
+// its /v2/ challenge.
+//
+// GitLab's registry sends clients to GitLab itself for tokens: it answers
+// Bearer realm="https://<gitlab host>/jwt/auth",service="container_registry"
+// (registry.gitlab.com's realm is https://gitlab.com/jwt/auth; gitlab-foss
+// #26265), usually another host than the registry, which the engine's realm
+// rule accepts over HTTPS. Gitea uses the same service name with its realm at
+// /v2/token; the realm's path tells them apart. GitLab's token response
+// carries no expires_in; the JWT's exp (5 minutes by default, 15 on
+// GitLab.com) gives the lifetime.
+//
+// Credentials, in order: GITLAB_USER and GITLAB_TOKEN (a deploy token's
+// username and token, or any username with a personal, project or group
+// access token that has read_registry); in a GitLab CI job,
+// CI_REGISTRY_USER and CI_REGISTRY_PASSWORD (gitlab-ci-token and the job
+// token), sent only to the registry CI_REGISTRY names; then the generic
+// MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, Docker's
+// config, anonymous access (public projects). Variables go only to the
+// configured registry.
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
+)
+
+// Environment variables holding GitLab credentials.
+const (
+	EnvUser  = "GITLAB_USER"
+	EnvToken = "GITLAB_TOKEN"
+	// In a GitLab CI job: predefined, holding gitlab-ci-token and the job
+	// token for the instance's registry, which CI_REGISTRY names.
+	EnvCIRegistry         = "CI_REGISTRY"
+	EnvCIRegistryUser     = "CI_REGISTRY_USER"
+	EnvCIRegistryPassword = "CI_REGISTRY_PASSWORD"
+)
+
+// Service is the service name in GitLab's challenge.
+const Service = "container_registry"
+
+// Hint is the fix named in GitLab authentication errors.
+const Hint = "set GITLAB_USER and GITLAB_TOKEN (a deploy token, or an access token with read_registry), or run docker login for this host; in CI the job token (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD) is used"
+
+// Driver returns the GitLab driver.
+func Driver() registry.Driver {
+	return engine.NewDriver(engine.Spec{
+		Flavor:          registry.FlavorGitLab,
+		ClaimsHost:      func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorGitLab },
+		ClaimsChallenge: IsChallenge,
+		Configure:       configure,
+	})
+}
+
+// IsChallenge reports whether c is GitLab's challenge: service
+// container_registry with a realm at /jwt/auth.
+func IsChallenge(c *registry.Challenge) bool {
+	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/jwt/auth")
+}
+
+func configure(t registry.Target) (engine.Config, error) {
+	cfg := engine.Config{Credentials: credentials(t), Hint: Hint}
+	if t.Prefix.Host() == registry.GitLabHost {
+		cfg.Realm, cfg.Service = "https://gitlab.com/jwt/auth", Service
+	}
+	return cfg, nil
+}
+
+// credentials puts the CI job's pair after GITLAB_USER/GITLAB_TOKEN, for the
+// registry CI_REGISTRY names only.
+func credentials(t registry.Target) authn.Source {
+	if t.Options.Credentials != nil {
+		return t.Options.Credentials
+	}
+	env := t.Options.Environ
+	base := engine.DefaultCredentials(t, EnvUser, EnvToken)
+	ci := authn.Env(EnvCIRegistryUser, EnvCIRegistryPassword, env.Lookup)
+	ciHost := env.Get(EnvCIRegistry)
+	return authn.SourceFunc(func(ctx context.Context, host string) (authn.Credential, error) {
+		if env.Get(EnvUser) == "" && env.Get(EnvToken) == "" && ciHost != "" && strings.EqualFold(ciHost, host) {
+			if c, err := ci.Resolve(ctx, host); !errors.Is(err, authn.ErrNoCredential) {
+				return c, err
+			}
+		}
+		return base.Resolve(ctx, host)
+	})
+}
