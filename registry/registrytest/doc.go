@@ -15,4 +15,25 @@
 //   - [Clock]: a fake registry.Clock that never sleeps.
 //   - [Injector] and its faults: status codes, bodies, resets, stalls and
 //     redirects injected into a Server.
+//
+// Every wire fact a [Mode] imitates cites its source beside it: the
+// registry's own code where it is open (go-gitea/gitea, goharbor/harbor,
+// quay/quay, GitLab, distribution/distribution), its documentation or its
+// users' reports where it is not (ghcr.io, Docker Hub, ECR). Where the
+// sources are silent the imitation says so rather than guess. Known
+// silences:
+//   - ECR Public: whether its token service scopes tokens per repository,
+//     and whether its token response states a lifetime (the imitation
+//     scopes, and states none).
+//   - ECR: the body of a 403 for an IAM or repository-policy denial (users
+//     report the status; AWS does not document the text).
+//   - ghcr.io: the WWW-Authenticate sent with a 403 DENIED, and whether a
+//     missing image without credentials is 401 or 404; whether its token
+//     service honours several scopes in one request.
+//   - Docker Hub: whether the /v2/ challenge carries a scope; the token
+//     lifetime is known only from captured responses (300 s), not a
+//     document.
+//   - GitLab: the default of container_registry_token_expire_delay is
+//     stated by the documentation (5 minutes, 15 on GitLab.com), not read
+//     from code.
 package registrytest
