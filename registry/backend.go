@@ -80,3 +80,13 @@ func SetAuthHeader(req *http.Request, tok *oauth2.Token) {
 	}
 	tok.SetAuthHeader(req)
 }
+
+// TokenPreparer is implemented by backends that can fetch the tokens of
+// several repositories at once: one token request carrying every scope, where
+// the registry honours several scopes (the distribution token spec allows
+// it), instead of one per repository. A watcher calls it at the start of a
+// tick. Repositories whose tokens are cached and fresh are left alone; a
+// backend that needs no tokens, or whose tokens are not scoped, does nothing.
+type TokenPreparer interface {
+	PrepareTokens(ctx context.Context, repos []string) error
+}

@@ -30,6 +30,7 @@ var (
 	_ PlatformResolver   = (*selecting)(nil)
 	_ CredentialProvider = (*selecting)(nil)
 	_ Flavored           = (*selecting)(nil)
+	_ TokenPreparer      = (*selecting)(nil)
 )
 
 // Host implements [Backend].
@@ -86,6 +87,18 @@ func (s *selecting) PlatformDigest(ctx context.Context, repo, ref string, p Plat
 			Hint: "the selected driver cannot resolve platforms"}
 	}
 	return pr.PlatformDigest(ctx, repo, ref, p)
+}
+
+// PrepareTokens implements [TokenPreparer] when the selected backend does.
+func (s *selecting) PrepareTokens(ctx context.Context, repos []string) error {
+	b, err := s.selected(ctx)
+	if err != nil {
+		return err
+	}
+	if tp, ok := b.(TokenPreparer); ok {
+		return tp.PrepareTokens(ctx, repos)
+	}
+	return nil
 }
 
 // Credential implements [CredentialProvider] when the selected backend does;

@@ -65,7 +65,9 @@ func IsChallenge(c *registry.Challenge) bool {
 }
 
 func configure(t registry.Target) (engine.Config, error) {
-	cfg := engine.Config{Credentials: credentials(t), Hint: Hint}
+	// GitLab reads every scope of a token request (jwt_controller.rb,
+	// scopes_param).
+	cfg := engine.Config{Credentials: credentials(t), Hint: Hint, MultiScope: true}
 	if t.Prefix.Host() == registry.GitLabHost {
 		cfg.Realm, cfg.Service = "https://gitlab.com/jwt/auth", Service
 	}

@@ -144,6 +144,32 @@ func (c *Cache) Invalidate(key Key, tok *oauth2.Token) {
 	}
 }
 
+// Fresh reports whether key holds a token that is valid and not yet due for
+// refresh: a Get would return it without fetching.
+func (c *Cache) Fresh(key Key) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	now := c.now()
+	return e != nil && e.usable(now) && now.Before(e.refreshAt)
+}
+
+// Set stores tok, fetched now, under key, as a fetch would (a token that
+// serves several keys, such as one token for several scopes). A fetch under
+// way for key is not disturbed; its result replaces tok when it lands.
+func (c *Cache) Set(key Key, tok *oauth2.Token) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil {
+		e = &entry{}
+		c.entries[key] = e
+	}
+	e.tok = tok
+	e.refreshAt, e.expireAt = schedule(tok, c.now())
+	c.sweep(key)
+}
+
 // Peek returns the cached token for key if it is valid, without fetching.
 func (c *Cache) Peek(key Key) (*oauth2.Token, bool) {
 	c.mu.Lock()

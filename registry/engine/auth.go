@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -229,4 +230,46 @@ func Cached(now func() time.Time, fetch func(ctx context.Context) (*oauth2.Token
 	return func(ctx context.Context) (*oauth2.Token, error) {
 		return cache.Get(ctx, tokencache.Key{}, detached(fetch))
 	}
+}
+
+// PrepareTokens implements registry.TokenPreparer: one token request for
+// every repository whose token is missing or due, where the flavor's token
+// service honours several scopes; the token is then cached under each scope.
+func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
+	a := b.auth
+	if !b.cfg.MultiScope || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.DirectBearer && !a.directOff.Load()) {
+		return nil
+	}
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	c, err := a.currentChallenge(ctx)
+	if err != nil || !c.IsBearer() {
+		return err
+	}
+	var missing, scopes []string
+	for _, repo := range repos {
+		full, err := b.repository(repo)
+		if err != nil || a.cache.Fresh(a.key(full, true)) || slices.Contains(missing, full) {
+			continue
+		}
+		missing = append(missing, full)
+		scopes = append(scopes, a.scope(full))
+	}
+	if len(missing) < 2 {
+		return nil
+	}
+	cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
+	if err != nil {
+		return err
+	}
+	x := exchange{client: b.client, registryHost: b.apiHost, registryScheme: b.scheme, challenge: c, options: b.opts,
+		sameHostOnly: b.cfg.RealmOnRegistryHost, realmHosts: b.cfg.RealmHosts}
+	tok, err := x.token(ctx, cred, scopes)
+	if err != nil {
+		return err
+	}
+	for _, full := range missing {
+		a.cache.Set(a.key(full, true), tok)
+	}
+	return nil
 }

@@ -32,6 +32,7 @@ var (
 	_ registry.CredentialProvider = (*backend)(nil)
 	_ registry.Flavored           = (*backend)(nil)
 	_ registry.Discoverer         = (*backend)(nil)
+	_ registry.TokenPreparer      = (*backend)(nil)
 )
 
 func newBackend(flavor registry.Flavor, t registry.Target, cfg Config) *backend {

@@ -48,6 +48,11 @@ type Config struct {
 	// Credentials is where the credential comes from; nil means
 	// [DefaultCredentials] with no flavor variables.
 	Credentials authn.Source
+	// MultiScope says the token service honours several scope parameters in
+	// one request (the distribution token spec allows it; GitLab, Harbor,
+	// Quay and Docker Hub do), so that a watcher's tick fetches one token
+	// for all its repositories (registry.TokenPreparer).
+	MultiScope bool
 	// Unscoped makes one token serve every repository (Gitea ignores
 	// scopes), so a new repository costs no token request.
 	Unscoped bool

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,7 +140,7 @@ type Server struct {
 
 type issued struct {
 	user    string
-	repo    string // "" for every repository
+	repos   []string // nil for every repository
 	expires time.Time
 }
 
@@ -424,7 +425,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	case !ok || !now.Before(t.expires):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 		return false
-	case t.repo != "" && repo != "" && t.repo != repo:
+	case t.repos != nil && repo != "" && !slices.Contains(t.repos, repo):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "token does not cover this repository")
 		return false
 	}
@@ -456,9 +457,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	scope := r.URL.Query().Get("scope")
+	scopes := r.URL.Query()["scope"]
+	if !s.cfg.Mode.multiScope() && len(scopes) > 1 {
+		scopes = scopes[:1] // a service not known to honour several: the first
+	}
 	s.scopesMu.Lock()
-	s.scopes[scope]++
+	for _, scope := range scopes {
+		s.scopes[scope]++
+	}
+	if len(scopes) == 0 {
+		s.scopes[""]++
+	}
 	s.scopesMu.Unlock()
 	user, pass, hasAuth := r.BasicAuth()
 	switch {
@@ -480,14 +489,20 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now()
 	exp := now.Add(s.cfg.TokenLifetime)
-	var repo string
+	var repos []string
 	if s.cfg.Mode != Gitea {
-		parts := strings.Split(scope, ":")
-		if len(parts) != 3 || parts[0] != "repository" {
+		if len(scopes) == 0 {
 			s.deny(w, r, http.StatusUnauthorized, "DENIED", "scope required")
 			return
 		}
-		repo = parts[1]
+		for _, scope := range scopes {
+			parts := strings.Split(scope, ":")
+			if len(parts) != 3 || parts[0] != "repository" {
+				s.deny(w, r, http.StatusUnauthorized, "DENIED", "scope required")
+				return
+			}
+			repos = append(repos, parts[1])
+		}
 	}
 	tok := randomString(32)
 	switch s.cfg.Mode {
@@ -495,7 +510,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		tok = fakeJWT(exp)
 	}
 	s.mu.Lock()
-	s.tokens[tok] = issued{user: user, repo: repo, expires: exp}
+	s.tokens[tok] = issued{user: user, repos: repos, expires: exp}
 	s.everTok = append(s.everTok, tok)
 	s.mu.Unlock()
 	body := map[string]any{"token": tok}
@@ -511,6 +526,20 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// multiScope reports whether the mode's token service honours several scope
+// parameters in one request: the distribution token spec allows it
+// (docs/content/spec/auth/scope.md in distribution/distribution), and
+// GitLab (jwt_controller.rb, scopes_param), Harbor (parseScopes) and Quay
+// (endpoints/v2/v2auth.py, getlist("scope")) read them all. For ghcr.io
+// and ECR Public the sources are silent: those modes take the first.
+func (m Mode) multiScope() bool {
+	switch m {
+	case Distribution, GitLab, Harbor, Quay:
+		return true
+	}
+	return false
 }
 
 // service returns the service name the token endpoint expects.

@@ -87,8 +87,9 @@ func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval
 // watchers do not poll in step.
 func WithJitter(f float64) Option { return func(w *Watcher) { w.jitter = f } }
 
-// WithConcurrency bounds the checks in flight (default 4). It does not
-// change how many handler calls run at once.
+// WithConcurrency bounds the checks in flight; 0 (the default) runs every
+// check of a tick at once. It does not change how many handler calls run
+// at once.
 func WithConcurrency(n int) Option { return func(w *Watcher) { w.concurrency = n } }
 
 // WithHandlerConcurrency lets up to n handler calls run at once (default 1).
@@ -156,8 +157,8 @@ func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 		return nil, fmt.Errorf("watch: interval %s must be positive", w.interval)
 	case w.jitter < 0 || w.jitter >= 1:
 		return nil, fmt.Errorf("watch: jitter %v must be in [0, 1)", w.jitter)
-	case w.concurrency < 1:
-		return nil, fmt.Errorf("watch: concurrency %d must be at least 1", w.concurrency)
+	case w.concurrency < 0:
+		return nil, fmt.Errorf("watch: concurrency %d must be 0 (every check at once) or more", w.concurrency)
 	}
 	if w.platform != nil {
 		if _, ok := b.(registry.PlatformResolver); !ok {
@@ -179,10 +180,18 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // Check runs one tick: every image that is due is checked, at most
-// concurrency at a time. It returns the events of the tick, in image order.
+// concurrency at a time (all at once by default). Before the checks, a
+// backend that can ([registry.TokenPreparer]) fetches in one request the
+// tokens the tick's images lack. It returns the events of the tick, in
+// image order.
 func (w *Watcher) Check(ctx context.Context) []Event {
 	events := make([][]Event, len(w.images))
-	sem := make(chan struct{}, w.concurrency)
+	limit := w.concurrency
+	if limit == 0 {
+		limit = len(w.images)
+	}
+	w.prepareTokens(ctx)
+	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i, img := range w.images {
 		if !w.due(img) {
@@ -202,6 +211,30 @@ func (w *Watcher) Check(ctx context.Context) []Event {
 	}
 	wg.Wait()
 	return flatten(events)
+}
+
+// prepareTokens asks the backend for the tokens of the images due, in one
+// request where the registry allows it. A failure is left to the checks,
+// which fetch their own tokens and report their own errors.
+func (w *Watcher) prepareTokens(ctx context.Context) {
+	tp, ok := w.backend.(registry.TokenPreparer)
+	if !ok {
+		return
+	}
+	var repos []string
+	for _, img := range w.images {
+		if w.due(img) {
+			repos = append(repos, img.Repo)
+		}
+	}
+	if len(repos) < 2 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.checkTimeout)
+	defer cancel()
+	if err := tp.PrepareTokens(cctx, repos); err != nil {
+		w.log.Debug("preparing the tick's tokens failed; each check fetches its own", "error", err)
+	}
 }
 
 // Seen returns the digest recorded for each image seen so far.

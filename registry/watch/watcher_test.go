@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
@@ -311,7 +312,7 @@ func (c *countingBackend) ManifestDigest(ctx context.Context, repo, ref string) 
 func TestNewValidates(t *testing.T) {
 	f := newFake()
 	for _, opts := range [][]watch.Option{
-		{watch.WithImages()}, {watch.WithInterval(0)}, {watch.WithJitter(1)}, {watch.WithConcurrency(0)},
+		{watch.WithImages()}, {watch.WithInterval(0)}, {watch.WithJitter(1)}, {watch.WithConcurrency(-1)},
 	} {
 		opts = append([]watch.Option{watch.WithImages(images("a")...)}, opts...)
 		_, err := watch.New(f, opts...)
@@ -664,4 +665,61 @@ func sortedChanges(cs []change) []change {
 	out := append([]change(nil), cs...)
 	slices.SortFunc(out, func(a, b change) int { return order[a.image] - order[b.image] })
 	return out
+}
+
+// A tick asks for the tokens its images lack in one request where the
+// token service honours several scopes, and runs every check at once:
+// requests per tick are images + 1 at most, in every state.
+func TestTickRequestEconomy(t *testing.T) {
+	names := registry.DefaultRuntimes()
+	for _, tc := range []struct {
+		name       string
+		mode       registrytest.Mode
+		flavor     registry.Flavor
+		coldTokens int64 // the first tick
+		tokens     int64 // a tick after the tokens expired
+	}{
+		{"distribution", registrytest.Distribution, registry.FlavorUnknown, 1, 1},
+		{"gitlab", registrytest.GitLab, registry.FlavorUnknown, 1, 1},
+		{"ghcr with a PAT", registrytest.GHCR, registry.FlavorGHCR, 0, 0},
+		{"gitea", registrytest.Gitea, registry.FlavorUnknown, 1, 1}, // one token per identity
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := registrytest.NewClock(time.Now())
+			srv := registrytest.NewServer(registrytest.Config{Mode: tc.mode, Users: map[string]string{"u": "pw-0123456789"}, Now: clock.Now})
+			defer srv.Close()
+			for _, rt := range names {
+				img, _ := random.Image(16, 1)
+				_, err := srv.Push("org/workspace-template-"+rt, "latest", img)
+				require.NoError(t, err)
+			}
+			opts := []registry.Option{registry.WithClock(clock), registry.WithEnvMap(map[string]string{}),
+				registry.WithCredentials(authn.Static(authn.Credential{Username: "u", Password: "pw-0123456789"}))}
+			if tc.flavor != registry.FlavorUnknown {
+				opts = append(opts, registry.WithFlavor(tc.flavor))
+			}
+			b, err := backends.Open(srv.Host()+"/org", opts...)
+			require.NoError(t, err)
+			w, err := watch.New(b, watch.WithClock(clock))
+			require.NoError(t, err)
+
+			for _, ev := range w.Check(context.Background()) {
+				require.Equal(t, watch.Seed, ev.Kind, ev.Err)
+			}
+			c := srv.Counts()
+			assert.Equal(t, int64(len(names)), c.Head)
+			assert.Equal(t, tc.coldTokens, c.Token, "first tick")
+
+			clock.Advance(25 * time.Hour) // every token has expired
+			srv.ResetCounts()
+			for _, ev := range w.Check(context.Background()) {
+				require.NotEqual(t, watch.Error, ev.Kind, ev.Err)
+			}
+			c = srv.Counts()
+			assert.Equal(t, int64(len(names)), c.Head)
+			assert.Equal(t, tc.tokens, c.Token, "a tick with expired tokens")
+			assert.Zero(t, c.Rejected)
+			assert.LessOrEqual(t, c.Total(), int64(len(names)+1), "images + 1 at most")
+		})
+	}
 }
