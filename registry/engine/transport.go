@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,9 +46,14 @@ const (
 )
 
 // NewTransport returns the base transport of registrykit's clients:
-// keep-alive with a pool sized for concurrent digest checks, HTTP/2, and
-// timeouts for the TLS handshake and the response headers.
-func NewTransport() *http.Transport {
+// keep-alive with a pool sized for concurrent digest checks, HTTP/2 with one
+// connection per host (see [Transport]), and timeouts for the TLS handshake
+// and the response headers. Share one between backends of the same
+// registry so that they share connections.
+func NewTransport() *Transport { return NewTransportFrom(NewHTTPTransport()) }
+
+// NewHTTPTransport returns the tuned *http.Transport under [NewTransport].
+func NewHTTPTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ForceAttemptHTTP2 = true
 	t.MaxIdleConns = 100
@@ -57,6 +63,46 @@ func NewTransport() *http.Transport {
 	t.ResponseHeaderTimeout = 30 * time.Second
 	t.ExpectContinueTimeout = time.Second
 	return t
+}
+
+// Transport routes each request by what its host speaks. Go's transport
+// dials one connection per waiting request when it has none idle, so a tick
+// of nine checks after an idle gap would open nine TCP connections and nine
+// TLS handshakes to a registry that could carry them all on one HTTP/2
+// connection. Once a host has answered over HTTP/2, its requests go through
+// a transport that opens at most one connection to it at a time: concurrent
+// requests wait for that one dial and are multiplexed on it. A host that
+// answers HTTP/1.1 keeps parallel connections. It is safe for concurrent
+// use.
+type Transport struct {
+	base *http.Transport
+	h2   *http.Transport // base with one connection per host at a time
+	h2ed sync.Map        // host -> struct{}: answered over HTTP/2
+}
+
+// NewTransportFrom returns a Transport over base (which it does not modify).
+func NewTransportFrom(base *http.Transport) *Transport {
+	h2 := base.Clone()
+	h2.MaxConnsPerHost = 1 // for HTTP/2: one new connection at a time
+	return &Transport{base: base, h2: h2}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, ok := t.h2ed.Load(req.URL.Host); ok {
+		return t.h2.RoundTrip(req)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err == nil && resp.ProtoMajor == 2 {
+		t.h2ed.Store(req.URL.Host, struct{}{})
+	}
+	return resp, err
+}
+
+// CloseIdleConnections closes every idle connection.
+func (t *Transport) CloseIdleConnections() {
+	t.base.CloseIdleConnections()
+	t.h2.CloseIdleConnections()
 }
 
 // newClient returns the HTTP client of one backend. When o.HTTPClient is
@@ -71,8 +117,11 @@ func newClient(o *registry.Options) *http.Client {
 	if o.HTTPClient != nil {
 		base, timeout = o.HTTPClient.Transport, o.HTTPClient.Timeout
 	}
-	if base == nil {
+	switch b := base.(type) {
+	case nil:
 		base = NewTransport()
+	case *http.Transport:
+		base = NewTransportFrom(b)
 	}
 	return &http.Client{
 		Transport: &retryTransport{
