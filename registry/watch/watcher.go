@@ -38,6 +38,7 @@ type Watcher struct {
 	images       []Image
 	handler      Handler
 	onEvent      func(Event)
+	observer     Observer
 	interval     time.Duration
 	jitter       float64
 	concurrency  int
@@ -53,9 +54,19 @@ type Watcher struct {
 }
 
 type imageState struct {
-	seen     string
-	failures int
-	due      time.Time
+	seen      string
+	failures  int
+	due       time.Time
+	lastCheck time.Time // when the last check started
+	current   *flight   // the check under way, if any
+	next      *flight   // the event-triggered check queued behind it
+}
+
+// flight is one check of one image that callers can wait for.
+type flight struct {
+	done   chan struct{}
+	events []Event
+	err    error
 }
 
 // Option configures a Watcher.
@@ -203,10 +214,16 @@ func (w *Watcher) Check(ctx context.Context) []Event {
 			wg.Wait()
 			return flatten(events)
 		}
+		f, ok := w.begin(img)
+		if !ok {
+			<-sem
+			continue // an event's check of this image is under way
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			events[i] = w.check(ctx, img)
+			w.end(img, f, events[i], nil)
 		}()
 	}
 	wg.Wait()
@@ -252,6 +269,7 @@ func (w *Watcher) Seen() map[string]string {
 
 // check observes one image and returns its events.
 func (w *Watcher) check(ctx context.Context, img Image) []Event {
+	start := w.clock.Now()
 	cctx, cancel := context.WithTimeout(ctx, w.checkTimeout)
 	digest, err := w.digest(cctx, img)
 	cancel()
@@ -261,8 +279,10 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 			return nil // shutting down: not the registry's fault
 		}
 		w.failed(img, now, err)
+		w.observeCheck(img, Error, now.Sub(start), err)
 		return w.emit(Event{Time: now, Image: img, Kind: Error, Err: err})
 	}
+	took := now.Sub(start)
 
 	w.mu.Lock()
 	s := w.stateOf(img.Name)
@@ -275,14 +295,18 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 
 	switch {
 	case old == "":
+		w.observeCheck(img, Seed, took, nil)
 		return w.emit(Event{Time: now, Image: img, Kind: Seed, New: digest})
 	case old == digest:
+		w.observeCheck(img, "", took, nil)
 		return nil
 	}
 	if w.handler != nil {
 		if err := w.callHandler(ctx, img, old, digest); err != nil {
 			// Roll back: the change stays unrecorded so the next tick retries.
-			return w.emit(Event{Time: now, Image: img, Kind: Error, Old: old, New: digest, Err: fmt.Errorf("refresh: %w", err)})
+			err = fmt.Errorf("refresh: %w", err)
+			w.observeCheck(img, Error, took, err)
+			return w.emit(Event{Time: now, Image: img, Kind: Error, Old: old, New: digest, Err: err})
 		}
 	}
 	w.mu.Lock()
@@ -290,6 +314,7 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 		s.seen = digest
 	}
 	w.mu.Unlock()
+	w.observeCheck(img, Changed, took, nil)
 	return w.emit(Event{Time: now, Image: img, Kind: Changed, Old: old, New: digest})
 }
 

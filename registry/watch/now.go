@@ -1,0 +1,136 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// MinEventInterval is the least time between two checks of one image that
+// events trigger: a flood of events for an image costs at most one check
+// per MinEventInterval, and duplicate deliveries coalesce into one check.
+const MinEventInterval = time.Second
+
+// ErrNotWatched reports an image the watcher does not watch; an event for
+// it costs nothing.
+var ErrNotWatched = errors.New("image not watched")
+
+// CheckNow checks the watched image named name (its "<prefix>/<repo>:<tag>")
+// now, because an event said it was pushed, and returns the check's events.
+// The event is only a hint: the watcher confirms with its own request, and
+// reports a change only if the digest it sees moved.
+//
+// At most one check per image runs at a time, and a check that events
+// trigger starts no sooner than MinEventInterval after the image's last
+// one: callers arriving while a check is queued share it. A tick's check
+// under way is waited for and followed by a fresh one, since it may have
+// started before the push.
+func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
+	img, ok := w.image(name)
+	if !ok {
+		return nil, ErrNotWatched
+	}
+	w.mu.Lock()
+	s := w.stateOf(img.Name)
+	if f := s.next; f != nil {
+		w.mu.Unlock()
+		return wait(ctx, f)
+	}
+	f := &flight{done: make(chan struct{})}
+	s.next = f
+	cur := s.current
+	w.mu.Unlock()
+
+	fail := func(err error) ([]Event, error) {
+		w.mu.Lock()
+		if s.next == f {
+			s.next = nil
+		}
+		w.mu.Unlock()
+		f.err = err
+		close(f.done)
+		return nil, err
+	}
+	if cur != nil {
+		select {
+		case <-cur.done:
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		}
+	}
+	for {
+		w.mu.Lock()
+		wait := s.lastCheck.Add(MinEventInterval).Sub(w.clock.Now())
+		if wait <= 0 && s.current == nil {
+			s.next, s.current = nil, f
+			s.lastCheck = w.clock.Now()
+			w.mu.Unlock()
+			break
+		}
+		other := s.current
+		w.mu.Unlock()
+		if other != nil { // a tick began meanwhile: let it finish
+			select {
+			case <-other.done:
+			case <-ctx.Done():
+				return fail(ctx.Err())
+			}
+			continue
+		}
+		if err := w.clock.Sleep(ctx, wait); err != nil {
+			return fail(err)
+		}
+	}
+	events := w.check(ctx, img)
+	w.end(img, f, events, nil)
+	return events, nil
+}
+
+// wait waits for f and returns its outcome.
+func wait(ctx context.Context, f *flight) ([]Event, error) {
+	select {
+	case <-f.done:
+		return f.events, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// begin marks a tick's check of img as under way; it reports false when a
+// check of img is already under way or queued.
+func (w *Watcher) begin(img Image) (*flight, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.stateOf(img.Name)
+	if s.current != nil || s.next != nil {
+		return nil, false
+	}
+	f := &flight{done: make(chan struct{})}
+	s.current, s.lastCheck = f, w.clock.Now()
+	return f, true
+}
+
+// end records the outcome of f and releases its waiters.
+func (w *Watcher) end(img Image, f *flight, events []Event, err error) {
+	w.mu.Lock()
+	s := w.stateOf(img.Name)
+	if s.current == f {
+		s.current = nil
+	}
+	w.mu.Unlock()
+	f.events, f.err = events, err
+	close(f.done)
+}
+
+// image returns the watched image named name.
+func (w *Watcher) image(name string) (Image, bool) {
+	for _, img := range w.images {
+		if img.Name == name {
+			return img, true
+		}
+	}
+	return Image{}, false
+}
+
+// Images returns the images the watcher watches.
+func (w *Watcher) Images() []Image { return append([]Image(nil), w.images...) }

@@ -1,0 +1,30 @@
+package watch
+
+import "time"
+
+// Observer learns what the watcher does, for metrics: a small interface so
+// that the library needs no metrics dependency (examples/imagewatch wires it
+// to Prometheus). Its methods are called synchronously and must not block
+// for long; they may be called concurrently. Registry requests and token
+// fetches are observed on the backend, with registry.WithRequestObserver.
+type Observer interface {
+	// Checked reports one check of img: its outcome (Seed, Changed, Error,
+	// or "" when the digest had not moved) and how long it took.
+	Checked(img Image, outcome Kind, took time.Duration, err error)
+	// Delivered reports an event delivery from source ("github", "gitea",
+	// "distribution", "dockerhub", "ecr"): accepted, or refused and why
+	// ("signature", "malformed", "too large", "not watched").
+	Delivered(source string, accepted bool, reason string)
+	// Confirmed reports a change an event announced and a check confirmed,
+	// and the time from the event's arrival to the confirmation.
+	Confirmed(img Image, sinceEvent time.Duration)
+}
+
+// WithObserver sets the Observer.
+func WithObserver(o Observer) Option { return func(w *Watcher) { w.observer = o } }
+
+func (w *Watcher) observeCheck(img Image, outcome Kind, took time.Duration, err error) {
+	if w.observer != nil {
+		w.observer.Checked(img, outcome, took, err)
+	}
+}

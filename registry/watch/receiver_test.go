@@ -1,0 +1,209 @@
+package watch_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/molecule-ai/registrykit/registry/registrytest"
+	"github.com/molecule-ai/registrykit/registry/watch"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const hookSecret = "webhook-secret-0123456789"
+
+func sign(body []byte) string {
+	mac := hmac.New(sha256.New, []byte(hookSecret))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// recorder is an Observer that remembers what it saw.
+type recorder struct {
+	mu        sync.Mutex
+	checks    int
+	refused   []string
+	confirmed []string
+}
+
+func (r *recorder) Checked(watch.Image, watch.Kind, time.Duration, error) {
+	r.mu.Lock()
+	r.checks++
+	r.mu.Unlock()
+}
+
+func (r *recorder) Delivered(source string, accepted bool, reason string) {
+	if !accepted {
+		r.mu.Lock()
+		r.refused = append(r.refused, source+":"+reason)
+		r.mu.Unlock()
+	}
+}
+
+func (r *recorder) Confirmed(img watch.Image, _ time.Duration) {
+	r.mu.Lock()
+	r.confirmed = append(r.confirmed, img.Runtime)
+	r.mu.Unlock()
+}
+
+// fixture watches two runtime images on a fake backend for ghcr.io/molecule-ai.
+func eventFixture(t *testing.T) (*watch.Watcher, *registrytest.Backend, *registrytest.Clock, *recorder) {
+	t.Helper()
+	b := registrytest.NewBackend("ghcr.io/molecule-ai")
+	for _, rt := range []string{"codex", "langgraph"} {
+		b.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt+" v1"))
+	}
+	clock := registrytest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	rec := &recorder{}
+	w, err := watch.New(b, watch.WithRuntimes("codex", "langgraph"), watch.WithClock(clock), watch.WithObserver(rec))
+	require.NoError(t, err)
+	w.Check(context.Background()) // seed
+	return w, b, clock, rec
+}
+
+func deliver(t *testing.T, h http.Handler, path string, body []byte, headers map[string]string) (int, map[string][]string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rw := httptest.NewRecorder()
+	h.ServeHTTP(rw, req)
+	var res map[string][]string
+	_ = json.Unmarshal(rw.Body.Bytes(), &res)
+	return rw.Code, res
+}
+
+// Each sender's real format, signed as it signs: a push of a watched image
+// is checked at once, and the change confirmed by the watcher's own request.
+func TestReceiverSources(t *testing.T) {
+	github := []byte(`{"action":"published","package":{"name":"workspace-template-codex","namespace":"molecule-ai","package_type":"CONTAINER",
+		"owner":{"login":"molecule-ai"},"package_version":{"container_metadata":{"tag":{"name":"latest","digest":"sha256:forged"}}}}}`)
+	gitea := []byte(`{"action":"created","package":{"name":"workspace-template-codex","version":"latest","type":"container","owner":{"login":"molecule-ai"}}}`)
+	dist := []byte(`{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.index.v1+json","repository":"molecule-ai/workspace-template-codex","tag":"latest","digest":"sha256:forged"}},
+		{"action":"push","target":{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","repository":"molecule-ai/workspace-template-langgraph"}}]}`)
+	hub := []byte(`{"push_data":{"tag":"latest","pusher":"ci"},"repository":{"repo_name":"molecule-ai/workspace-template-codex"}}`)
+	cases := []struct {
+		name    string
+		source  watch.Source
+		path    string
+		body    []byte
+		headers map[string]string
+	}{
+		{"github", watch.GitHub(hookSecret), "/hooks/github", github, map[string]string{"X-GitHub-Event": "package", "X-Hub-Signature-256": "sha256=" + sign(github)}},
+		{"gitea", watch.Gitea(hookSecret), "/hooks/gitea", gitea, map[string]string{"X-Gitea-Event": "package", "X-Gitea-Signature": sign(gitea)}},
+		{"distribution", watch.Distribution("Bearer " + hookSecret), "/hooks/registry", dist, map[string]string{"Authorization": "Bearer " + hookSecret,
+			"Content-Type": "application/vnd.docker.distribution.events.v1+json"}},
+		{"docker hub", watch.DockerHub(hookSecret), "/hooks/dockerhub/" + hookSecret, hub, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, b, clock, rec := eventFixture(t)
+			clock.Advance(time.Minute)
+			moved := registrytest.Digest("codex v2")
+			b.SetDigest("workspace-template-codex", "latest", moved)
+			before := b.Calls()
+			code, res := deliver(t, watch.NewReceiver(w, tc.source), tc.path, tc.body, tc.headers)
+			require.Equal(t, http.StatusAccepted, code)
+			assert.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["changed"])
+			assert.Equal(t, 1, b.Calls()-before, "one check, of the pushed image only")
+			assert.Equal(t, moved, w.Seen()["ghcr.io/molecule-ai/workspace-template-codex:latest"], "the digest the watcher saw, not the payload's")
+			assert.Equal(t, []string{"codex"}, rec.confirmed)
+		})
+	}
+}
+
+// Forged, unsigned and oversized deliveries are refused before any
+// registry request.
+func TestReceiverRefusesForgeries(t *testing.T) {
+	body := []byte(`{"action":"published","package":{"name":"workspace-template-codex","namespace":"molecule-ai","package_type":"container"}}`)
+	mac := hmac.New(sha256.New, []byte("another secret"))
+	mac.Write(body)
+	forged := hex.EncodeToString(mac.Sum(nil))
+	for name, tc := range map[string]struct {
+		source  watch.Source
+		path    string
+		body    []byte
+		headers map[string]string
+		status  int
+	}{
+		"github wrong key":    {watch.GitHub(hookSecret), "/", body, map[string]string{"X-GitHub-Event": "package", "X-Hub-Signature-256": "sha256=" + forged}, 401},
+		"github unsigned":     {watch.GitHub(hookSecret), "/", body, map[string]string{"X-GitHub-Event": "package"}, 401},
+		"github bare hex":     {watch.GitHub(hookSecret), "/", body, map[string]string{"X-GitHub-Event": "package", "X-Hub-Signature-256": sign(body)}, 401},
+		"gitea wrong key":     {watch.Gitea(hookSecret), "/", body, map[string]string{"X-Gitea-Event": "package", "X-Gitea-Signature": forged}, 401},
+		"distribution no key": {watch.Distribution("Bearer " + hookSecret), "/", body, nil, 401},
+		"distribution wrong":  {watch.Distribution("Bearer " + hookSecret), "/", body, map[string]string{"Authorization": "Bearer guess"}, 401},
+		"docker hub path":     {watch.DockerHub(hookSecret), "/hooks/dockerhub/guess", body, nil, 401},
+		"empty secret":        {watch.GitHub(""), "/", body, map[string]string{"X-GitHub-Event": "package", "X-Hub-Signature-256": "sha256=" + sign(body)}, 401},
+		"too large":           {watch.GitHub(hookSecret), "/", bytes.Repeat([]byte("x"), watch.MaxEventBody+1), nil, 413},
+		"malformed":           {watch.Distribution("Bearer " + hookSecret), "/", []byte("{"), map[string]string{"Authorization": "Bearer " + hookSecret}, 400},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, b, _, rec := eventFixture(t)
+			before := b.Calls()
+			code, _ := deliver(t, watch.NewReceiver(w, tc.source), tc.path, tc.body, tc.headers)
+			assert.Equal(t, tc.status, code)
+			assert.Equal(t, before, b.Calls(), "no registry request")
+			assert.Len(t, rec.refused, 1)
+		})
+	}
+}
+
+// A delivery for an image the watcher does not watch costs nothing; a flood
+// for one image costs at most one check per second.
+func TestReceiverUnwatchedAndFloods(t *testing.T) {
+	w, b, clock, _ := eventFixture(t)
+	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
+	auth := map[string]string{"Authorization": "Bearer " + hookSecret}
+	other := []byte(`{"events":[{"action":"push","target":{"repository":"someone/else","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
+	before := b.Calls()
+	code, res := deliver(t, rc, "/", other, auth)
+	assert.Equal(t, http.StatusAccepted, code)
+	assert.Empty(t, res["checked"])
+	assert.Equal(t, before, b.Calls())
+
+	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
+	start := clock.Now()
+	before = b.Calls()
+	for range 20 {
+		code, _ := deliver(t, rc, "/", push, auth)
+		require.Equal(t, http.StatusAccepted, code)
+	}
+	elapsed := clock.Now().Sub(start)
+	checks := b.Calls() - before
+	assert.LessOrEqual(t, float64(checks), elapsed.Seconds()+1, "at most one check per image per second (%d checks in %s)", checks, elapsed)
+	assert.Equal(t, 20, checks, "sequential deliveries each wait out the second on the watcher's clock")
+}
+
+// Concurrent duplicate deliveries share one check: on the system clock, 10
+// deliveries at once cost the check under way and one queued behind it.
+func TestReceiverConcurrentDuplicatesShareACheck(t *testing.T) {
+	b := registrytest.NewBackend("ghcr.io/molecule-ai")
+	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v1"))
+	w, err := watch.New(b, watch.WithRuntimes("codex"))
+	require.NoError(t, err)
+	w.Check(context.Background())
+	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
+	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
+	before := b.Calls()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, _ := deliver(t, rc, "/", push, map[string]string{"Authorization": "Bearer " + hookSecret})
+			assert.Equal(t, http.StatusAccepted, code)
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, b.Calls()-before, 2, "duplicates coalesce (one check under way, one queued)")
+}
