@@ -40,6 +40,9 @@ type Options struct {
 	// RequestTimeout bounds every operation that has no earlier deadline of
 	// its own (default [DefaultRequestTimeout]).
 	RequestTimeout time.Duration
+	// OnRequest, when set, learns of every request the backend sends (see
+	// [Request]); it must not block for long.
+	OnRequest func(Request)
 
 	logger  *slog.Logger
 	drivers map[driverKey]any
@@ -112,6 +115,25 @@ func WithUserAgent(ua string) Option { return func(o *Options) { o.UserAgent = u
 // WithMaxTries bounds the attempts of one idempotent request; 1 disables
 // retries.
 func WithMaxTries(n int) Option { return func(o *Options) { o.MaxTries = n } }
+
+// Request describes one request a backend sent, for metrics.
+type Request struct {
+	// Kind is "ping" (GET /v2/), "manifest" (HEAD or GET of a manifest),
+	// "token" (a token request, or a cloud API call that yields a
+	// registry credential) or "other".
+	Kind   string
+	Method string
+	Host   string
+	// Status is the HTTP status, or 0 when no answer came (Err says why).
+	Status   int
+	Err      error
+	Duration time.Duration
+}
+
+// WithRequestObserver sets a function told of every request a backend sends:
+// registry requests by kind, token fetches, their status and duration. It
+// must not block for long; it may be called concurrently.
+func WithRequestObserver(f func(Request)) Option { return func(o *Options) { o.OnRequest = f } }
 
 // WithRequestTimeout bounds every operation whose context has no earlier
 // deadline (default [DefaultRequestTimeout]).

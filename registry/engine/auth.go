@@ -113,7 +113,16 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 	if b.cfg.FetchToken != nil {
 		tok, err := a.cache.Get(ctx, a.key("", false), detached(func(ctx context.Context) (*oauth2.Token, error) {
 			fetched = true
-			return b.cfg.FetchToken(ctx)
+			start := time.Now()
+			tok, err := b.cfg.FetchToken(ctx)
+			if f := b.opts.OnRequest; f != nil {
+				r := registry.Request{Kind: "token", Method: "API", Host: b.apiHost, Err: err, Duration: time.Since(start)}
+				if err == nil {
+					r.Status = 200
+				}
+				f(r)
+			}
+			return tok, err
 		}))
 		return tok, fetched, err
 	}

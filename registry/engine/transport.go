@@ -125,7 +125,7 @@ func newClient(o *registry.Options) *http.Client {
 	}
 	return &http.Client{
 		Transport: &retryTransport{
-			inner: &logTransport{inner: base, ua: userAgent(o), log: o.Log()},
+			inner: &logTransport{inner: base, ua: userAgent(o), log: o.Log(), observe: o.OnRequest},
 			clock: o.Now(),
 			tries: o.Tries(),
 		},
@@ -184,9 +184,10 @@ func userAgent(o *registry.Options) string {
 // method, URL without secrets, status and duration; never headers or
 // bodies.
 type logTransport struct {
-	inner http.RoundTripper
-	ua    string
-	log   *slog.Logger
+	inner   http.RoundTripper
+	ua      string
+	log     *slog.Logger
+	observe func(registry.Request)
 }
 
 func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -196,6 +197,13 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	start := time.Now()
 	resp, err := t.inner.RoundTrip(req)
+	if t.observe != nil {
+		r := registry.Request{Kind: requestKind(req), Method: req.Method, Host: req.URL.Host, Err: err, Duration: time.Since(start)}
+		if err == nil {
+			r.Status = resp.StatusCode
+		}
+		t.observe(r)
+	}
 	if t.log.Enabled(req.Context(), slog.LevelDebug) {
 		attrs := []any{slog.String("method", req.Method), slog.String("url", RedactURL(req.URL.String())), slog.Duration("took", time.Since(start))}
 		if err != nil {
@@ -206,6 +214,20 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.log.DebugContext(req.Context(), "http request", attrs...)
 	}
 	return resp, err
+}
+
+// requestKind classifies a request for observers.
+func requestKind(req *http.Request) string {
+	p := req.URL.Path
+	switch {
+	case p == "/v2/" || p == "/v2":
+		return "ping"
+	case strings.Contains(p, "/manifests/"):
+		return "manifest"
+	case strings.HasPrefix(p, "/v2/") && !strings.HasSuffix(p, "/token") && !strings.HasSuffix(p, "/auth"):
+		return "other"
+	}
+	return "token"
 }
 
 // RedactURL hides userinfo and the values of query parameters that can carry

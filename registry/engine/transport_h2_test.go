@@ -1,15 +1,18 @@
 package engine
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -105,4 +108,33 @@ func TestOneConnectionPerHTTP2HostAfterIdle(t *testing.T) {
 			assert.Equal(t, tc.conns, s.conns.Load())
 		})
 	}
+}
+
+// The request observer sees every request by kind.
+func TestRequestObserver(t *testing.T) {
+	var mu sync.Mutex
+	var kinds []string
+	o := registry.NewOptions(registry.WithRequestObserver(func(r registry.Request) {
+		mu.Lock()
+		kinds = append(kinds, r.Kind+" "+r.Method)
+		mu.Unlock()
+	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+"http://"+r.Host+`/token",service="s"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "/token":
+			_, _ = w.Write([]byte(`{"token":"t"}`))
+		default:
+			w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("a", 64))
+		}
+	}))
+	defer srv.Close()
+	d := NewDriver(Spec{Flavor: registry.FlavorDistribution})
+	b, err := d.Open(registry.Target{Prefix: registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://") + "/org"), Options: o})
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), "app", "latest")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ping GET", "token GET", "manifest HEAD"}, kinds)
 }

@@ -30,6 +30,9 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 	if !ok {
 		return nil, ErrNotWatched
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	w.mu.Lock()
 	s := w.stateOf(img.Name)
 	if f := s.next; f != nil {
@@ -82,8 +85,9 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 		}
 	}
 	events := w.check(ctx, img)
-	w.end(img, f, events, nil)
-	return events, nil
+	err := ctx.Err() // a check cut short by ctx did not run
+	w.end(img, f, events, err)
+	return events, err
 }
 
 // wait waits for f and returns its outcome.

@@ -11,9 +11,10 @@ type Observer interface {
 	// Checked reports one check of img: its outcome (Seed, Changed, Error,
 	// or "" when the digest had not moved) and how long it took.
 	Checked(img Image, outcome Kind, took time.Duration, err error)
-	// Delivered reports an event delivery from source ("github", "gitea",
+	// Delivered reports an event delivery from source ("github", "gitea", "harbor",
 	// "distribution", "dockerhub", "ecr"): accepted, or refused and why
-	// ("signature", "malformed", "too large", "not watched").
+	// ("signature", "malformed", "too large", "unreadable"; accepted
+	// deliveries for no watched image say "not watched").
 	Delivered(source string, accepted bool, reason string)
 	// Confirmed reports a change an event announced and a check confirmed,
 	// and the time from the event's arrival to the confirmation.

@@ -92,6 +92,8 @@ func TestReceiverSources(t *testing.T) {
 	dist := []byte(`{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.index.v1+json","repository":"molecule-ai/workspace-template-codex","tag":"latest","digest":"sha256:forged"}},
 		{"action":"push","target":{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","repository":"molecule-ai/workspace-template-langgraph"}}]}`)
 	hub := []byte(`{"push_data":{"tag":"latest","pusher":"ci"},"repository":{"repo_name":"molecule-ai/workspace-template-codex"}}`)
+	harbor := []byte(`{"type":"PUSH_ARTIFACT","occur_at":1700000000,"operator":"ci","event_data":{"resources":[{"digest":"sha256:forged","tag":"latest",
+		"resource_url":"harbor.example.com/molecule-ai/workspace-template-codex:latest"}],"repository":{"name":"workspace-template-codex","namespace":"molecule-ai","repo_full_name":"molecule-ai/workspace-template-codex","repo_type":"private"}}}`)
 	cases := []struct {
 		name    string
 		source  watch.Source
@@ -100,9 +102,10 @@ func TestReceiverSources(t *testing.T) {
 		headers map[string]string
 	}{
 		{"github", watch.GitHub(hookSecret), "/hooks/github", github, map[string]string{"X-GitHub-Event": "package", "X-Hub-Signature-256": "sha256=" + sign(github)}},
-		{"gitea", watch.Gitea(hookSecret), "/hooks/gitea", gitea, map[string]string{"X-Gitea-Event": "package", "X-Gitea-Signature": sign(gitea)}},
+		{"gitea", watch.Gitea(hookSecret), "/hooks/gitea", gitea, map[string]string{"X-Gitea-Event-Type": "package", "X-Gitea-Event": "", "X-Gitea-Signature": sign(gitea)}},
+		{"harbor", watch.Harbor("Basic " + hookSecret), "/hooks/harbor", harbor, map[string]string{"Authorization": "Basic " + hookSecret}},
 		{"distribution", watch.Distribution("Bearer " + hookSecret), "/hooks/registry", dist, map[string]string{"Authorization": "Bearer " + hookSecret,
-			"Content-Type": "application/vnd.docker.distribution.events.v1+json"}},
+			"Content-Type": "application/vnd.docker.distribution.events.v2+json"}},
 		{"docker hub", watch.DockerHub(hookSecret), "/hooks/dockerhub/" + hookSecret, hub, nil},
 	}
 	for _, tc := range cases {

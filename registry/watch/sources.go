@@ -21,7 +21,9 @@ import (
 // body (docs.github.com, "Validating webhook deliveries"). The repository is
 // "<owner>/<package name>" and the tag
 // package_version.container_metadata.tag.name (docs.github.com, "Webhook
-// events and payloads", package).
+// events and payloads", package; octokit/webhooks payload schemas). The
+// package type arrives as "CONTAINER", and a tag name may be empty (every
+// watched tag is checked then).
 func GitHub(secret string) Source { return githubSource{secret: []byte(secret)} }
 
 type githubSource struct{ secret []byte }
@@ -80,9 +82,11 @@ type ghPackage struct {
 
 // Gitea reads Gitea's (and Forgejo's) "package" webhook deliveries, signed
 // with the webhook's secret as X-Gitea-Signature: the bare hex
-// HMAC-SHA256 of the body (services/webhook/deliver.go in go-gitea/gitea).
-// The repository is "<owner>/<package name>" and the tag the package
-// version (modules/structs/hook.go, PackagePayload).
+// HMAC-SHA256 of the body (services/webhook/deliver.go, addDefaultHeaders,
+// in go-gitea/gitea). The repository is "<owner>/<package name>" and the
+// tag the package version, which is the digest for a push by digest
+// (modules/structs/hook.go PackagePayload; the hook fires from
+// handleCreateManifestResult).
 func Gitea(secret string) Source { return giteaSource{secret: []byte(secret)} }
 
 type giteaSource struct{ secret []byte }
@@ -97,9 +101,14 @@ func (s giteaSource) Parse(r *http.Request, body []byte) ([]Push, error) {
 	if !validHMAC(s.secret, body, sig) {
 		return nil, ErrUnauthenticated
 	}
-	event := r.Header.Get("X-Gitea-Event")
-	if event == "" {
-		event = r.Header.Get("X-Forgejo-Event")
+	// X-Gitea-Event-Type is always set; older releases send an empty
+	// X-Gitea-Event for package hooks (HookEventType.Event in
+	// modules/webhook/type.go had no package case).
+	event := r.Header.Get("X-Gitea-Event-Type")
+	for _, h := range []string{"X-Gitea-Event", "X-Forgejo-Event-Type", "X-Forgejo-Event"} {
+		if event == "" {
+			event = r.Header.Get(h)
+		}
 	}
 	if event != "package" {
 		return nil, nil
@@ -137,14 +146,15 @@ func (s giteaSource) Parse(r *http.Request, body []byte) ([]Push, error) {
 }
 
 // Distribution reads the CNCF distribution registry's own notifications
-// (media type application/vnd.docker.distribution.events.v1+json), the
-// mechanism the registries built on it share — the CNCF registry, GitLab's
-// and Harbor's. The endpoint is configured in the registry's
-// notifications.endpoints with a header; authorization is the value it
-// must carry in the Authorization header ("Bearer <secret>"), compared in
-// constant time. Push events of manifests (action "push", a target with a
-// repository and a manifest media type or a tag) are read from the
-// envelope's events (notifications/event.go in distribution/distribution).
+// (an Envelope of events, sent as application/vnd.docker.distribution.events.v1+json
+// by v2 and v2+json by v3; notifications/event.go in distribution/distribution),
+// the mechanism of self-hosted registries built on it (a self-managed
+// GitLab's registry can be configured the same way; Harbor removed it in
+// 2020 and has [Harbor]). The endpoint is configured in the registry's
+// notifications.endpoints with a header; authorization is the value it must
+// carry in the Authorization header ("Bearer <secret>"), compared in
+// constant time. Blob pushes are "push" events too, so only manifests
+// count: a target with a tag or a manifest media type.
 func Distribution(authorization string) Source {
 	return distributionSource{authorization: []byte(authorization)}
 }
@@ -185,11 +195,60 @@ func isManifestType(mt string) bool {
 	return strings.Contains(mt, "manifest") || strings.Contains(mt, "image.index")
 }
 
+// Harbor reads Harbor's own webhooks (type PUSH_ARTIFACT;
+// src/pkg/notifier/model/event.go in goharbor/harbor). Harbor signs
+// nothing: the policy's auth header is sent verbatim as Authorization
+// (notification/http_handler.go), so authorization is that value, compared
+// in constant time. The repository is event_data.repository.repo_full_name
+// and the tags event_data.resources[].tag (the digest when untagged).
+func Harbor(authorization string) Source { return harborSource{authorization: []byte(authorization)} }
+
+type harborSource struct{ authorization []byte }
+
+func (harborSource) Name() string { return "harbor" }
+
+func (s harborSource) Parse(r *http.Request, body []byte) ([]Push, error) {
+	if len(s.authorization) == 0 || subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.authorization) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	var p struct {
+		Type      string `json:"type"`
+		EventData struct {
+			Resources []struct {
+				Tag string `json:"tag"`
+			} `json:"resources"`
+			Repository struct {
+				RepoFullName string `json:"repo_full_name"`
+			} `json:"repository"`
+		} `json:"event_data"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("harbor delivery: %w", err)
+	}
+	repo := p.EventData.Repository.RepoFullName
+	if p.Type != "PUSH_ARTIFACT" || repo == "" {
+		return nil, nil
+	}
+	var out []Push
+	for _, res := range p.EventData.Resources {
+		tag := res.Tag
+		if strings.HasPrefix(tag, "sha256:") {
+			tag = ""
+		}
+		out = append(out, Push{Repository: repo, Tag: tag})
+	}
+	if len(out) == 0 {
+		out = []Push{{Repository: repo}}
+	}
+	return out, nil
+}
+
 // DockerHub reads Docker Hub's repository webhooks, which carry no
 // signature: mount the Receiver at a path holding secret, which the
 // delivery's URL path must end with (compared in constant time). The
-// repository is repository.repo_name and the tag push_data.tag
-// (docs.docker.com, "Webhooks").
+// repository is repository.repo_name and the tag push_data.tag (docker/docs,
+// content/manuals/docker-hub/repos/manage/webhooks.md; Docker documents no
+// signature).
 func DockerHub(secret string) Source { return dockerHubSource{secret: []byte(secret)} }
 
 type dockerHubSource struct{ secret []byte }

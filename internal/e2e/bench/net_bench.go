@@ -250,21 +250,27 @@ func runNetClient(ctx context.Context, v NetVariant, rtt time.Duration, nc NetCl
 	if v.Flavor == NetGitea {
 		expire = 24*time.Hour + 5*time.Minute
 	}
+	idle := func() error {
+		c.CloseIdle()
+		return r.DropConnections()
+	}
 	steps := []struct {
 		s      NetScenario
-		before func()
+		before func() error
 		f      func() error
 	}{
 		{NetCold, nil, one},
 		{NetSteady, nil, one},
 		{-1, nil, tick}, // warms every image's connection and token; not reported
 		{NetTickWarm, nil, tick},
-		{NetTickIdle, c.CloseIdle, tick},
-		{NetTickExpired, func() { c.CloseIdle(); r.Clock.Advance(expire) }, tick},
+		{NetTickIdle, idle, tick},
+		{NetTickExpired, func() error { r.Clock.Advance(expire); return idle() }, tick},
 	}
 	for _, st := range steps {
 		if st.before != nil {
-			st.before()
+			if err := st.before(); err != nil {
+				return out, err
+			}
 		}
 		sample, err := measure(r, st.f)
 		if err != nil {

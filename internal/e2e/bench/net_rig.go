@@ -143,10 +143,11 @@ type netFront struct {
 	mu      sync.Mutex
 	pending int           // connections accepted, neither handshaken nor closed
 	changed chan struct{} // closed and replaced whenever pending changes
+	live    map[*trackedConn]struct{}
 }
 
 func newNetFront(target string, http2 bool, certs *netCerts) *netFront {
-	f := &netFront{changed: make(chan struct{})}
+	f := &netFront{changed: make(chan struct{}), live: map[*trackedConn]struct{}{}}
 	f.backend = &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{}).DialContext,
@@ -277,6 +278,20 @@ func (f *netFront) settle(c *trackedConn, to int32) {
 	f.mu.Unlock()
 }
 
+// closeAll closes every connection the front holds, as a server or a
+// client does after minutes of idleness.
+func (f *netFront) closeAll() {
+	f.mu.Lock()
+	conns := make([]*trackedConn, 0, len(f.live))
+	for c := range f.live {
+		conns = append(conns, c)
+	}
+	f.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
 // Close stops the front.
 func (f *netFront) Close() {
 	f.srv.Close()
@@ -294,10 +309,12 @@ func (l *countingListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	l.f.conns.Add(1)
+	tc := &trackedConn{Conn: c, f: l.f}
 	l.f.mu.Lock()
 	l.f.pending++
+	l.f.live[tc] = struct{}{}
 	l.f.mu.Unlock()
-	return &trackedConn{Conn: c, f: l.f}, nil
+	return tc, nil
 }
 
 type trackedConn struct {
@@ -308,6 +325,9 @@ type trackedConn struct {
 
 func (c *trackedConn) Close() error {
 	c.f.settle(c, connClosed)
+	c.f.mu.Lock()
+	delete(c.f.live, c)
+	c.f.mu.Unlock()
 	return c.Conn.Close()
 }
 
@@ -322,8 +342,9 @@ type latencyProxy struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	changed chan struct{} // closed and replaced whenever conns shrinks
 }
 
 func newLatencyProxy(target string, delay time.Duration) (*latencyProxy, error) {
@@ -331,7 +352,7 @@ func newLatencyProxy(target string, delay time.Duration) (*latencyProxy, error) 
 	if err != nil {
 		return nil, err
 	}
-	p := &latencyProxy{ln: ln, target: target, delay: delay, done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	p := &latencyProxy{ln: ln, target: target, delay: delay, done: make(chan struct{}), conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -371,7 +392,29 @@ func (p *latencyProxy) untrack(cs ...net.Conn) {
 	for _, c := range cs {
 		delete(p.conns, c)
 	}
+	close(p.changed)
+	p.changed = make(chan struct{})
 	p.mu.Unlock()
+}
+
+// waitEmpty waits until no connection passes through the proxy (both ends
+// closed), or timeout.
+func (p *latencyProxy) waitEmpty(timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		p.mu.Lock()
+		n, ch := len(p.conns), p.changed
+		p.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return false
+		}
+	}
 }
 
 func (p *latencyProxy) handle(client net.Conn) {
@@ -593,6 +636,18 @@ func (r *NetRegistry) Transport() *http.Transport {
 		}
 	}
 	return tr
+}
+
+// DropConnections ends every connection, as minutes of idleness do (the
+// client's IdleConnTimeout, or the server's): the front closes its ends,
+// and DropConnections returns once the client has closed its ends too, so
+// that its pool holds none of them.
+func (r *NetRegistry) DropConnections() error {
+	r.front.closeAll()
+	if !r.proxy.waitEmpty(10*r.RTT + 5*time.Second) {
+		return errors.New("netbench: connections still open after the server closed them")
+	}
+	return nil
 }
 
 // Reset zeroes the front's counters.
