@@ -74,7 +74,8 @@ type Counts struct{ Ping, Token, Head, Get int64 }
 func init() { logrus.SetOutput(io.Discard) }
 
 // Start runs a registry with the given auth and users. dir holds its files.
-func Start(auth Auth, users map[string]string, dir string) (*Registry, error) {
+// notify configures the registry's notification endpoints, if any.
+func Start(auth Auth, users map[string]string, dir string, notify ...configuration.Endpoint) (*Registry, error) {
 	r := &Registry{Users: users, TokenLife: 5 * time.Minute, repos: map[string]bool{}}
 	r.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + r.srv.Listener.Addr().String()
@@ -82,6 +83,7 @@ func Start(auth Auth, users map[string]string, dir string) (*Registry, error) {
 
 	cfg := &configuration.Configuration{}
 	cfg.Log.Level = "panic"
+	cfg.Notifications.Endpoints = notify
 	cfg.Storage = configuration.Storage{
 		"inmemory":    configuration.Parameters{},
 		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},

@@ -32,12 +32,9 @@ type netClient interface {
 // NetClient names one client of the network benchmark.
 type NetClient struct {
 	Name string
-	// For reports which flavors it runs against (none: every one).
+	// For names the flavors it runs against (none: every one).
 	For []NetFlavor
-	// NoToken: the client needs no token request at all (a GHCR PAT sent
-	// as the bearer token), which lowers the floors.
-	NoToken bool
-	new     func(r *NetRegistry) (netClient, error)
+	new func(r *NetRegistry) (netClient, error)
 }
 
 func (c NetClient) runsOn(f NetFlavor) bool {
@@ -57,10 +54,10 @@ func NetClients() []NetClient {
 	ghcrOnly := []NetFlavor{NetGHCR}
 	giteaOnly := []NetFlavor{NetGitea}
 	return []NetClient{
-		{Name: "registrykit watcher, PAT as bearer", For: ghcrOnly, NoToken: true, new: netKit(true)},
+		{Name: "registrykit watcher, PAT as bearer", For: ghcrOnly, new: netKit(true)},
 		{Name: "registrykit watcher, token service", For: ghcrOnly, new: netKit(true, ghcr.WithTokenService())},
 		{Name: "registrykit watcher", For: giteaOnly, new: netKit(true)},
-		{Name: "registrykit 9 goroutines, PAT as bearer", For: ghcrOnly, NoToken: true, new: netKit(false)},
+		{Name: "registrykit 9 goroutines, PAT as bearer", For: ghcrOnly, new: netKit(false)},
 		{Name: "registrykit 9 goroutines, token service", For: ghcrOnly, new: netKit(false, ghcr.WithTokenService())},
 		{Name: "registrykit 9 goroutines", For: giteaOnly, new: netKit(false)},
 		{Name: "ggcr Puller, 9 goroutines", new: netChecker(newNetGGCRPuller, true)},

@@ -19,7 +19,6 @@ func TestNetSmoke(t *testing.T) {
 	const rtt = 2 * time.Millisecond
 	rep, err := RunNet(context.Background(), NetConfig{RTT: rtt, Runs: 1,
 		Variants: []NetVariant{{NetGHCR, true}, {NetGitea, false}},
-		Clients:  []string{"registrykit watcher, PAT as bearer", "registrykit watcher, token service", "registrykit watcher", "oras-go, 9 goroutines", "old code, one after another"},
 	})
 	require.NoError(t, err)
 	require.Len(t, rep.Tables, 2)

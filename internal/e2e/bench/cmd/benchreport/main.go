@@ -27,14 +27,23 @@ import (
 func main() {
 	benchFile := flag.String("bench", "", "go test -bench output (required)")
 	statFile := flag.String("benchstat", "", "benchstat summary of it (optional)")
+	withNet := flag.Bool("net", false, "append the network benchmark (TLS 1.3 over a 40 ms round trip, 5 runs; a few minutes); alone, without -bench, write only its section")
 	flag.Parse()
-	if *benchFile == "" {
+	if *benchFile == "" && !*withNet {
 		fmt.Fprintln(os.Stderr, "benchreport: -bench is required")
 		os.Exit(2)
 	}
-	if err := run(os.Stdout, *benchFile, *statFile); err != nil {
-		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(1)
+	if *benchFile != "" {
+		if err := run(os.Stdout, *benchFile, *statFile); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
+	}
+	if *withNet {
+		if err := runNet(os.Stdout, *benchFile != ""); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(1)
+		}
 	}
 }
 

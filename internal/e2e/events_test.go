@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	ggcrauthn "github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/registry/watch"
+	"github.com/stretchr/testify/require"
+)
+
+// confirmations is a watch.Observer that passes on each confirmed change.
+type confirmations chan time.Duration
+
+func (c confirmations) Checked(watch.Image, watch.Kind, time.Duration, error) {}
+func (c confirmations) Delivered(string, bool, string)                        {}
+func (c confirmations) Confirmed(_ watch.Image, since time.Duration)          { c <- since }
+
+// The CNCF registry, configured to notify the watcher's receiver, announces
+// a push; the watcher confirms the change with its own HEAD. The time from
+// the push's completion to the confirmed change is reported, not asserted.
+func TestPushNotificationToConfirmedChange(t *testing.T) {
+	const secret = "Bearer notify-secret-0123456789"
+	seen := make(confirmations, 4)
+	var mu sync.Mutex
+	var rc http.Handler
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		h := rc
+		mu.Unlock()
+		if h == nil {
+			w.WriteHeader(http.StatusServiceUnavailable) // not ready: the registry retries
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer receiver.Close()
+	reg, err := Start(HtpasswdAuth, map[string]string{user: password}, t.TempDir(), configuration.Endpoint{
+		Name: "watcher", URL: receiver.URL + "/hooks/registry", Headers: http.Header{"Authorization": {secret}},
+		Timeout: 5 * time.Second, Threshold: 3, Backoff: time.Second,
+	})
+	require.NoError(t, err)
+	defer reg.Close()
+	push(t, reg)
+
+	b := open(t, reg, authn.Credential{Username: user, Password: password})
+	w, err := watch.New(b, watch.WithImages(watch.Image{Name: reg.Host() + "/org/single:latest", Repo: "single", Tag: "latest"}),
+		watch.WithObserver(seen))
+	require.NoError(t, err)
+	mu.Lock()
+	rc = watch.NewReceiver(w, watch.Distribution(secret))
+	mu.Unlock()
+	w.Check(context.Background()) // seed
+
+	img, err := random.Image(64, 1)
+	require.NoError(t, err)
+	ref, err := name.NewTag(reg.Host()+"/org/single:latest", name.Insecure)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, img, remote.WithAuth(&ggcrauthn.Basic{Username: user, Password: password})))
+	pushedAt := time.Now()
+	select {
+	case since := <-seen:
+		t.Logf("push to confirmed change: %s (of which %s from the notification's arrival)", time.Since(pushedAt).Round(time.Millisecond), since.Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatal("the registry's notification did not lead to a confirmed change")
+	}
+	want, _ := img.Digest()
+	require.Equal(t, want.String(), w.Seen()[reg.Host()+"/org/single:latest"])
+}
