@@ -159,9 +159,7 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 			if repository != "" {
 				scopes = []string{a.scope(repository)}
 			}
-			x := exchange{client: b.client, registryHost: b.apiHost, registryScheme: b.scheme, challenge: c, options: b.opts,
-				sameHostOnly: b.cfg.RealmOnRegistryHost, realmHosts: b.cfg.RealmHosts}
-			tok, err := x.token(ctx, cred, scopes)
+			tok, err := a.exchange(c).token(ctx, cred, scopes)
 			if err != nil {
 				return nil, withHint(withRealmFix(err, b.cfg.RealmFix), b.cfg.Hint)
 			}
@@ -195,6 +193,13 @@ func (a *authorizer) refusedDirect(tok *oauth2.Token) bool {
 	}
 	a.directOff.Store(true)
 	return true
+}
+
+// exchange is a token exchange with the realm of challenge c.
+func (a *authorizer) exchange(c *registry.Challenge) exchange {
+	b := a.b
+	return exchange{client: b.client, registryHost: b.apiHost, registryScheme: b.scheme, challenge: c, options: b.opts,
+		sameHostOnly: b.cfg.RealmOnRegistryHost, realmHosts: b.cfg.RealmHosts}
 }
 
 // invalidate forgets tok, which the registry refused, so that the next
@@ -271,9 +276,7 @@ func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 	if err != nil {
 		return err
 	}
-	x := exchange{client: b.client, registryHost: b.apiHost, registryScheme: b.scheme, challenge: c, options: b.opts,
-		sameHostOnly: b.cfg.RealmOnRegistryHost, realmHosts: b.cfg.RealmHosts}
-	tok, err := x.token(ctx, cred, scopes)
+	tok, err := a.exchange(c).token(ctx, cred, scopes)
 	if err != nil {
 		return err
 	}
