@@ -70,7 +70,7 @@ func (x exchange) token(ctx context.Context, cred authn.Credential, scopes []str
 	secrets := secretsOf(cred, "")
 	resp, err := guarded(x.client, host, x.registryScheme, x.options, x.sameHostOnly, x.realmHosts).Do(req)
 	if err != nil {
-		return nil, withHintless(transportError(err, "token", host), secrets)
+		return nil, scrubbed(transportError(err, "token", host), secrets)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, tokenAnswerError(resp, realmURL.Host, host, secrets)
@@ -184,8 +184,8 @@ func jwtExpiry(tok string, now time.Time) time.Time {
 	return exp
 }
 
-// withHintless scrubs secrets from an error's text parts.
-func withHintless(err error, secrets secretSet) error {
+// scrubbed returns err with secrets scrubbed from its text parts.
+func scrubbed(err error, secrets secretSet) error {
 	var e *registry.Error
 	if !errors.As(err, &e) {
 		return err
