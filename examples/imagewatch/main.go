@@ -11,6 +11,18 @@
 //	-interval  / IMAGE_WATCH_INTERVAL   polling interval (default 5m)
 //	-runtimes  / IMAGE_WATCH_RUNTIMES   comma-separated runtimes (default all)
 //	-platform  / IMAGE_WATCH_PLATFORM   compare one platform's digest, e.g. linux/amd64
+//	-listen    / IMAGE_WATCH_LISTEN     address for push events, /metrics and /healthz (e.g. :9090)
+//
+// Push events make a new build visible in seconds instead of half an
+// interval on average; polling stays as the safety net. Each sender is
+// enabled by its secret (see the README's "Push events" section):
+//
+//	IMAGE_WATCH_GITHUB_SECRET     GitHub package webhooks     POST /hooks/github
+//	IMAGE_WATCH_GITEA_SECRET      Gitea package webhooks      POST /hooks/gitea
+//	IMAGE_WATCH_HARBOR_AUTH       Harbor webhooks' auth header POST /hooks/harbor
+//	IMAGE_WATCH_REGISTRY_AUTH     distribution notifications' Authorization value  POST /hooks/registry
+//	IMAGE_WATCH_DOCKERHUB_SECRET  Docker Hub webhooks         POST /hooks/dockerhub/<secret>
+//	IMAGE_WATCH_SQS_QUEUE_URL     ECR push events via EventBridge and SQS (AWS SDK default chain)
 //
 // The Engine is reached as the docker CLI would (DOCKER_HOST).
 package main
@@ -26,11 +38,15 @@ import (
 	"syscall"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/moby/moby/client"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
+	"github.com/molecule-ai/registrykit/registry/watch/ecrevents"
+	"golang.org/x/sync/errgroup"
 )
 
 // config is what the flags and environment say.
@@ -39,6 +55,9 @@ type config struct {
 	interval time.Duration
 	runtimes []string
 	platform *registry.Platform
+	listen   string
+	hooks    hooks
+	sqsQueue string
 }
 
 func main() {
@@ -71,10 +90,12 @@ func parseConfig(args []string, getenv func(string) (string, bool)) (config, err
 	interval := fs.Duration("interval", 0, "polling interval (default $IMAGE_WATCH_INTERVAL or 5m)")
 	runtimes := fs.String("runtimes", env("IMAGE_WATCH_RUNTIMES", ""), "comma-separated runtimes to watch (default all)")
 	platform := fs.String("platform", env("IMAGE_WATCH_PLATFORM", ""), "compare this platform's digest (os/arch[/variant])")
+	listen := fs.String("listen", env("IMAGE_WATCH_LISTEN", ""), "address for push events, /metrics and /healthz (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	cfg := config{enabled: strings.EqualFold(env("IMAGE_AUTO_REFRESH", "false"), "true"), interval: *interval}
+	cfg := config{enabled: strings.EqualFold(env("IMAGE_AUTO_REFRESH", "false"), "true"), interval: *interval,
+		listen: *listen, hooks: hooksFromEnv(env), sqsQueue: env("IMAGE_WATCH_SQS_QUEUE_URL", "")}
 	if cfg.interval == 0 {
 		d, err := time.ParseDuration(env("IMAGE_WATCH_INTERVAL", watch.DefaultInterval.String()))
 		if err != nil || d <= 0 {
@@ -102,7 +123,8 @@ func parseConfig(args []string, getenv func(string) (string, bool)) (config, err
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	b, err := backends.FromEnv(registry.WithLogger(log))
+	m := newMetrics()
+	b, err := backends.FromEnv(registry.WithLogger(log), registry.WithRequestObserver(m.request))
 	if err != nil {
 		return err
 	}
@@ -112,12 +134,31 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer docker.Close()
 	r := &engine.Refresher{Engine: docker, Backend: b, Log: log}
-	w, err := newWatcher(ctx, b, r, cfg, log)
+	w, err := newWatcher(ctx, b, r, cfg, log, watch.WithObserver(m))
 	if err != nil {
 		return err
 	}
+	g, ctx := errgroup.WithContext(ctx)
+	if cfg.listen != "" {
+		g.Go(func() error { return serve(ctx, cfg.listen, m.mux(w, cfg.hooks, cfg.interval)) })
+		log.Info("listening for push events, /metrics and /healthz", "address", cfg.listen)
+	}
+	if cfg.sqsQueue != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("IMAGE_WATCH_SQS_QUEUE_URL: %w", err)
+		}
+		account := ""
+		if h, ok := registry.ParseECRHost(b.Host()); ok {
+			account = h.Account
+		}
+		c := &ecrevents.Consumer{Watcher: w, API: sqs.NewFromConfig(awsCfg), QueueURL: cfg.sqsQueue, Account: account, Observer: m}
+		g.Go(func() error { return c.Run(ctx) })
+		log.Info("consuming ECR push events", "queue", cfg.sqsQueue)
+	}
 	log.Info("watching runtime images", "registry", b.Prefix(), "interval", cfg.interval)
-	return w.Run(ctx)
+	g.Go(func() error { return w.Run(ctx) })
+	return g.Wait()
 }
 
 // newWatcher wires the watcher to the refresher: a moved digest is pulled by

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,10 +18,13 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	fs, c := newFlags(e, "watch", "[flags] [RUNTIME...]", `  registryctl watch --once
   registryctl watch --interval 1m langgraph codex
   registryctl watch --platform linux/amd64 | jq -c 'select(.event == "changed")'
+  REGISTRYCTL_EVENT_SECRET='Bearer s3cret' registryctl watch --listen :9090 --events registry
 `, true)
 	interval := fs.Duration("interval", watch.DefaultInterval, "polling interval")
 	once := fs.Bool("once", false, "check once and exit")
 	platform := fs.String("platform", "", "compare this platform's digest inside each index (os/arch[/variant])")
+	listen := fs.String("listen", "", "also check an image as soon as a push event for it arrives on this address (POST /)")
+	events := fs.String("events", "registry", "the sender of push events: github, gitea, harbor, registry (distribution notifications) or dockerhub; its secret is $REGISTRYCTL_EVENT_SECRET")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,5 +72,45 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return w.Run(ctx)
+	if *listen == "" {
+		return w.Run(ctx)
+	}
+	source, err := eventSource(*events, e.environ.Get("REGISTRYCTL_EVENT_SECRET"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: watch.NewReceiver(w, source), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(e.stderr, "registryctl: listening for %s push events on %s\n", *events, ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	err = w.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	<-served
+	return err
+}
+
+// eventSource returns the named sender's Source with its secret.
+func eventSource(name, secret string) (watch.Source, error) {
+	if secret == "" {
+		return nil, usageErr("set REGISTRYCTL_EVENT_SECRET to the secret the sender signs or authenticates with")
+	}
+	switch name {
+	case "github":
+		return watch.GitHub(secret), nil
+	case "gitea":
+		return watch.Gitea(secret), nil
+	case "harbor":
+		return watch.Harbor(secret), nil
+	case "registry":
+		return watch.Distribution(secret), nil
+	case "dockerhub":
+		return watch.DockerHub(secret), nil
+	}
+	return nil, usageErr("--events must be github, gitea, harbor, registry or dockerhub, not " + strconv.Quote(name))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -189,4 +190,39 @@ func TestBackendProbeNamesTheProduct(t *testing.T) {
 		assert.Equal(t, want[0], info["flavor"], want[1])
 		assert.Equal(t, want[1], info["product"])
 	}
+}
+
+// watch --listen checks an image as soon as a push event for it arrives,
+// long before the next tick.
+func TestWatchListensForPushEvents(t *testing.T) {
+	srv, envVars := giteaEnv(t)
+	envVars["REGISTRYCTL_EVENT_SECRET"] = "Bearer event-secret-0123456789"
+	var out, errOut lockedBuffer
+	e := &env{stdout: &out, stderr: &errOut, environ: registry.EnvMap(envVars)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, e, []string{"watch", "--interval", "1h", "--listen", "127.0.0.1:0", "--events", "registry", "codex"})
+	}()
+	var addr string
+	require.Eventually(t, func() bool {
+		_, rest, ok := strings.Cut(errOut.String(), "push events on ")
+		addr = strings.TrimSpace(rest)
+		return ok && strings.Contains(out.String(), `"event":"seed"`)
+	}, 10*time.Second, 5*time.Millisecond)
+	img, err := random.Image(32, 1)
+	require.NoError(t, err)
+	h, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
+	require.NoError(t, err)
+	body := `{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer event-secret-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+	assert.Contains(t, out.String(), `"event":"changed"`, "changed before any tick: the interval is an hour")
+	assert.Contains(t, out.String(), `"new":"`+h.String()+`"`)
+	cancel()
+	assert.Equal(t, 0, <-done, errOut.String())
 }
