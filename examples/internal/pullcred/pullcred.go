@@ -1,0 +1,362 @@
+// Package pullcred answers "which credential pulls from this registry?" for
+// the credential helpers (docker-credential-registrykit and the kubelet
+// credential provider), through registrykit's backends.
+//
+// It serves two kinds of registry: the one MOLECULE_IMAGE_REGISTRY
+// configures, with whatever credential its flavor takes (a PAT, a token, an
+// ECR password), and any ECR or ECR Public host, with the ECR driver for
+// that host's account and region and the AWS SDK's default chain, as
+// amazon-ecr-credential-helper does. Every other registry, and a served one
+// that needs no credential, is [ErrNotFound].
+//
+// Short-lived credentials (ECR and ECR Public passwords) are kept in a
+// [credcache.Cache] keyed by registry and AWS identity, so that a helper
+// run once per pull costs one GetAuthorizationToken per credential life.
+// Static credentials (PATs, tokens) are never written anywhere: they are
+// read again from the environment on every run.
+//
+// The helpers never read Docker's config: Docker (or the kubelet) consults
+// it itself before or instead of running them, and a helper that read a
+// config naming itself in "credHelpers" would run itself.
+package pullcred
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/ecrauth"
+	"github.com/molecule-ai/registrykit/backends/ecrpublic"
+	"github.com/molecule-ai/registrykit/examples/internal/credcache"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/dockerauth"
+)
+
+// ErrNotFound means the helper has no credential for the registry: it is
+// not one it serves, or it needs none (anonymous pulls).
+var ErrNotFound = errors.New("no credential for this registry")
+
+// Credential is a registry's pull credential.
+type Credential struct {
+	// Registry is the registry host, "host[:port]", lowercased.
+	Registry string
+	// Username and Password are what a Docker client presents ("AWS" and
+	// the password for ECR).
+	Username, Password string
+	// Expires is when the registry stops accepting the credential; zero for
+	// a static credential (a PAT, a Gitea token), which does not expire.
+	Expires time.Time
+}
+
+// Resolver finds credentials. The zero value is not usable; use [New].
+type Resolver struct {
+	env   registry.Env
+	cache *credcache.Cache
+	now   func() time.Time
+	// Warn, when set, receives problems that do not stop a lookup (a cache
+	// that could not be written), one line each, with no secret.
+	Warn func(msg string)
+	// Options are added to every backend the resolver opens (a user agent,
+	// a logger).
+	Options []registry.Option
+}
+
+// New returns a resolver reading env (registry.ProcessEnv() in the helpers)
+// with the file cache env names ([credcache.FromEnv]; none when env has
+// neither XDG_CACHE_HOME nor HOME).
+func New(env registry.Env) *Resolver {
+	return &Resolver{env: env, cache: credcache.FromEnv(env, time.Now), now: time.Now}
+}
+
+// Now returns the resolver's time.
+func (r *Resolver) Now() time.Time { return r.now() }
+
+// Host returns the registry host a server names: a Docker credential
+// helper is given "host", "host:port" or a URL such as
+// "https://index.docker.io/v1/". The result is lowercased, without scheme,
+// path or trailing dot.
+func Host(server string) string {
+	s := strings.TrimSpace(server)
+	if strings.Contains(s, "://") {
+		if u, err := url.Parse(s); err == nil {
+			s = u.Host
+		}
+	}
+	s, _, _ = strings.Cut(s, "/")
+	s = strings.ToLower(s)
+	if h, port, ok := strings.Cut(s, ":"); ok && !strings.HasPrefix(s, "[") {
+		return strings.TrimSuffix(h, ".") + ":" + port
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+// route is how one registry is served.
+type route struct {
+	prefix string          // what to open: the configured prefix, or the host
+	flavor registry.Flavor // FlavorUnknown: the backend probes
+	forced bool            // open with this flavor rather than the environment's
+}
+
+// route decides whether host is served, and how.
+func (r *Resolver) route(host string) (route, bool, error) {
+	p, err := registry.PrefixFromEnv(r.env)
+	if err != nil {
+		return route{}, false, err
+	}
+	if sameRegistry(host, p.Host()) {
+		f, err := registry.FlavorFromEnv(r.env)
+		if err != nil {
+			return route{}, false, err
+		}
+		if f == registry.FlavorUnknown {
+			f = registry.DetectFlavor(p.Host())
+		}
+		return route{prefix: p.String(), flavor: f}, true, nil
+	}
+	switch f := registry.DetectFlavor(host); f {
+	case registry.FlavorECR, registry.FlavorECRPublic:
+		// The flavor variable speaks of the configured registry, not this one.
+		return route{prefix: host, flavor: f, forced: true}, true, nil
+	}
+	return route{}, false, nil
+}
+
+// sameRegistry compares registry hosts, treating Docker Hub's names alike.
+func sameRegistry(a, b string) bool {
+	if registry.IsDockerHub(a) && registry.IsDockerHub(b) {
+		return true
+	}
+	return strings.EqualFold(a, b)
+}
+
+// shortLived reports whether a flavor's Docker credential expires (and so
+// may be cached in a file).
+func shortLived(f registry.Flavor) bool {
+	return f == registry.FlavorECR || f == registry.FlavorECRPublic
+}
+
+// Get returns the pull credential for server (a host, "host:port" or a
+// URL). It is [ErrNotFound] for a registry the resolver does not serve and
+// for anonymous access; any other error names the cause and the fix and
+// carries no secret.
+func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
+	host := Host(server)
+	if host == "" {
+		return Credential{}, ErrNotFound
+	}
+	rt, ok, err := r.route(host)
+	if err != nil || !ok {
+		if err == nil {
+			err = ErrNotFound
+		}
+		return Credential{}, err
+	}
+	identity := AWSIdentity(r.env)
+	if shortLived(rt.flavor) && r.cache != nil {
+		if e, ok := r.cache.Get(host, identity); ok {
+			return Credential{Registry: host, Username: e.Username, Password: e.Password, Expires: e.Expires}, nil
+		}
+	}
+	var c Credential
+	switch rt.flavor {
+	case registry.FlavorECR:
+		c, err = r.ecr(ctx, rt)
+	case registry.FlavorECRPublic:
+		c, err = r.ecrPublic(ctx, rt)
+	default:
+		c, err = r.static(ctx, rt)
+	}
+	if err != nil {
+		return Credential{}, err
+	}
+	c.Registry = host
+	if shortLived(rt.flavor) && r.cache != nil && !c.Expires.IsZero() {
+		err := r.cache.Put(identity, credcache.Entry{Registry: host, Username: c.Username, Password: c.Password, Expires: c.Expires})
+		if err != nil && r.Warn != nil {
+			r.Warn("not caching the credential for " + host + ": " + err.Error())
+		}
+	}
+	return c, nil
+}
+
+// Erase drops the cached credential for server, so that the next Get
+// fetches a new one. A registry with nothing cached is not an error.
+func (r *Resolver) Erase(server string) error {
+	if r.cache == nil {
+		return nil
+	}
+	return r.cache.Delete(Host(server), AWSIdentity(r.env))
+}
+
+// Cached returns the registries with a valid cached credential for the
+// current AWS identity, mapped to their user names. It does no I/O beyond
+// the cache directory.
+func (r *Resolver) Cached() map[string]string {
+	out := map[string]string{}
+	if r.cache == nil {
+		return out
+	}
+	for _, e := range r.cache.List(AWSIdentity(r.env)) {
+		out[e.Registry] = e.Username
+	}
+	return out
+}
+
+// open opens the backend of rt in env.
+func (r *Resolver) open(rt route, env registry.Env, extra ...registry.Option) (registry.Backend, error) {
+	opts := append([]registry.Option{registry.WithEnv(env)}, r.Options...)
+	if rt.forced {
+		opts = append(opts, registry.WithFlavor(rt.flavor))
+	}
+	return backends.Open(rt.prefix, append(opts, extra...)...)
+}
+
+// tokenRepository is the repository named to Backend.Token for ECR. ECR's
+// authorization token is the same for every repository (the driver caches
+// one per registry), but Token wants a valid repository name.
+const tokenRepository = "credential-helper"
+
+// ecr returns the ECR password and its expiry: one GetAuthorizationToken,
+// which Token and Credential share through the backend's token cache.
+func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
+	b, err := r.open(rt, r.env)
+	if err != nil {
+		return Credential{}, err
+	}
+	tok, err := b.Token(ctx, tokenRepository)
+	if err != nil {
+		return Credential{}, err
+	}
+	cred, err := dockerauth.Credential(ctx, b)
+	if err != nil {
+		return Credential{}, err
+	}
+	if cred.Username == "" || cred.Password == "" {
+		return Credential{}, ErrNotFound
+	}
+	return Credential{Username: cred.Username, Password: cred.Password, Expires: tok.Expiry}, nil
+}
+
+// ecrPublic returns the ECR Public password and its expiry, when AWS
+// credentials are configured; public images need none, so without them it
+// is ErrNotFound. The ECR Public driver does not expose the password's
+// expiry, so the API client handed to it records the expiresAt of the
+// answer.
+func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) {
+	if !awsCredentialsConfigured(r.env) {
+		return Credential{}, ErrNotFound
+	}
+	cfg, err := ecrauth.LoadConfig(ctx, registry.NewOptions(registry.WithEnv(r.env)), config.WithRegion(ecrpublic.APIRegion))
+	if err != nil {
+		return Credential{}, err
+	}
+	endpoint := ecrauth.Endpoint(r.env, "ECR_PUBLIC")
+	rec := &expiryRecorder{api: awsecrpublic.NewFromConfig(cfg, func(o *awsecrpublic.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})}
+	b, err := r.open(rt, r.env, ecrpublic.WithAPI(rec))
+	if err != nil {
+		return Credential{}, err
+	}
+	cred, err := dockerauth.Credential(ctx, b)
+	if err != nil {
+		return Credential{}, err
+	}
+	if cred.Username == "" || cred.Password == "" {
+		return Credential{}, ErrNotFound
+	}
+	return Credential{Username: cred.Username, Password: cred.Password, Expires: rec.expiry()}, nil
+}
+
+// static returns the credential of a registry whose Docker credential does
+// not expire (GHCR, Gitea, GitLab, distribution): from the flavor's
+// variables or the generic pair, never from Docker's config.
+func (r *Resolver) static(ctx context.Context, rt route) (Credential, error) {
+	b, err := r.open(rt, withoutDockerConfig(r.env))
+	if err != nil {
+		return Credential{}, err
+	}
+	cred, err := dockerauth.Credential(ctx, b)
+	if err != nil {
+		return Credential{}, err
+	}
+	// Identity and registry tokens come only from Docker's config, which is
+	// not read; without a user name and password there is nothing to hand out.
+	if cred.Username == "" || cred.Password == "" {
+		return Credential{}, ErrNotFound
+	}
+	return Credential{Username: cred.Username, Password: cred.Password}, nil
+}
+
+// withoutDockerConfig hides the variables through which registrykit finds
+// Docker's and Podman's config. It stays the process environment when env
+// is one, so the AWS SDK still reads the process as usual.
+func withoutDockerConfig(env registry.Env) registry.Env {
+	return env.With(map[string]string{"DOCKER_CONFIG": "", "HOME": "", "REGISTRY_AUTH_FILE": "", "XDG_RUNTIME_DIR": ""})
+}
+
+// AWSIdentity names, from the environment alone (no I/O), the AWS identity
+// the SDK's default chain will use: the access key ID, else the profile,
+// else the web-identity role, else "default" (the default profile, a
+// container or an instance role). Cached credentials are keyed by it, so
+// that switching keys or profiles never hands out another identity's
+// password.
+func AWSIdentity(env registry.Env) string {
+	if id := env.Get("AWS_ACCESS_KEY_ID"); id != "" {
+		return "access-key:" + id
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		if p := env.Get(k); p != "" {
+			return "profile:" + p
+		}
+	}
+	if arn := env.Get("AWS_ROLE_ARN"); arn != "" {
+		return "role:" + arn
+	}
+	return "default"
+}
+
+// awsCredentialsConfigured is the ECR Public driver's own test for
+// authenticated pulls: the environment names AWS credentials.
+func awsCredentialsConfigured(env registry.Env) bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if _, ok := env.Lookup(k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// expiryRecorder is an ECR Public API client that remembers the expiry of
+// the last password it fetched.
+type expiryRecorder struct {
+	api ecrpublic.API
+
+	mu      sync.Mutex
+	expires time.Time
+}
+
+func (e *expiryRecorder) GetAuthorizationToken(ctx context.Context, in *awsecrpublic.GetAuthorizationTokenInput, opts ...func(*awsecrpublic.Options)) (*awsecrpublic.GetAuthorizationTokenOutput, error) {
+	out, err := e.api.GetAuthorizationToken(ctx, in, opts...)
+	if err == nil && out != nil && out.AuthorizationData != nil && out.AuthorizationData.ExpiresAt != nil {
+		e.mu.Lock()
+		e.expires = *out.AuthorizationData.ExpiresAt
+		e.mu.Unlock()
+	}
+	return out, err
+}
+
+func (e *expiryRecorder) expiry() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.expires
+}
