@@ -30,7 +30,8 @@ type Backend interface {
 	// "ghcr.io/molecule-ai". It equals Host when the prefix has no path.
 	Prefix() string
 
-	// Token returns a pull credential for repo, ready for
+	// Token returns a pull credential for repo (empty for the registry's
+	// token that names no repository, where it issues one), ready for
 	// tok.SetAuthHeader(req): TokenType "Bearer" for token-flow registries,
 	// "Basic" where the registry takes basic credentials directly (ECR,
 	// htpasswd). A registry that needs no authentication yields a token with

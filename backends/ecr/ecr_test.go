@@ -301,3 +301,14 @@ func TestDeniedRepositoryCostsNoTokenRefresh(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), api.Calls())
 }
+
+// Token with no repository is the registry's one token, for tools that
+// need its expiry (credential helpers).
+func TestTokenWithoutRepository(t *testing.T) {
+	f := setup(t, 1, 12*time.Hour)
+	tok, err := f.backend.Token(context.Background(), "")
+	require.NoError(t, err)
+	assert.Equal(t, "Basic", tok.Type())
+	assert.Equal(t, f.clock.Now().Add(12*time.Hour).Unix(), tok.Expiry.Unix())
+	assert.Equal(t, int64(1), f.api.Calls())
+}

@@ -81,11 +81,16 @@ func (b *backend) Discover(ctx context.Context) error {
 	return err
 }
 
-// Token implements registry.Backend.
+// Token implements registry.Backend. An empty repo asks for the registry's
+// token that names no repository (ECR's, Gitea's, a Basic credential; for a
+// scoped token service, a token without scope).
 func (b *backend) Token(ctx context.Context, repo string) (*oauth2.Token, error) {
-	full, err := b.repository(repo)
-	if err != nil {
-		return nil, err
+	full := ""
+	if repo != "" {
+		var err error
+		if full, err = b.repository(repo); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := withDeadline(ctx, b.opts)
 	defer cancel()
