@@ -32,8 +32,8 @@ fuzz:
 	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 	    echo "== $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; done; done
 
-## bench: the benchmark suite against the peers, then BENCHMARKS.md from its results.
+## bench: the benchmark suite against the peers and the network benchmark (TLS 1.3, 40 ms RTT), then BENCHMARKS.md from their results.
 bench:
 	cd internal/e2e && go test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) -timeout=60m ./bench/ | tee ../../bench.out
 	go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) bench.out > benchstat.out
-	cd internal/e2e && go run ./bench/cmd/benchreport -bench ../../bench.out -benchstat ../../benchstat.out > ../../BENCHMARKS.md
+	cd internal/e2e && go run ./bench/cmd/benchreport -net -bench ../../bench.out -benchstat ../../benchstat.out > ../../BENCHMARKS.md

@@ -69,15 +69,17 @@ func NewHTTPTransport() *http.Transport {
 // dials one connection per waiting request when it has none idle, so a tick
 // of nine checks after an idle gap would open nine TCP connections and nine
 // TLS handshakes to a registry that could carry them all on one HTTP/2
-// connection. Once a host has answered over HTTP/2, its requests go through
-// a transport that opens at most one connection to it at a time: concurrent
-// requests wait for that one dial and are multiplexed on it. A host that
-// answers HTTP/1.1 keeps parallel connections. It is safe for concurrent
-// use.
+// connection. A Transport sends a host's requests through a transport that
+// opens at most one connection to it at a time — concurrent requests wait
+// for that one dial and are multiplexed on it — until the host answers over
+// HTTP/1.1; from then on its requests use parallel connections. (A host's
+// first requests thus share one connection even if it turns out to speak
+// only HTTP/1.1: a cost paid once, where the HTTP/2 case pays nothing.) It
+// is safe for concurrent use.
 type Transport struct {
-	base *http.Transport
-	h2   *http.Transport // base with one connection per host at a time
-	h2ed sync.Map        // host -> struct{}: answered over HTTP/2
+	base *http.Transport // parallel connections, for HTTP/1.1 hosts
+	h2   *http.Transport // base with one new connection per host at a time
+	h1   sync.Map        // host -> struct{}: answered over HTTP/1.1
 }
 
 // NewTransportFrom returns a Transport over base (which it does not modify).
@@ -89,12 +91,12 @@ func NewTransportFrom(base *http.Transport) *Transport {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if _, ok := t.h2ed.Load(req.URL.Host); ok {
-		return t.h2.RoundTrip(req)
+	if _, ok := t.h1.Load(req.URL.Host); ok {
+		return t.base.RoundTrip(req)
 	}
-	resp, err := t.base.RoundTrip(req)
-	if err == nil && resp.ProtoMajor == 2 {
-		t.h2ed.Store(req.URL.Host, struct{}{})
+	resp, err := t.h2.RoundTrip(req)
+	if err == nil && resp.ProtoMajor < 2 {
+		t.h1.Store(req.URL.Host, struct{}{})
 	}
 	return resp, err
 }
@@ -106,8 +108,9 @@ func (t *Transport) CloseIdleConnections() {
 }
 
 // newClient returns the HTTP client of one backend. When o.HTTPClient is
-// set its transport is kept, wrapped for the User-Agent, debug logs and
-// retries, and the redirect rules replace its CheckRedirect: at most 10;
+// set its transport is used as it is (pass a [Transport] for one connection
+// per HTTP/2 registry), wrapped for the User-Agent, debug logs and retries,
+// and the redirect rules replace its CheckRedirect: at most 10;
 // never from https to plain http unless the target may be reached over
 // plain HTTP; the Authorization header dropped as soon as a redirect leaves
 // the original host.
@@ -117,11 +120,8 @@ func newClient(o *registry.Options) *http.Client {
 	if o.HTTPClient != nil {
 		base, timeout = o.HTTPClient.Transport, o.HTTPClient.Timeout
 	}
-	switch b := base.(type) {
-	case nil:
+	if base == nil {
 		base = NewTransport()
-	case *http.Transport:
-		base = NewTransportFrom(b)
 	}
 	return &http.Client{
 		Transport: &retryTransport{

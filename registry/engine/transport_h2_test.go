@@ -98,6 +98,12 @@ func TestOneConnectionPerHTTP2HostAfterIdle(t *testing.T) {
 			require.NoError(t, err)
 			resp.Body.Close()
 			assert.Equal(t, map[bool]int{true: 2, false: 1}[tc.h2], resp.ProtoMajor)
+			resp, err = c.Get(s.URL)
+			require.NoError(t, err)
+			resp.Body.Close()
+			if tc.h2 {
+				assert.Equal(t, int32(1), s.conns.Load(), "learning the protocol costs no second connection")
+			}
 
 			tr.CloseIdleConnections() // the idle gap
 			s.mu.Lock()
@@ -106,6 +112,20 @@ func TestOneConnectionPerHTTP2HostAfterIdle(t *testing.T) {
 			s.conns.Store(0)
 			fanOut(t, c, s.URL, 9)
 			assert.Equal(t, tc.conns, s.conns.Load())
+			if tc.h2 {
+				// Steady: the learning request's connection was the one used; no second.
+				s.mu.Lock()
+				s.waiting, s.release = 0, make(chan struct{})
+				s.mu.Unlock()
+				close(s.release)
+				s.conns.Store(0)
+				for range 3 {
+					resp, err := c.Get(s.URL)
+					require.NoError(t, err)
+					resp.Body.Close()
+				}
+				assert.Zero(t, s.conns.Load(), "warm requests reuse the one connection")
+			}
 		})
 	}
 }

@@ -21,9 +21,12 @@ type Handler func(ctx context.Context, img Image, old, new string) error
 
 // Defaults.
 const (
-	DefaultInterval    = 5 * time.Minute
-	DefaultJitter      = 0.1
-	DefaultConcurrency = 4
+	DefaultInterval = 5 * time.Minute
+	DefaultJitter   = 0.1
+	// DefaultConcurrency, 0, runs every check of a tick at once: on a real
+	// network a tick of nine images then costs one round trip, not three
+	// waves of them.
+	DefaultConcurrency = 0
 	// DefaultHandlerConcurrency is how many handler calls may run at once.
 	DefaultHandlerConcurrency = 1
 	DefaultCheckTimeout       = 30 * time.Second

@@ -4,4 +4,9 @@
 // steady, new repository, across a token expiry), time and allocations per
 // check, and throughput at several concurrencies. cmd/benchreport turns the
 // results into BENCHMARKS.md.
+//
+// RunNet (net_*.go) measures the same clients over TLS 1.3 and a simulated
+// round trip, in round trips, requests, connections and handshakes; it runs
+// only when asked (TestNetBench with REGISTRYKIT_NETBENCH=1, or
+// benchreport -net), and TestNetSmoke checks its rig on every test run.
 package bench

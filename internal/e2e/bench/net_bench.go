@@ -219,6 +219,9 @@ func calibrate(ctx context.Context, v NetVariant, rtt time.Duration) (newConn, w
 			return err
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
+		if h2 := resp.ProtoMajor == 2; h2 != v.HTTP2 {
+			return fmt.Errorf("the front answered over %s", resp.Proto)
+		}
 		return resp.Body.Close()
 	}
 	if newConn, err = measure(r, get); err != nil {
@@ -256,6 +259,10 @@ func runNetClient(ctx context.Context, v NetVariant, rtt time.Duration, nc NetCl
 	if v.Flavor == NetGitea {
 		expire = 24*time.Hour + 5*time.Minute
 	}
+	// Idle: the client closes its idle connections and the server the
+	// rest. Closing the client's transport alone is not enough: registrykit
+	// wraps the *http.Transport it is given and sends to an HTTP/2 host
+	// through its own clone of it.
 	idle := func() error {
 		c.CloseIdle()
 		return r.DropConnections()
@@ -301,14 +308,15 @@ func (rep *NetReport) WriteMarkdown(w io.Writer) {
 	p("Each registry is `registrytest`'s imitation (GHCR: scoped tokens without `expires_in`, 60 s; Gitea: one 24 h JWT for every repository) behind a TLS 1.3 front, served over HTTP/2 or over HTTP/1.1 only, ")
 	p("behind a loopback proxy that delays each direction's bytes by %s; dialing costs one more round trip, as TCP's handshake does. ", rep.RTT/2)
 	p("The front counts requests, new TCP connections and TLS handshakes. Every client gets a fresh registry and a fresh keep-alive transport (HTTP/2 when offered, no TLS session resumption) and runs, in order: ")
-	p("a **cold check** of one image; the same **steady check**; a warm-up tick of the nine runtime images (not reported); a **warm tick**; a **tick after idle** (the transport's idle connections closed, as five idle minutes do; tokens still valid); ")
-	p("a **tick after idle with expired tokens** (idle connections closed, and the registry's clock — shared with registrykit's, `registry.WithClock` — moved 5 minutes for GHCR, 24 h 5 min for Gitea). ")
+	p("a **cold check** of one image; the same **steady check**; a warm-up tick of the nine runtime images (not reported); a **warm tick**; a **tick after idle** (tokens still valid); ")
+	p("a **tick after idle with expired tokens** (the registry's clock — shared with registrykit's, `registry.WithClock` — moved 5 minutes for GHCR, 24 h 5 min for Gitea). ")
+	p("Idle means every connection ended, as five idle minutes end them (the client's `IdleConnTimeout`, or the server's): the client's transport closes its idle connections, the server closes the rest, and the tick starts once the client has closed its end of each. ")
 	p("The peers keep their own time and find out about expiry from a 401.\n\n")
 	p("Clients: registrykit's `watch.Watcher` (`w.Check` is one tick) and registrykit with one goroutine per image calling `ManifestDigest`; on GHCR both with the PAT sent as the bearer token (the default) and with `ghcr.WithTokenService()`; ")
-	p("a reused go-containerregistry `remote.Puller` and oras-go v2 `Repository.Resolve` with its token cache, one goroutine per image; the old code (a token request before every HEAD) with one goroutine per image and one image after another, as the old watcher looped.\n\n")
+	p("a reused go-containerregistry `remote.Puller` and oras-go v2 `Repository.Resolve` with its token cache, one goroutine per image; the old code (a token request before every HEAD) with one goroutine per image and one image after another, as a loop over the runtimes does.\n\n")
 	p("**Floors**, in round trips: cold check 4 (TCP, TLS, token, HEAD; 3 when no token is needed); steady check 1; tick of 9: warm 1, after idle 3, after idle with expired tokens 4 (3 when no token is needed). ")
 	p("A client that sent no token request in a scenario is held to the lower floor: registrykit with a GHCR PAT sent as the bearer token, and the peers on Gitea, which takes Basic credentials on `/v2/` (registrykit uses Gitea's 24 h token there).\n\n")
-	p("Each cell: **time in round trips** (distance from the floor) · requests · new TCP connections / TLS handshakes.\n\n")
+	p("Each cell: **time in round trips** (distance from the floor) · requests · new TCP connections / TLS handshakes. A handshake still under way when a step ends is counted in that step.\n\n")
 	for _, t := range rep.Tables {
 		nc, warm := medianOf(t.NewConn), medianOf(t.Warm)
 		p("### %s\n\n", t.Variant)
@@ -342,14 +350,18 @@ func (rep *NetReport) WriteMarkdown(w io.Writer) {
 		p("\n")
 	}
 	if far := rep.FarFromFloor(0.5); len(far) > 0 {
-		p("registrykit more than half a round trip above the floor: %s.\n\n", strings.Join(far, "; "))
+		p("registrykit more than half a round trip above the floor (medians; requests, new connections/handshakes):\n\n")
+		for _, f := range far {
+			p("- %s\n", f)
+		}
+		p("\n")
 	} else {
 		p("registrykit is within half a round trip of the floor everywhere.\n\n")
 	}
 }
 
-// FarFromFloor lists the registrykit rows and scenarios whose median is
-// more than slack round trips above the floor.
+// FarFromFloor lists, one line per variant and registrykit client, the
+// scenarios whose median is more than slack round trips above the floor.
 func (rep *NetReport) FarFromFloor(slack float64) []string {
 	var out []string
 	for _, t := range rep.Tables {
@@ -357,12 +369,15 @@ func (rep *NetReport) FarFromFloor(slack float64) []string {
 			if !strings.HasPrefix(row.Client.Name, "registrykit") {
 				continue
 			}
+			var far []string
 			for s := range netScenarios {
 				m := row.Median(s)
 				if d := m.RTTs - row.Floor(s); d > slack {
-					out = append(out, fmt.Sprintf("%s, %s: %s %.2f (+%.2f; %s requests, %s/%s connections/handshakes)",
-						t.Variant, row.Client.Name, s, m.RTTs, d, fmtCount(m.Requests), fmtCount(m.Conns), fmtCount(m.Handshakes)))
+					far = append(far, fmt.Sprintf("%s %.2f (+%.2f; %s req, %s/%s)", s, m.RTTs, d, fmtCount(m.Requests), fmtCount(m.Conns), fmtCount(m.Handshakes)))
 				}
+			}
+			if len(far) > 0 {
+				out = append(out, fmt.Sprintf("%s, %s: %s", t.Variant, row.Client.Name, strings.Join(far, "; ")))
 			}
 		}
 	}

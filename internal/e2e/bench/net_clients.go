@@ -13,6 +13,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	orasauth "oras.land/oras-go/v2/registry/remote/auth"
@@ -71,7 +72,7 @@ func NetClients() []NetClient {
 // watch.Watcher or through one goroutine per image.
 type netKitClient struct {
 	r   *NetRegistry
-	tr  *http.Transport
+	tr  *engine.Transport // registrykit's: one connection per HTTP/2 host
 	b   registry.Backend
 	w   *watch.Watcher // nil: goroutines
 	img []watch.Image
@@ -83,7 +84,7 @@ func netKit(watcher bool, extra ...registry.Option) func(r *NetRegistry) (netCli
 		if r.Variant.Flavor == NetGitea {
 			flavor = registry.FlavorGitea
 		}
-		tr := r.Transport()
+		tr := engine.NewTransportFrom(r.Transport())
 		b, err := backends.Open(r.Prefix(), append([]registry.Option{
 			registry.WithFlavor(flavor),
 			registry.WithHTTPClient(&http.Client{Transport: tr}),

@@ -155,10 +155,10 @@ func newNetFront(target string, http2 bool, certs *netCerts) *netFront {
 		IdleConnTimeout:     time.Minute,
 	}
 	rp := &httputil.ReverseProxy{
-		Director: func(r *http.Request) {
-			// r.Host stays the name the client used, so the registry's
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// Out.Host stays the name the client used, so the registry's
 			// challenges and token service name it.
-			r.URL.Scheme, r.URL.Host = "http", target
+			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", target
 		},
 		Transport: f.backend,
 		// registrytest writes realm="http://<Host>/…": behind TLS it is https.

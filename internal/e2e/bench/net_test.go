@@ -13,15 +13,22 @@ import (
 )
 
 // TestNetSmoke runs the network rig once with a 2 ms round trip, on GHCR
-// over HTTP/2 and Gitea over HTTP/1.1, and checks that it works and counts:
-// not how fast anything is.
+// over HTTP/2 and Gitea over HTTP/1.1, with the watcher and the peers, and
+// checks that it works and counts: not how fast anything is (a few seconds
+// with -race; TestNetBench is the benchmark).
 func TestNetSmoke(t *testing.T) {
 	const rtt = 2 * time.Millisecond
 	rep, err := RunNet(context.Background(), NetConfig{RTT: rtt, Runs: 1,
 		Variants: []NetVariant{{NetGHCR, true}, {NetGitea, false}},
+		Clients: []string{"registrykit watcher, PAT as bearer", "registrykit watcher, token service", "registrykit watcher",
+			"ggcr Puller, 9 goroutines", "oras-go, 9 goroutines", "old code, one after another"},
 	})
 	require.NoError(t, err)
 	require.Len(t, rep.Tables, 2)
+	var md strings.Builder
+	rep.WriteMarkdown(&md)
+	assert.Contains(t, md.String(), "### GHCR-like, HTTP/2\n")
+	assert.Contains(t, md.String(), "| registrykit watcher, PAT as bearer | **")
 	for _, tab := range rep.Tables {
 		nc, warm := tab.NewConn[0], tab.Warm[0]
 		assert.Equal(t, NetCounts{Ping: 1, Conns: 1, Handshakes: 1}, nc.NetCounts, "%s: a new connection", tab.Variant)
