@@ -48,7 +48,7 @@ func configure(t registry.Target) (engine.Config, error) {
 		// (docs/content/spec/auth/scope.md); the CNCF registry's token
 		// servers, Harbor, Quay and Docker Hub honour them.
 		MultiScope: true,
-		Hint:        "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
+		Hint:       "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
 	}
 	if registry.IsDockerHub(host) {
 		cfg.APIHost, cfg.NormalizeRepo = registry.DockerHubAPIHost, dockerHubRepository

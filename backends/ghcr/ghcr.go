@@ -46,6 +46,14 @@ func WithTokenService() registry.Option {
 	return registry.WithDriverOption(registry.FlavorGHCR, noDirectKey{}, true)
 }
 
+// direct is "Bearer" unless WithTokenService said otherwise.
+func direct(t registry.Target) string {
+	if t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) != nil {
+		return ""
+	}
+	return "Bearer"
+}
+
 // Driver returns the GHCR driver.
 func Driver() registry.Driver {
 	return engine.NewDriver(engine.Spec{
@@ -66,7 +74,7 @@ func configure(t registry.Target) (engine.Config, error) {
 		// ghcr.io takes a PAT as Bearer base64(user:PAT) on /v2/ directly
 		// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245):
 		// one request per check, cold or steady, and no 60 s tokens to renew.
-		DirectBearer:  t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) == nil,
+		Direct:        direct(t),
 		NormalizeRepo: strings.ToLower,
 		Hint:          Hint,
 	}, nil

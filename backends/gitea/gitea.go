@@ -3,9 +3,10 @@
 //
 // It is chosen when the flavor is forced, or when a registry's /v2/
 // challenge is Gitea's: service="container_registry" with a realm ending in
-// /v2/token. Gitea issues one token per user that serves every repository
-// (it ignores the scope), so a new repository costs a single HEAD once any
-// token is cached. Credentials come from GITEA_USER and GITEA_TOKEN, else
+// /v2/token. With credentials, a check is one request: Gitea takes Basic
+// credentials on /v2/ directly (WithTokenService opts out). Anonymously,
+// Gitea issues one token that serves every repository (it ignores the
+// scope), so a new repository costs a single HEAD once any token is cached. Credentials come from GITEA_USER and GITEA_TOKEN, else
 // MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN — sent only
 // to the registry MOLECULE_IMAGE_REGISTRY names — else Docker's config, else
 // anonymous access (public owners).
@@ -35,7 +36,16 @@ const Service = "container_registry"
 // Hint is the fix named in Gitea authentication errors.
 const Hint = "set GITEA_USER and GITEA_TOKEN (an access token with the read:package scope), or run docker login for this host"
 
-type realmHostsKey struct{}
+type (
+	realmHostsKey struct{}
+	noDirectKey   struct{}
+)
+
+// WithTokenService makes the backend always use Gitea's token service,
+// never Basic credentials on /v2/ directly.
+func WithTokenService() registry.Option {
+	return registry.WithDriverOption(registry.FlavorGitea, noDirectKey{}, true)
+}
 
 // WithRealmHost allows Gitea's token realm on hosts other than the registry
 // (the ROOT_URL of a Gitea reached through a proxy name), over HTTPS only.
@@ -75,6 +85,14 @@ func configure(t registry.Target) (engine.Config, error) {
 		Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken),
 		Unscoped:    true,
 		Hint:        Hint,
+	}
+	if t.Options.DriverOption(registry.FlavorGitea, noDirectKey{}) == nil {
+		// Gitea takes Basic credentials on /v2/ itself — it offers
+		// Basic realm="Gitea Container Registry" beside its Bearer challenge
+		// (routers/api/packages/container/container.go in go-gitea/gitea) —
+		// so with a user and token a check is one request and no token is
+		// ever fetched.
+		cfg.Direct = "Basic"
 	}
 	if c := t.Challenge; c.IsBearer() && c.Params["realm"] != "" {
 		cfg.Realm = c.Params["realm"] // checked against the registry host before anything is sent

@@ -56,7 +56,7 @@ func TestProbedGitea(t *testing.T) {
 	d, err := b.ManifestDigest(ctx, repos[0], "latest")
 	require.NoError(t, err)
 	assert.Equal(t, digests[repos[0]], d)
-	assert.Equal(t, registrytest.Counts{Ping: 1, Token: 1, Head: 1}, srv.Counts(), "probed cold check: ping + token + HEAD")
+	assert.Equal(t, registrytest.Counts{Ping: 1, Head: 1}, srv.Counts(), "probed cold check: ping + HEAD with Basic credentials, no token")
 	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor(), "the challenge's service=container_registry selects Gitea")
 
 	srv.ResetCounts()
@@ -65,7 +65,7 @@ func TestProbedGitea(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, digests[repo], d)
 	}
-	assert.Equal(t, registrytest.Counts{Head: 2}, srv.Counts(), "a new repository costs one HEAD: Gitea's token is not scoped")
+	assert.Equal(t, registrytest.Counts{Head: 2}, srv.Counts(), "a new repository costs one HEAD")
 }
 
 func TestForcedGiteaNeedsNoProbe(t *testing.T) {
@@ -74,12 +74,19 @@ func TestForcedGiteaNeedsNoProbe(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
 	require.NoError(t, err)
-	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts())
+	assert.Equal(t, registrytest.Counts{Head: 1}, srv.Counts(), "Basic credentials on /v2/: one request")
+
+	srv.ResetCounts()
+	b, err = backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea), gitea.WithTokenService())
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
+	require.NoError(t, err)
+	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts(), "the token service: known realm, no probe")
 }
 
 func TestTokenLifetimeFromJWT(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea), gitea.WithTokenService())
 	require.NoError(t, err)
 	ctx := context.Background()
 	// A day of checks every 5 minutes: the 24 h JWT (no expires_in) must be
@@ -124,7 +131,7 @@ func (s *tokenStub) RoundTrip(r *http.Request) (*http.Response, error) {
 func openWithChallenge(t *testing.T, prefix string, c *registry.Challenge, opts ...registry.Option) (*tokenStub, error) {
 	t.Helper()
 	stub := &tokenStub{}
-	o := registry.NewOptions(append([]registry.Option{registry.WithHTTPClient(&http.Client{Transport: stub}),
+	o := registry.NewOptions(append([]registry.Option{registry.WithHTTPClient(&http.Client{Transport: stub}), gitea.WithTokenService(),
 		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: token}))}, opts...)...)
 	b, err := gitea.Driver().Open(registry.Target{Prefix: registry.MustParsePrefix(prefix), Options: o, Challenge: c})
 	require.NoError(t, err, "Open does no I/O and checks nothing remote")

@@ -16,6 +16,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
+	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
@@ -114,10 +115,13 @@ func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 	if d.flavor != registry.FlavorUnknown {
 		base = append(base, registry.WithFlavor(d.flavor))
 	}
-	if d.mode == registrytest.GHCR {
-		// The token service is what this suite exercises; the direct PAT
-		// has tests of its own in backends/ghcr.
+	switch d.mode {
+	case registrytest.GHCR:
+		// The token service is what this suite exercises; the direct
+		// credential has tests of its own in backends/ghcr and backends/gitea.
 		base = append(base, ghcr.WithTokenService())
+	case registrytest.Gitea:
+		base = append(base, gitea.WithTokenService())
 	}
 	if d.mode == registrytest.ECR {
 		base = append(base, ecrOptions(t, h)...)

@@ -126,7 +126,7 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 		}))
 		return tok, fetched, err
 	}
-	if b.cfg.DirectBearer && !a.directOff.Load() {
+	if b.cfg.Direct != "" && !a.directOff.Load() {
 		tok, err := a.cache.Get(ctx, tokencache.Key{Host: b.apiHost, Identity: "direct"}, func(ctx context.Context) (*oauth2.Token, error) {
 			fetched = true
 			cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
@@ -136,7 +136,7 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 			if cred.Username == "" || cred.Password == "" {
 				return &oauth2.Token{}, nil // nothing to send directly
 			}
-			return &oauth2.Token{AccessToken: BasicToken(cred).AccessToken, TokenType: "Bearer", Expiry: time.Time{}}, nil
+			return &oauth2.Token{AccessToken: BasicToken(cred).AccessToken, TokenType: b.cfg.Direct}, nil
 		})
 		if err != nil || tok.AccessToken != "" {
 			return tok, fetched, err
@@ -185,7 +185,7 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 // turns the direct path off for the backend's lifetime. Every caller that
 // sent it gets true, so that each tries the token service once.
 func (a *authorizer) refusedDirect(tok *oauth2.Token) bool {
-	if !a.b.cfg.DirectBearer {
+	if a.b.cfg.Direct == "" {
 		return false
 	}
 	if cached, ok := a.cache.Peek(tokencache.Key{Host: a.b.apiHost, Identity: "direct"}); !ok || cached != tok {
@@ -251,7 +251,7 @@ func Cached(now func() time.Time, fetch func(ctx context.Context) (*oauth2.Token
 // service honours several scopes; the token is then cached under each scope.
 func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 	a := b.auth
-	if !b.cfg.MultiScope || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.DirectBearer && !a.directOff.Load()) {
+	if !b.cfg.MultiScope || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.Direct != "" && !a.directOff.Load()) {
 		return nil
 	}
 	ctx, cancel := withDeadline(ctx, b.opts)

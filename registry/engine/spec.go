@@ -63,12 +63,13 @@ type Config struct {
 	// (ECR's bare 403, ECR Public's 400 DENIED): the engine fetches a new
 	// token once, and at most once per token and repository.
 	Rejected func(*http.Response) bool
-	// DirectBearer sends a user:password credential straight to the
-	// registry API as "Bearer base64(user:password)", with no token request
-	// at all (ghcr.io accepts a PAT this way), and falls back to the
-	// challenge flow, for the backend's lifetime, the first time the
-	// registry refuses it.
-	DirectBearer bool
+	// Direct, "Bearer" or "Basic", sends a user:password credential
+	// straight to the registry API as "<Direct> base64(user:password)", with
+	// no token request at all — ghcr.io takes a PAT as a bearer token, Gitea
+	// takes Basic on /v2/ — and falls back to the challenge flow, for the
+	// backend's lifetime, the first time the registry refuses it. "" never
+	// does.
+	Direct string
 	// FetchToken, when set, replaces challenge discovery and the exchange:
 	// it returns a token for every repository (ECR's GetAuthorizationToken,
 	// sent as Basic), cached until ahead of its Expiry.

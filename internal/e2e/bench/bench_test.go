@@ -137,7 +137,7 @@ func TestRequestCounts(t *testing.T) {
 func TestWatcherDay(t *testing.T) {
 	cases := map[registry.Flavor]int64{
 		registry.FlavorGHCR:  0, // the PAT as a bearer token: no token request at all
-		registry.FlavorGitea: 2, // one 24 h token for every repository, refreshed at 19.2 h
+		registry.FlavorGitea: 0, // Basic credentials on /v2/: no token request at all
 		registry.FlavorECR:   3, // 12 h tokens refreshed at 9.6 h: 0 h, 9.6 h, 19.2 h
 	}
 	for flavor, tokens := range cases {

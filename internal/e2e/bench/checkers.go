@@ -13,6 +13,7 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
+	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	orasremote "oras.land/oras-go/v2/registry/remote"
@@ -61,7 +62,9 @@ func Approaches() []Approach {
 		// token (ghcr.io takes it), the GHCR driver is measured on GHCR's
 		// token service: known realm, no probe.
 		{"registrykit-ghcr", registrykit(registry.FlavorGHCR, ghcr.WithTokenService()), registrytest.GHCR},
-		{"registrykit-gitea", registrykit(registry.FlavorGitea), registrytest.Gitea},
+		// Gitea takes Basic on /v2/ itself; the CNCF registry's token auth
+		// does not, so the Gitea driver is measured on the token service.
+		{"registrykit-gitea", registrykit(registry.FlavorGitea, gitea.WithTokenService()), registrytest.Gitea},
 	}
 }
 
