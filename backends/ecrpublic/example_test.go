@@ -1,0 +1,21 @@
+package ecrpublic_test
+
+import (
+	"fmt"
+
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/ecrpublic"
+	"github.com/molecule-ai/registrykit/registry"
+)
+
+// ECR Public pulls are anonymous unless AWS credentials are configured or
+// ecrpublic.WithAWSAuth says otherwise.
+func ExampleWithAWSAuth() {
+	b, err := backends.Open("public.ecr.aws/a1b2c3d4", ecrpublic.WithAWSAuth(false), registry.WithEnvMap(map[string]string{}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.(registry.Flavored).Flavor(), b.Prefix())
+	// Output: ecr-public public.ecr.aws/a1b2c3d4
+}

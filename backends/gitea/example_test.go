@@ -1,0 +1,28 @@
+package gitea_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
+)
+
+// A Gitea is told apart by its /v2/ challenge, on the backend's first
+// request.
+func ExampleIsChallenge() {
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
+	defer srv.Close()
+	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.(registry.Flavored).Flavor()) // nothing sent yet
+	f, err := registry.Discover(context.Background(), b)
+	fmt.Println(f, err)
+	// Output:
+	// unknown
+	// gitea <nil>
+}

@@ -1,0 +1,69 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/molecule-ai/registrykit/authn"
+	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
+)
+
+// A flavor is a Spec: what it claims and what differs. Here, registries
+// under "*.registry.example" (and a loopback test server, forced) whose
+// token service is known and whose repository names are lowercase; the
+// engine does everything else.
+func ExampleNewDriver() {
+	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Distribution, Users: map[string]string{"ci": "secret-0123456789"}})
+	defer srv.Close()
+	img, _ := random.Image(64, 1)
+	want, _ := srv.Push("org/app", "latest", img)
+
+	const flavor registry.Flavor = "example"
+	driver := engine.NewDriver(engine.Spec{
+		Flavor:     flavor,
+		ClaimsHost: func(host string) bool { return strings.HasSuffix(host, ".registry.example") },
+		Configure: func(t registry.Target) (engine.Config, error) {
+			return engine.Config{
+				Realm:         "http://" + t.Prefix.Host() + "/auth/token",
+				Service:       "registry",
+				Credentials:   engine.DefaultCredentials(t, "", ""),
+				NormalizeRepo: strings.ToLower,
+				MultiScope:    true,
+			}, nil
+		},
+	})
+	b, err := registry.Open(registry.MustParsePrefix(srv.Host()+"/org"), append(backends.Drivers(), driver),
+		registry.WithFlavor(flavor), registry.WithCredentials(authn.Static(authn.Credential{Username: "ci", Password: "secret-0123456789"})))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, err := b.ManifestDigest(context.Background(), "App", "latest")
+	fmt.Println(d == want.String(), err)
+	c := srv.Counts()
+	fmt.Println("probe", c.Ping, "token", c.Token, "HEAD", c.Head)
+	// Output:
+	// true <nil>
+	// probe 0 token 1 HEAD 1
+}
+
+// CheckRealm is the one rule for where credentials may go.
+func ExampleCheckRealm() {
+	for _, realm := range []string{
+		"https://auth.docker.io/token",  // another DNS host over HTTPS
+		"https://0xa9fea9fe/token",      // 169.254.169.254 in hex
+		"http://registry.example/token", // a downgrade
+	} {
+		_, err := engine.CheckRealm(realm, "registry.example", "https", registry.NewOptions(), false)
+		fmt.Println(err == nil)
+	}
+	// Output:
+	// true
+	// false
+	// false
+}
