@@ -33,11 +33,13 @@ var DockerConfig Source = DockerConfigFrom(os.LookupEnv)
 // or no configuration at all, yields ErrNoCredential. A credential helper
 // runs with the process environment, as Docker runs it.
 func DockerConfigFrom(lookup func(string) (string, bool)) Source {
-	return Keychain(dockerConfigKeychain{lookup: lookup})
+	return FromKeychain(dockerConfigKeychain{lookup: lookup})
 }
 
-// Keychain adapts a go-containerregistry keychain to a [Source].
-func Keychain(kc ggcrauthn.Keychain) Source {
+// FromKeychain adapts a go-containerregistry keychain to a [Source] (the
+// other way round from dockerauth.Keychain, which makes a keychain of a
+// backend).
+func FromKeychain(kc ggcrauthn.Keychain) Source {
 	return SourceFunc(func(ctx context.Context, host string) (Credential, error) {
 		reg, err := name.NewRegistry(dockerConfigKey(host), name.WeakValidation)
 		if err != nil {

@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-// Sentinel errors. Every error a driver returns matches at most one of them
-// through errors.Is; errors.As with an [*Error] gives the details.
+// Sentinel errors. Every [*Error] matches exactly one of them through
+// errors.Is; errors.As gives the details. A [*ConfigError] matches
+// ErrInvalidConfig and, where it says so, one more precise sentinel
+// (ErrUnknownFlavor, ErrUnknownRuntime).
 var (
 	// ErrInvalidConfig reports a configuration value that cannot be used, such
 	// as a malformed MOLECULE_IMAGE_REGISTRY. See [ConfigError].

@@ -90,7 +90,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	eng.FailPull(srv.Host()+"/molecule-ai/workspace-template-codex", "toomanyrequests")
 	evs = w.Check(ctx)
 	require.Len(t, evs, 1)
-	assert.Equal(t, watch.Error, evs[0].Kind)
+	assert.Equal(t, watch.Failed, evs[0].Kind)
 	assert.Equal(t, h.String(), w.Seen()[image])
 }
 
@@ -120,7 +120,7 @@ func TestSeededFromTheEngine(t *testing.T) {
 		kinds[ev.Image.Runtime] = ev.Kind
 	}
 	assert.Equal(t, watch.Changed, kinds["codex"], "seeded from the Engine, so the first check refreshes")
-	assert.Equal(t, watch.Error, kinds["langgraph"], "not in the registry: an error, not a seed")
+	assert.Equal(t, watch.Failed, kinds["langgraph"], "not in the registry: an error, not a seed")
 	require.Len(t, eng.Pulls(), 1)
 	assert.Equal(t, h.String(), eng.Pulls()[0].Tag)
 }

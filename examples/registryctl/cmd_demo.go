@@ -160,7 +160,7 @@ func printEvents(w io.Writer, evs []watch.Event) {
 		switch ev.Kind {
 		case watch.Changed:
 			fmt.Fprintf(w, "   %-7s %-10s %s -> %s\n", ev.Kind, ev.Image.Runtime, short(ev.Old), short(ev.New))
-		case watch.Error:
+		case watch.Failed:
 			fmt.Fprintf(w, "   %-7s %-10s %v\n", ev.Kind, ev.Image.Runtime, ev.Err)
 		default:
 			fmt.Fprintf(w, "   %-7s %-10s %s\n", ev.Kind, ev.Image.Runtime, short(ev.New))

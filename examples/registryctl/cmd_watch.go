@@ -66,7 +66,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	}
 	if *once {
 		for _, ev := range w.Check(ctx) {
-			if ev.Kind == watch.Error {
+			if ev.Kind == watch.Failed {
 				return fmt.Errorf("some checks failed (see the error events)")
 			}
 		}

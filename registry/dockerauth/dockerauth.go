@@ -1,7 +1,7 @@
 // Package dockerauth hands a backend's pull credential to the programs that
 // pull images: the Docker Engine (X-Registry-Auth), Kubernetes
 // (kubernetes.io/dockerconfigjson Secrets) and go-containerregistry users
-// such as crane and ko (an authn.Keychain).
+// such as crane and ko (a go-containerregistry authn.Keychain).
 //
 // The credential is the one the registry takes from Docker clients: the PAT
 // for GHCR, "AWS" and the decoded password for ECR, the token for Gitea, and

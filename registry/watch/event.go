@@ -14,9 +14,9 @@ const (
 	Seed Kind = "seed"
 	// Changed is a digest that moved; the handler was called and succeeded.
 	Changed Kind = "changed"
-	// Error is a failed check, or a handler that failed (Old and New then
-	// say which change will be retried).
-	Error Kind = "error"
+	// Failed is a failed check, or a handler that failed (Old and New then
+	// say which change will be retried). Its JSON name is "error".
+	Failed Kind = "error"
 )
 
 // Event is one observation of one image.
@@ -27,7 +27,7 @@ type Event struct {
 	// Old and New are the digests before and after a change; New alone for
 	// a seed.
 	Old, New string
-	// Err is set for Error events.
+	// Err is set for Failed events.
 	Err error
 }
 

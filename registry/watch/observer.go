@@ -8,7 +8,7 @@ import "time"
 // for long; they may be called concurrently. Registry requests and token
 // fetches are observed on the backend, with registry.WithRequestObserver.
 type Observer interface {
-	// Checked reports one check of img: its outcome (Seed, Changed, Error,
+	// Checked reports one check of img: its outcome (Seed, Changed, Failed,
 	// or "" when the digest had not moved) and how long it took.
 	Checked(img Image, outcome Kind, took time.Duration, err error)
 	// Delivered reports an event delivery from source ("github", "gitea", "harbor",

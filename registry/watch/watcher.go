@@ -282,8 +282,8 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 			return nil // shutting down: not the registry's fault
 		}
 		w.failed(img, now, err)
-		w.observeCheck(img, Error, now.Sub(start), err)
-		return w.emit(Event{Time: now, Image: img, Kind: Error, Err: err})
+		w.observeCheck(img, Failed, now.Sub(start), err)
+		return w.emit(Event{Time: now, Image: img, Kind: Failed, Err: err})
 	}
 	took := now.Sub(start)
 
@@ -308,8 +308,8 @@ func (w *Watcher) check(ctx context.Context, img Image) []Event {
 		if err := w.callHandler(ctx, img, old, digest); err != nil {
 			// Roll back: the change stays unrecorded so the next tick retries.
 			err = fmt.Errorf("refresh: %w", err)
-			w.observeCheck(img, Error, took, err)
-			return w.emit(Event{Time: now, Image: img, Kind: Error, Old: old, New: digest, Err: err})
+			w.observeCheck(img, Failed, took, err)
+			return w.emit(Event{Time: now, Image: img, Kind: Failed, Old: old, New: digest, Err: err})
 		}
 	}
 	w.mu.Lock()
@@ -377,7 +377,7 @@ func (w *Watcher) stateOf(name string) *imageState {
 
 func (w *Watcher) emit(e Event) []Event {
 	switch e.Kind {
-	case Error:
+	case Failed:
 		w.log.Warn("image check failed", "image", e.Image.Name, "old", e.Old, "new", e.New, "error", e.Err)
 	default:
 		w.log.Info("image "+string(e.Kind), "image", e.Image.Name, "old", e.Old, "new", e.New)

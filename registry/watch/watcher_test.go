@@ -157,7 +157,7 @@ func TestHandlerFailureRollsBack(t *testing.T) {
 
 	evs := w.Check(ctx)
 	require.Len(t, evs, 1)
-	assert.Equal(t, watch.Error, evs[0].Kind)
+	assert.Equal(t, watch.Failed, evs[0].Kind)
 	assert.ErrorContains(t, evs[0].Err, "docker pull failed")
 	assert.Equal(t, d(1), w.Seen()["reg.example/org/a:latest"], "rolled back")
 
@@ -209,7 +209,7 @@ func TestErrorsAreReportedAndBackOff(t *testing.T) {
 	assert.Equal(t, 4, f.callsOf("limited"), "rate limiting postpones until Retry-After")
 	errorsSeen := 0
 	for _, e := range events {
-		if e.Kind == watch.Error {
+		if e.Kind == watch.Failed {
 			errorsSeen++
 			assert.NotEmpty(t, e.Image.Name)
 		}
@@ -324,7 +324,7 @@ func TestNewValidates(t *testing.T) {
 }
 
 func TestEventJSON(t *testing.T) {
-	e := watch.Event{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Image: images("a")[0], Kind: watch.Error, Old: d(1), New: d(2), Err: errors.New("boom")}
+	e := watch.Event{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Image: images("a")[0], Kind: watch.Failed, Old: d(1), New: d(2), Err: errors.New("boom")}
 	b, err := e.MarshalJSON()
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"time":"2026-01-02T03:04:05Z","image":"reg.example/org/a:latest","event":"error","old":"`+d(1)+`","new":"`+d(2)+`","error":"boom"}`, string(b))
@@ -606,7 +606,7 @@ func TestStartsWhileRegistryUnreachable(t *testing.T) {
 				evs := w.Check(ctx)
 				require.Len(t, evs, 2, "tick %d", tick)
 				for _, e := range evs {
-					assert.Equal(t, watch.Error, e.Kind)
+					assert.Equal(t, watch.Failed, e.Kind)
 					assert.ErrorIs(t, e.Err, registry.ErrUnavailable)
 				}
 				clock.Advance(watch.DefaultInterval)
@@ -713,7 +713,7 @@ func TestTickRequestEconomy(t *testing.T) {
 			clock.Advance(25 * time.Hour) // every token has expired
 			srv.ResetCounts()
 			for _, ev := range w.Check(context.Background()) {
-				require.NotEqual(t, watch.Error, ev.Kind, ev.Err)
+				require.NotEqual(t, watch.Failed, ev.Kind, ev.Err)
 			}
 			c = srv.Counts()
 			assert.Equal(t, int64(len(names)), c.Head)

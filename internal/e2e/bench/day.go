@@ -87,7 +87,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 	for range res.Intervals {
 		before := srv.Counts().Head
 		for _, ev := range w.Check(ctx) {
-			if ev.Kind == watch.Error {
+			if ev.Kind == watch.Failed {
 				return res, ev.Err
 			}
 		}

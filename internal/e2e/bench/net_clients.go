@@ -115,7 +115,7 @@ func (c *netKitClient) One(ctx context.Context, repo string) (string, error) {
 func (c *netKitClient) Tick(ctx context.Context) error {
 	if c.w != nil {
 		for _, ev := range c.w.Check(ctx) {
-			if ev.Kind == watch.Error {
+			if ev.Kind == watch.Failed {
 				return fmt.Errorf("%s: %w", ev.Image.Repo, ev.Err)
 			}
 			if ev.New != "" && ev.New != c.r.Digests[ev.Image.Repo] {
