@@ -31,13 +31,38 @@ type Target struct {
 	User, Password string
 	Realm, Service string // the token service, for the hand-written clients
 	Options        []registry.Option
+	// Secure reaches the registry over HTTPS through HTTPTransport (the
+	// network benchmark); otherwise over plain HTTP on loopback.
+	Secure        bool
+	HTTPTransport *http.Transport
 }
 
-// Transport returns a fresh keep-alive transport, the same for every checker.
+// Transport returns the target's transport: HTTPTransport when set, else a
+// fresh keep-alive transport, the same for every checker.
 func (t Target) Transport() *http.Transport {
+	if t.HTTPTransport != nil {
+		return t.HTTPTransport
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	return tr
+}
+
+// scheme is the registry's URL scheme.
+func (t Target) scheme() string {
+	if t.Secure {
+		return "https"
+	}
+	return "http"
+}
+
+// tag names repo's latest tag for go-containerregistry.
+func (t Target) tag(repo string) (name.Tag, error) {
+	ref := fmt.Sprintf("%s/%s/%s:latest", t.Host, t.Org, repo)
+	if t.Secure {
+		return name.NewTag(ref)
+	}
+	return name.NewTag(ref, name.Insecure)
 }
 
 // Approach names one way of checking, in report order.
@@ -103,7 +128,7 @@ func (c *tokenClient) token(ctx context.Context, repo string) (string, error) {
 }
 
 func (c *tokenClient) head(ctx context.Context, repo, token string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, fmt.Sprintf("http://%s/v2/%s/%s/manifests/latest", c.t.Host, c.t.Org, repo), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, fmt.Sprintf("%s://%s/v2/%s/%s/manifests/latest", c.t.scheme(), c.t.Host, c.t.Org, repo), nil)
 	if err != nil {
 		return "", err
 	}
@@ -181,7 +206,7 @@ func newGGCRHead(t Target) (Checker, error) {
 }
 
 func (g *ggcrHead) Check(ctx context.Context, repo string) (string, error) {
-	ref, err := name.NewTag(fmt.Sprintf("%s/%s/%s:latest", g.t.Host, g.t.Org, repo), name.Insecure)
+	ref, err := g.t.tag(repo)
 	if err != nil {
 		return "", err
 	}
@@ -208,7 +233,7 @@ func newGGCRPuller(t Target) (Checker, error) {
 }
 
 func (g *ggcrPuller) Check(ctx context.Context, repo string) (string, error) {
-	ref, err := name.NewTag(fmt.Sprintf("%s/%s/%s:latest", g.t.Host, g.t.Org, repo), name.Insecure)
+	ref, err := g.t.tag(repo)
 	if err != nil {
 		return "", err
 	}
@@ -246,7 +271,7 @@ func (o *oras) Check(ctx context.Context, repo string) (string, error) {
 			o.mu.Unlock()
 			return "", err
 		}
-		r.PlainHTTP = true
+		r.PlainHTTP = !o.t.Secure
 		r.Client = o.client
 		o.repos[repo] = r
 	}

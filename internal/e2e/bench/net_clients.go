@@ -6,17 +6,12 @@ import (
 	"net/http"
 	"sync"
 
-	ggcrauthn "github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/watch"
-	orasremote "oras.land/oras-go/v2/registry/remote"
-	orasauth "oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // netClient is one way of watching the nine images over the network.
@@ -61,10 +56,10 @@ func NetClients() []NetClient {
 		{Name: "registrykit 9 goroutines, PAT as bearer", For: ghcrOnly, new: netKit(false)},
 		{Name: "registrykit 9 goroutines, token service", For: ghcrOnly, new: netKit(false, ghcr.WithTokenService())},
 		{Name: "registrykit 9 goroutines", For: giteaOnly, new: netKit(false)},
-		{Name: "ggcr Puller, 9 goroutines", new: netChecker(newNetGGCRPuller, true)},
-		{Name: "oras-go, 9 goroutines", new: netChecker(newNetOras, true)},
-		{Name: "old code, 9 goroutines", new: netChecker(newNetOld, true)},
-		{Name: "old code, one after another", new: netChecker(newNetOld, false)},
+		{Name: "ggcr Puller, 9 goroutines", new: netChecker(newGGCRPuller, true)},
+		{Name: "oras-go, 9 goroutines", new: netChecker(newOras, true)},
+		{Name: "old code, 9 goroutines", new: netChecker(newOld, true)},
+		{Name: "old code, one after another", new: netChecker(newOld, false)},
 	}
 }
 
@@ -169,11 +164,12 @@ type netCheckerClient struct {
 	par bool
 }
 
-func netChecker(newChecker func(t Target, tr *http.Transport) (Checker, error), par bool) func(r *NetRegistry) (netClient, error) {
+func netChecker(newChecker func(t Target) (Checker, error), par bool) func(r *NetRegistry) (netClient, error) {
 	return func(r *NetRegistry) (netClient, error) {
 		tr := r.Transport()
-		t := Target{Host: r.Host, Org: netOrg, User: User, Password: Password, Realm: r.Realm(), Service: r.Service()}
-		ch, err := newChecker(t, tr)
+		t := Target{Host: r.Host, Org: netOrg, User: User, Password: Password, Realm: r.Realm(), Service: r.Service(),
+			Secure: true, HTTPTransport: tr}
+		ch, err := newChecker(t)
 		if err != nil {
 			return nil, err
 		}
@@ -198,98 +194,3 @@ func (c *netCheckerClient) Tick(ctx context.Context) error {
 }
 
 func (c *netCheckerClient) CloseIdle() { c.tr.CloseIdleConnections() }
-
-// The peers of checkers.go, over HTTPS with a given transport (those speak
-// plain HTTP to a loopback registry and make their own transports).
-
-// netOld fetches a token before every HEAD, as the hard-coded GHCR code did.
-type netOld struct{ tokenClient }
-
-func newNetOld(t Target, tr *http.Transport) (Checker, error) {
-	return &netOld{tokenClient{t: t, client: &http.Client{Transport: tr}}}, nil
-}
-
-func (o *netOld) Check(ctx context.Context, repo string) (string, error) {
-	tok, err := o.token(ctx, repo)
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, fmt.Sprintf("https://%s/v2/%s/%s/manifests/latest", o.t.Host, o.t.Org, repo), nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Accept", accept)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := o.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("HEAD: %s", resp.Status)
-	}
-	return resp.Header.Get("Docker-Content-Digest"), nil
-}
-
-func newNetGGCRPuller(t Target, tr *http.Transport) (Checker, error) {
-	p, err := remote.NewPuller(remote.WithAuth(&ggcrauthn.Basic{Username: t.User, Password: t.Password}), remote.WithTransport(tr))
-	if err != nil {
-		return nil, err
-	}
-	return &netGGCRPuller{t: t, p: p}, nil
-}
-
-type netGGCRPuller struct {
-	t Target
-	p *remote.Puller
-}
-
-func (g *netGGCRPuller) Check(ctx context.Context, repo string) (string, error) {
-	ref, err := name.NewTag(fmt.Sprintf("%s/%s/%s:latest", g.t.Host, g.t.Org, repo))
-	if err != nil {
-		return "", err
-	}
-	desc, err := g.p.Head(ctx, ref)
-	if err != nil {
-		return "", err
-	}
-	return desc.Digest.String(), nil
-}
-
-// netOras is oras-go v2's Repository.Resolve with one auth.Client and its
-// token cache, as oras in checkers.go, over HTTPS.
-type netOras struct {
-	t      Target
-	client *orasauth.Client
-	mu     sync.Mutex
-	repos  map[string]*orasremote.Repository
-}
-
-func newNetOras(t Target, tr *http.Transport) (Checker, error) {
-	return &netOras{t: t, repos: map[string]*orasremote.Repository{}, client: &orasauth.Client{
-		Client:     &http.Client{Transport: tr},
-		Cache:      orasauth.NewCache(),
-		Credential: orasauth.StaticCredential(t.Host, orasauth.Credential{Username: t.User, Password: t.Password}),
-	}}, nil
-}
-
-func (o *netOras) Check(ctx context.Context, repo string) (string, error) {
-	o.mu.Lock()
-	r, ok := o.repos[repo]
-	if !ok {
-		var err error
-		r, err = orasremote.NewRepository(fmt.Sprintf("%s/%s/%s", o.t.Host, o.t.Org, repo))
-		if err != nil {
-			o.mu.Unlock()
-			return "", err
-		}
-		r.Client = o.client
-		o.repos[repo] = r
-	}
-	o.mu.Unlock()
-	desc, err := r.Resolve(ctx, "latest")
-	if err != nil {
-		return "", err
-	}
-	return desc.Digest.String(), nil
-}
