@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/molecule-ai/registrykit/authn"
@@ -22,6 +23,7 @@ type selecting struct {
 
 	mu       sync.Mutex
 	backend  Backend
+	err      error // a configuration error selection met: final
 	inflight chan struct{}
 }
 
@@ -119,10 +121,10 @@ func (s *selecting) Credential(ctx context.Context) (authn.Credential, error) {
 func (s *selecting) selected(ctx context.Context) (Backend, error) {
 	for {
 		s.mu.Lock()
-		if s.backend != nil {
-			b := s.backend
+		if s.backend != nil || s.err != nil {
+			b, err := s.backend, s.err
 			s.mu.Unlock()
-			return b, nil
+			return b, err
 		}
 		if wait := s.inflight; wait != nil {
 			s.mu.Unlock()
@@ -140,8 +142,12 @@ func (s *selecting) selected(ctx context.Context) (Backend, error) {
 		b, err := s.probeAndOpen(ctx)
 
 		s.mu.Lock()
-		if err == nil {
+		var ce *ConfigError
+		switch {
+		case err == nil:
 			s.backend = b
+		case errors.As(err, &ce):
+			s.err = err // no probe will make it right
 		}
 		s.inflight = nil
 		close(done)

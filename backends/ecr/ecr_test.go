@@ -312,3 +312,37 @@ func TestTokenWithoutRepository(t *testing.T) {
 	assert.Equal(t, f.clock.Now().Add(12*time.Hour).Unix(), tok.Expiry.Unix())
 	assert.Equal(t, int64(1), f.api.Calls())
 }
+
+// A readable repository checked first, then a denied one, five times: the
+// denial is remembered against the token that was refused, so no check
+// fetches a token again.
+func TestDeniedAfterAnotherRepositoryCostsNoRefetch(t *testing.T) {
+	clock := registrytest.NewClock(time.Now())
+	reg := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR, Now: clock.Now,
+		Denied: func(repo string) bool { return repo == "molecule-ai/secret" }})
+	defer reg.Close()
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds,
+		Issue: func() (string, time.Time) {
+			exp := clock.Now().Add(12 * time.Hour)
+			return reg.IssueECRPassword(exp), exp
+		}})
+	defer api.Close()
+	awsEnv(t, api.URL(), true)
+	for _, repo := range []string{"secret", "open"} {
+		img, _ := random.Image(32, 1)
+		_, err := reg.Push("molecule-ai/"+repo, "latest", img)
+		require.NoError(t, err)
+	}
+	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), "open", "latest")
+	require.NoError(t, err)
+	for range 5 {
+		clock.Advance(5 * time.Minute)
+		_, err := b.ManifestDigest(context.Background(), "secret", "latest")
+		require.ErrorIs(t, err, registry.ErrDenied)
+	}
+	assert.LessOrEqual(t, api.Calls(), int64(2), "one refresh at most, then the denial is remembered")
+	_, err = b.ManifestDigest(context.Background(), "open", "latest")
+	require.NoError(t, err)
+}

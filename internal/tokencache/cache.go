@@ -115,7 +115,7 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 		e.flight = f
 		c.mu.Unlock()
 
-		tok, err := fetch(ctx)
+		tok, err := c.run(ctx, key, e, f, fetch)
 
 		c.mu.Lock()
 		e.flight = nil
@@ -131,6 +131,29 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 		c.mu.Unlock()
 		return tok, err
 	}
+}
+
+// run calls fetch for the flight f; if fetch panics, the flight is ended
+// with an error before the panic goes on, so that no waiter hangs. A fetch
+// that returns neither a token nor an error is an error.
+func (c *Cache) run(ctx context.Context, key Key, e *entry, f *flight, fetch Fetch) (tok *oauth2.Token, err error) {
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		c.mu.Lock()
+		e.flight = nil
+		f.err = errors.New("token fetch panicked")
+		close(f.done)
+		c.mu.Unlock()
+	}()
+	tok, err = fetch(ctx)
+	ok = true
+	if tok == nil && err == nil {
+		err = errors.New("token fetch returned no token")
+	}
+	return tok, err
 }
 
 // Invalidate drops the cached token for key if it is still tok (so that a

@@ -233,3 +233,21 @@ func TestLeaderCancelledWaiterFetchesAgain(t *testing.T) {
 	assert.ErrorIs(t, <-leaderErr, context.Canceled)
 	assert.Equal(t, "ok", (<-waiter).AccessToken)
 }
+
+// A fetch that panics ends its flight, so waiters do not hang; a fetch that
+// returns nothing is an error.
+func TestFetchPanicsAndNils(t *testing.T) {
+	c := tokencache.New(nil)
+	k := tokencache.Key{Host: "h"}
+	func() {
+		defer func() { assert.NotNil(t, recover()) }()
+		_, _ = c.Get(context.Background(), k, func(context.Context) (*oauth2.Token, error) { panic("boom") })
+	}()
+	tok, err := c.Get(context.Background(), k, func(context.Context) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: "t"}, nil
+	})
+	require.NoError(t, err, "the key is usable after a panicking fetch")
+	assert.Equal(t, "t", tok.AccessToken)
+	_, err = c.Get(context.Background(), tokencache.Key{Host: "other"}, func(context.Context) (*oauth2.Token, error) { return nil, nil })
+	assert.Error(t, err)
+}

@@ -241,22 +241,51 @@ func secretsOfToken(tok *oauth2.Token) secretSet {
 	return secretsOf(cred, tok.AccessToken)
 }
 
-// scrub replaces every appearance of the secrets in s, whatever its case,
-// with REDACTED.
+// scrub replaces every appearance of the secrets in s, in any ASCII case,
+// with REDACTED. The match folds ASCII letters only, so that byte offsets in
+// s and in the secret agree whatever other characters s holds.
 func (ss secretSet) scrub(s string) string {
 	for _, secret := range ss {
 		if secret == "" {
 			continue
 		}
-		for {
-			i := strings.Index(strings.ToLower(s), strings.ToLower(secret))
+		for from := 0; ; {
+			i := indexFoldASCII(s[from:], secret)
 			if i < 0 {
 				break
 			}
+			i += from
 			s = s[:i] + authn.Redacted + s[i+len(secret):]
+			from = i + len(authn.Redacted)
 		}
 	}
 	return s
+}
+
+// indexFoldASCII is strings.Index with ASCII letters compared regardless of
+// case; every other byte must match exactly.
+func indexFoldASCII(s, sub string) int {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		match := true
+		for j := 0; j < n; j++ {
+			if lowerASCII(s[i+j]) != lowerASCII(sub[j]) {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // sanitize bounds remote text and replaces control characters (terminal

@@ -108,6 +108,17 @@ func TestCheckRealm(t *testing.T) {
 		{"https://[::ffff:10.0.0.1]/token", "ghcr.io", "https", false},             // mapped private
 		{"https://100.64.1.1/token", "ghcr.io", "https", false},                    // shared address space
 		{"https://[::ffff:127.0.0.1]:5000/token", "127.0.0.1:5000", "https", true}, // the registry itself
+		// What Go's transport would rewrite or dial as given: fullwidth
+		// digits and letters (IDNA), percent-encoding, IPv6 zones.
+		{"https://１２７.０.０.１:8443/t", "reg.example.com", "https", false},
+		{"https://%EF%BC%91%EF%BC%90.0.0.5/t", "reg.example.com", "https", false},
+		{"https://ｌｏｃａｌｈｏｓｔ:8443/t", "reg.example.com", "https", false},
+		{"https://[::1%25lo]:8443/t", "reg.example.com", "https", false},
+		{"https://[fe80::1%25eth0]/t", "reg.example.com", "https", false},
+		{"https://[fd00::1%25eth0]/t", "reg.example.com", "https", false},
+		{"https://[fec0::1]/t", "reg.example.com", "https", false},
+		{"https://255.255.255.255/t", "reg.example.com", "https", false},
+		{"https://auth.localhost/t", "reg.example.com", "https", false},
 	}
 	for _, tc := range cases {
 		_, err := CheckRealm(tc.realm, tc.host, tc.scheme, o, false)

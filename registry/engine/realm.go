@@ -49,12 +49,18 @@ func CheckRealm(realm, registryHost, registryScheme string, o *registry.Options,
 	default:
 		return fail("scheme %q is not http or https", u.Scheme)
 	}
+	if !plainHost(u.Hostname()) {
+		// Go's transport would map fullwidth digits and letters to ASCII
+		// (IDNA) and dial an IPv6 zone as given: a name that is not plain
+		// ASCII letters, digits, '-', '.' and ':' could hide an address.
+		return fail("the host is not a plain ASCII name or address")
+	}
 	reg := &url.URL{Scheme: registryScheme, Host: registryHost}
 	if SameHost(u, reg) {
 		return u, nil
 	}
 	name := hostname(u.Host)
-	if isLoopbackName(name) {
+	if isLoopbackName(name) || strings.HasSuffix(name, ".localhost") {
 		return fail("%s is a loopback address that is not the registry", u.Host)
 	}
 	if ip := parseIP(name); ip != nil && !publicIP(ip) {
@@ -70,6 +76,22 @@ func CheckRealm(realm, registryHost, registryScheme string, o *registry.Options,
 		return fail("another host over plain http")
 	}
 	return u, nil
+}
+
+// plainHost reports whether host is made only of ASCII letters, digits,
+// '-', '.', '_' and ':' (no zone, no percent-encoding, nothing IDNA would
+// rewrite).
+func plainHost(host string) bool {
+	if host == "" {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 // SameHost reports whether a and b point at the same host and port, after
@@ -255,6 +277,8 @@ var nonPublic = []net.IPNet{
 	{IP: net.IPv4(100, 64, 0, 0).To4(), Mask: net.CIDRMask(10, 32)}, // shared address space
 	{IP: net.IPv4(198, 18, 0, 0).To4(), Mask: net.CIDRMask(15, 32)}, // benchmarking
 	{IP: net.IPv4(0, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)},     // "this network"
+	{IP: net.IPv4(240, 0, 0, 0).To4(), Mask: net.CIDRMask(4, 32)},   // reserved, and broadcast
+	{IP: net.ParseIP("fec0::"), Mask: net.CIDRMask(10, 128)},        // site-local (deprecated)
 }
 
 // AllowsPlainHTTP reports whether host may be reached over plain HTTP:

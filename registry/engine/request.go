@@ -46,6 +46,9 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			return nil, tok, err
 		}
 		if attempt > 0 {
+			if tok.AccessToken != "" && b.refused(resp) {
+				b.refusals.remember(repository, tok) // refused again, fresh: a denial
+			}
 			return resp, tok, nil
 		}
 		if tok.AccessToken == "" && resp.StatusCode == http.StatusUnauthorized && b.cfg.FetchToken == nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,7 +149,7 @@ func guarded(client *http.Client, registryHost, registryScheme string, o *regist
 			return &registry.Error{Kind: registry.ErrInsecure, Op: "token",
 				Err: fmt.Errorf("refusing to re-send a token request body to another host %s", req.URL.Host)}
 		}
-		if _, err := CheckRealm(req.URL.String(), registryHost, registryScheme, o, sameHostOnly, append(extraHosts, first.URL.Host)...); err != nil {
+		if _, err := CheckRealm(req.URL.String(), registryHost, registryScheme, o, sameHostOnly, append(slices.Clone(extraHosts), first.URL.Host)...); err != nil {
 			return err
 		}
 		return nil

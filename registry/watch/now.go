@@ -37,7 +37,11 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 	s := w.stateOf(img.Name)
 	if f := s.next; f != nil {
 		w.mu.Unlock()
-		return wait(ctx, f)
+		events, err := wait(ctx, f)
+		if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return w.CheckNow(ctx, name) // the caller that ran it gave up; this one still wants the check
+		}
+		return events, err
 	}
 	f := &flight{done: make(chan struct{})}
 	s.next = f
