@@ -2,8 +2,11 @@ package backends_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -167,4 +170,24 @@ func ExampleFromEnv_badPrefix() {
 	_, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/molecule-ai"}))
 	fmt.Println(err)
 	// Output: invalid MOLECULE_IMAGE_REGISTRY "https://ghcr.io/molecule-ai": has a URL scheme; remove "https://"; set MOLECULE_IMAGE_REGISTRY to host[:port][/path], e.g. ghcr.io/molecule-ai
+}
+
+// Docker's config is read through the environment given, and left out
+// with registry.WithoutDockerConfig.
+func TestDockerConfigInTheChain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `{"auths":{"reg.example.com":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("dock:er-secret")) + `"}}}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600))
+	env := map[string]string{"DOCKER_CONFIG": dir}
+	b, err := backends.Open("reg.example.com/org", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(env))
+	require.NoError(t, err)
+	c, err := b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "dock", c.Username)
+
+	b, err = backends.Open("reg.example.com/org", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(env), registry.WithoutDockerConfig())
+	require.NoError(t, err)
+	c, err = b.(registry.CredentialProvider).Credential(context.Background())
+	require.NoError(t, err)
+	assert.True(t, c.IsAnonymous())
 }

@@ -26,6 +26,9 @@ type Options struct {
 	Clock Clock
 	// Credentials replaces the driver's default credential chain.
 	Credentials authn.Source
+	// NoDockerConfig leaves Docker's (and Podman's) config out of the
+	// default credential chain.
+	NoDockerConfig bool
 	// Environ is the environment every variable is read from, Docker's
 	// config location and the AWS configuration included. The zero Env has
 	// no variables; package backends defaults to [ProcessEnv].
@@ -93,6 +96,12 @@ func WithCredentials(s authn.Source) Option { return func(o *Options) { o.Creden
 
 // WithEnv sets the environment every variable is read from (see [Env]).
 func WithEnv(env Env) Option { return func(o *Options) { o.Environ = env } }
+
+// WithoutDockerConfig leaves Docker's and Podman's config out of the
+// default credential chain: credentials come from the environment
+// variables or nowhere. A Docker credential helper built on registrykit
+// needs it, since a config that names the helper would make it run itself.
+func WithoutDockerConfig() Option { return func(o *Options) { o.NoDockerConfig = true } }
 
 // WithGetenv reads variables through f, as a custom environment ([EnvFunc]).
 func WithGetenv(f func(string) (string, bool)) Option { return WithEnv(EnvFunc(f)) }

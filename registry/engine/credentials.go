@@ -13,7 +13,8 @@ import (
 // caller's source (registry.WithCredentials) when set, otherwise, in order,
 // the flavor's user/secret environment pair (when userVar is not empty),
 // the generic pair MOLECULE_IMAGE_REGISTRY_USER / MOLECULE_IMAGE_REGISTRY_TOKEN,
-// Docker's config (found through t's environment) and anonymous access.
+// Docker's config (found through t's environment; not with
+// registry.WithoutDockerConfig) and anonymous access.
 //
 // Credentials from environment variables go only to the registry they were
 // configured for: the host of MOLECULE_IMAGE_REGISTRY, or one of envHosts
@@ -31,7 +32,10 @@ func DefaultCredentials(t registry.Target, userVar, secretVar string, envHosts .
 		}
 		sources = append(sources, authn.Env(registry.EnvUser, registry.EnvToken, o.Environ.Lookup))
 	}
-	return authn.Chain(append(sources, authn.DockerConfigFrom(o.Environ.Lookup), authn.Anonymous)...)
+	if !o.NoDockerConfig {
+		sources = append(sources, authn.DockerConfigFrom(o.Environ.Lookup))
+	}
+	return authn.Chain(append(sources, authn.Anonymous)...)
 }
 
 // envBound reports whether credentials from environment variables may be

@@ -281,7 +281,7 @@ func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) 
 // not expire (GHCR, Gitea, GitLab, distribution): from the flavor's
 // variables or the generic pair, never from Docker's config.
 func (r *Resolver) static(ctx context.Context, rt route) (Credential, error) {
-	b, err := r.open(rt, withoutDockerConfig(r.env))
+	b, err := r.open(rt, r.env, registry.WithoutDockerConfig())
 	if err != nil {
 		return Credential{}, err
 	}
@@ -295,13 +295,6 @@ func (r *Resolver) static(ctx context.Context, rt route) (Credential, error) {
 		return Credential{}, ErrNotFound
 	}
 	return Credential{Username: cred.Username, Password: cred.Password}, nil
-}
-
-// withoutDockerConfig hides the variables through which registrykit finds
-// Docker's and Podman's config. It stays the process environment when env
-// is one, so the AWS SDK still reads the process as usual.
-func withoutDockerConfig(env registry.Env) registry.Env {
-	return env.With(map[string]string{"DOCKER_CONFIG": "", "HOME": "", "REGISTRY_AUTH_FILE": "", "XDG_RUNTIME_DIR": ""})
 }
 
 // AWSIdentity names, from the environment alone (no I/O), the AWS identity
