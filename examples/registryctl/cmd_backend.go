@@ -65,7 +65,7 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 			info.Product = registry.Product(cr.Challenge())
 		}
 	} else if flavor == registry.FlavorUnknown {
-		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea or distribution); run with -probe to see it"
+		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea, gitlab or distribution); run with -probe to see it"
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
