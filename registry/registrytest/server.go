@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -198,11 +199,7 @@ func (s *Server) Counts() Counts {
 func (s *Server) TokenRequests() map[string]int {
 	s.scopesMu.Lock()
 	defer s.scopesMu.Unlock()
-	out := make(map[string]int, len(s.scopes))
-	for k, v := range s.scopes {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.scopes)
 }
 
 // ResetCounts zeroes the counters.
@@ -219,7 +216,7 @@ func (s *Server) ResetCounts() {
 // into the backing registry, without auth and without being counted, and
 // returns its digest.
 func (s *Server) Push(repo, tag string, img v1.Image) (v1.Hash, error) {
-	ref, err := name.NewTag(strings.TrimPrefix(s.backing.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
+	ref, err := s.backingTag(repo, tag)
 	if err != nil {
 		return v1.Hash{}, err
 	}
@@ -231,7 +228,7 @@ func (s *Server) Push(repo, tag string, img v1.Image) (v1.Hash, error) {
 
 // PushIndex writes idx as repo:tag like Push.
 func (s *Server) PushIndex(repo, tag string, idx v1.ImageIndex) (v1.Hash, error) {
-	ref, err := name.NewTag(strings.TrimPrefix(s.backing.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
+	ref, err := s.backingTag(repo, tag)
 	if err != nil {
 		return v1.Hash{}, err
 	}
@@ -241,13 +238,16 @@ func (s *Server) PushIndex(repo, tag string, idx v1.ImageIndex) (v1.Hash, error)
 	return idx.Digest()
 }
 
+// backingTag names repo:tag on the backing registry, which writes bypass.
+func (s *Server) backingTag(repo, tag string) (name.Tag, error) {
+	return name.NewTag(strings.TrimPrefix(s.backing.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
+}
+
 // IssueECRPassword returns a new password for user AWS that the ECR mode
 // accepts until expires.
 func (s *Server) IssueECRPassword(expires time.Time) string {
 	pw := randomString(24)
-	s.mu.Lock()
-	s.ecrPass[pw] = expires
-	s.mu.Unlock()
+	s.AddECRPassword(pw, expires)
 	return pw
 }
 
