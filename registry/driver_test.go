@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -300,4 +301,81 @@ func TestEnv(t *testing.T) {
 	f, err := registry.FlavorFromEnv(registry.EnvMap(map[string]string{registry.EnvFlavor: "Gitea"}))
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorGitea, f)
+}
+
+// waitingContext says when a caller first selects on Done: a selecting
+// backend does so only while it waits on another caller's probe.
+type waitingContext struct {
+	context.Context
+	waiting chan<- struct{}
+	once    sync.Once
+}
+
+func (c *waitingContext) Done() <-chan struct{} {
+	c.once.Do(func() { c.waiting <- struct{}{} })
+	return c.Context.Done()
+}
+
+// Callers that waited on a probe share its outcome, failure included: a
+// registry that is down costs one probe for all of them, and the next
+// request probes again.
+func TestOpenWaitersShareTheProbesOutcome(t *testing.T) {
+	down := errors.New("probe: connection refused")
+	for _, tc := range []struct {
+		name    string
+		result  error
+		probes2 int32 // probes after one more request
+	}{
+		{"failure", down, 2},
+		{"success", nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			entered, release := make(chan struct{}), make(chan struct{})
+			var probes atomic.Int32
+			b, err := registry.Open(registry.MustParsePrefix("git.example.com/x"), withProbe(drivers(), func(context.Context, registry.Prefix, *registry.Options) (*registry.Challenge, error) {
+				if probes.Add(1) == 1 {
+					close(entered)
+					<-release
+				}
+				if tc.result != nil {
+					return nil, tc.result
+				}
+				return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"service": "container_registry"}}, nil
+			}))
+			require.NoError(t, err)
+
+			const waiters = 4
+			results := make(chan error, waiters+1)
+			go func() {
+				_, err := b.ManifestDigest(context.Background(), "app", "latest")
+				results <- err
+			}()
+			<-entered
+			waiting := make(chan struct{}, waiters)
+			for range waiters {
+				go func() {
+					_, err := b.ManifestDigest(&waitingContext{Context: context.Background(), waiting: waiting}, "app", "latest")
+					results <- err
+				}()
+			}
+			for range waiters {
+				<-waiting
+			}
+			close(release)
+			for range waiters + 1 {
+				if tc.result != nil {
+					require.ErrorIs(t, <-results, down)
+				} else {
+					require.NoError(t, <-results)
+				}
+			}
+			assert.Equal(t, int32(1), probes.Load(), "one probe for the prober and its waiters")
+
+			_, err = b.ManifestDigest(context.Background(), "app", "latest")
+			if tc.result != nil {
+				require.ErrorIs(t, err, down)
+			}
+			assert.Equal(t, tc.probes2, probes.Load())
+		})
+	}
 }

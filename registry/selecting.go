@@ -24,7 +24,14 @@ type selecting struct {
 	mu       sync.Mutex
 	backend  Backend
 	err      error // a configuration error selection met: final
-	inflight chan struct{}
+	inflight *probeFlight
+}
+
+// probeFlight is one probe in progress; the callers waiting on it share its
+// outcome, so a registry that is down costs one probe, not one per caller.
+type probeFlight struct {
+	done chan struct{}
+	err  error // set before done closes; nil when the waiters should look again
 }
 
 var (
@@ -117,7 +124,8 @@ func (s *selecting) Credential(ctx context.Context) (authn.Credential, error) {
 }
 
 // selected returns the selected backend, probing once at a time. Callers
-// waiting on another's probe leave when their own context ends.
+// waiting on another's probe share its failure, unless it failed because
+// that caller's own context ended; they leave when their own context ends.
 func (s *selecting) selected(ctx context.Context) (Backend, error) {
 	for {
 		s.mu.Lock()
@@ -126,17 +134,20 @@ func (s *selecting) selected(ctx context.Context) (Backend, error) {
 			s.mu.Unlock()
 			return b, err
 		}
-		if wait := s.inflight; wait != nil {
+		if f := s.inflight; f != nil {
 			s.mu.Unlock()
 			select {
-			case <-wait:
-				continue // selected, or failed: look again
+			case <-f.done:
+				if f.err != nil {
+					return nil, f.err
+				}
+				continue // selected, or the prober's context ended: look again
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
 		}
-		done := make(chan struct{})
-		s.inflight = done
+		f := &probeFlight{done: make(chan struct{})}
+		s.inflight = f
 		s.mu.Unlock()
 
 		b, err := s.probeAndOpen(ctx)
@@ -148,9 +159,11 @@ func (s *selecting) selected(ctx context.Context) (Backend, error) {
 			s.backend = b
 		case errors.As(err, &ce):
 			s.err = err // no probe will make it right
+		case ctx.Err() == nil:
+			f.err = err // the waiters' answer too; the next request probes again
 		}
 		s.inflight = nil
-		close(done)
+		close(f.done)
 		s.mu.Unlock()
 		if err != nil {
 			return nil, err
