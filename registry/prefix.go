@@ -238,16 +238,21 @@ func redactUserinfo(s string) string {
 	if at < 0 {
 		return s
 	}
-	before := s[start : start+at]
-	if slash := strings.Index(before, "/"); slash >= 0 {
-		// The '@' follows a '/': a digest in the path, unless what precedes
-		// the '/' is "user:password" whose password holds a '/'.
-		colon := strings.Index(before[:slash], ":")
-		if colon < 0 || strings.Trim(before[colon+1:slash], "0123456789") == "" {
-			return s
-		}
+	if strings.Contains(s[start:start+at], "/") && isDigest(s[start+at+1:]) {
+		return s // "host/path@digest": no credentials, whatever the path holds
 	}
 	return s[:start] + "REDACTED@" + s[start+at+1:]
+}
+
+// isDigest reports whether s is "algorithm:encoded" with an encoded part of
+// 32 or more hex digits, the grammar of distribution/reference's
+// regexp.go (digest-hex := /[0-9a-fA-F]{32,}/). A port is never that long,
+// so "user:pass@host:5000" is not taken for one.
+func isDigest(s string) bool {
+	alg, hex, ok := strings.Cut(s, ":")
+	return ok && alg != "" && len(hex) >= 32 &&
+		strings.Trim(alg, "abcdefghijklmnopqrstuvwxyz0123456789+._-") == "" &&
+		strings.Trim(hex, "0123456789abcdefABCDEF") == ""
 }
 
 // Host returns the registry host with its port, if any.

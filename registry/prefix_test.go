@@ -130,7 +130,9 @@ func TestParsePrefixNeverEchoesCredentials(t *testing.T) {
 	for _, in := range []string{"user:secret@ghcr.io/org", "https://user:secret@ghcr.io/org", "https://user:secret@ghcr.io",
 		// Pasted with a digest or a second '@', and a password holding a '/'.
 		"user:secret@ghcr.io/org@sha256:" + strings.Repeat("a", 64), "https://user:secret@ghcr.io/x@y",
-		"user:sec/ret@ghcr.io/org", "user:secret@ghcr.io:443/org@x"} {
+		"user:sec/ret@ghcr.io/org", "user:secret@ghcr.io:443/org@x",
+		// A password of digits before its '/', which looks like a port.
+		"bot:12345/secret@ghcr.io/org", "bot:443/secret@ghcr.io:5000"} {
 		_, err := registry.ParsePrefix(in)
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "secret", in)
