@@ -203,7 +203,9 @@ func TestGETFallbackRejectsMismatchedDigest(t *testing.T) {
 				w.WriteHeader(http.StatusMethodNotAllowed)
 				return true
 			}
-			_, _ = w.Write([]byte(`{"schemaVersion":2}`))
+			// A well-formed OCI manifest whose bytes do not hash to the header.
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			_, _ = w.Write([]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}`))
 			return true
 		}
 		return false
@@ -212,6 +214,7 @@ func TestGETFallbackRejectsMismatchedDigest(t *testing.T) {
 	b := open(t, srv, registrytest.NewClock(time.Now()), authn.Credential{})
 	_, err := b.ManifestDigest(context.Background(), "one", "latest")
 	require.ErrorIs(t, err, registry.ErrBadResponse, "never a wrong digest")
+	assert.Contains(t, err.Error(), "but the manifest hashes to sha256:")
 }
 
 func TestNotFound(t *testing.T) {
