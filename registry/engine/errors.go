@@ -44,11 +44,7 @@ func answerError(resp *http.Response, op, image, hint string, rejected bool, now
 	e := &registry.Error{Op: op, Image: image, StatusCode: resp.StatusCode}
 	if resp.Request != nil && resp.Request.Method != http.MethodHead {
 		body, _ := readBody(resp, MaxErrorBody)
-		var re registryErrors
-		if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
-			e.Code = sanitize(secrets.scrub(re.Errors[0].Code))
-			e.Detail = sanitize(secrets.scrub(re.Errors[0].Message))
-		}
+		e.Code, e.Detail, _ = registryErrorsOf(body, secrets)
 	} else {
 		drain(resp)
 	}
@@ -119,15 +115,23 @@ func unsupportedChallenge(resp *http.Response, host string) error {
 		Err: fmt.Errorf("unrecognised authentication challenge %s; registrykit speaks Bearer and Basic", quoteRemote(h))}
 }
 
+// registryErrorsOf reads the first entry of a distribution errors body
+// ({"errors":[{"code":…,"message":…}]}), sanitized and scrubbed of secrets;
+// ok is false when body is not one.
+func registryErrorsOf(body []byte, secrets secretSet) (code, detail string, ok bool) {
+	var re registryErrors
+	if json.Unmarshal(body, &re) != nil || len(re.Errors) == 0 {
+		return "", "", false
+	}
+	return sanitize(secrets.scrub(re.Errors[0].Code)), sanitize(secrets.scrub(re.Errors[0].Message)), true
+}
+
 // tokenAnswerError maps a failed token-service answer.
-func tokenAnswerError(resp *http.Response, realmHost, host string, secrets secretSet) error {
+func tokenAnswerError(resp *http.Response, realmHost, host string, now time.Time, secrets secretSet) error {
 	e := &registry.Error{Op: "token", Image: host, StatusCode: resp.StatusCode}
 	body, _ := readBody(resp, MaxErrorBody)
-	var re registryErrors
-	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
-		e.Code = sanitize(secrets.scrub(re.Errors[0].Code))
-		e.Detail = sanitize(secrets.scrub(re.Errors[0].Message))
-	} else {
+	var ok bool
+	if e.Code, e.Detail, ok = registryErrorsOf(body, secrets); !ok {
 		var oe struct {
 			Error       string `json:"error"`
 			Description string `json:"error_description"`
@@ -145,7 +149,7 @@ func tokenAnswerError(resp *http.Response, realmHost, host string, secrets secre
 		e.Kind = registry.ErrDenied
 	case code == http.StatusTooManyRequests:
 		e.Kind = registry.ErrRateLimited
-		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 			e.RetryAfter = ra
 		}
 	case code == http.StatusNotFound:

@@ -73,7 +73,7 @@ func (x exchange) token(ctx context.Context, cred authn.Credential, scopes []str
 		return nil, scrubbed(transportError(err, "token", host), secrets)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, tokenAnswerError(resp, realmURL.Host, host, secrets)
+		return nil, tokenAnswerError(resp, realmURL.Host, host, x.options.Now().Now(), secrets)
 	}
 	body, err := readBody(resp, MaxTokenBody)
 	if err != nil {

@@ -269,6 +269,6 @@ func (b *backend) checkDigestRef(got, repository, ref string) error {
 // answerError maps a failed answer to a typed error with the flavor's hint,
 // scrubbing any echo of the Authorization that was sent.
 func (b *backend) answerError(resp *http.Response, op, image string, tok *oauth2.Token) error {
-	rejected := b.cfg.Rejected != nil && b.cfg.Rejected(resp) && resp.StatusCode != http.StatusForbidden
+	rejected := b.cfg.Rejected != nil && b.cfg.Rejected(resp)
 	return answerError(resp, op, image, b.cfg.Hint, rejected, b.opts.Now().Now(), secretsOfToken(tok))
 }

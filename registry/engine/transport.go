@@ -126,7 +126,7 @@ func newClient(o *registry.Options) *http.Client {
 	}
 	return &http.Client{
 		Transport: &retryTransport{
-			inner: &logTransport{inner: base, ua: userAgent(o), log: o.Log(), observe: o.OnRequest},
+			inner: &logTransport{inner: base, log: o.Log(), observe: o.OnRequest},
 			clock: o.Now(),
 			tries: o.Tries(),
 		},
@@ -181,21 +181,16 @@ func userAgent(o *registry.Options) string {
 	return UserAgent
 }
 
-// logTransport sets the User-Agent and logs each request at debug level:
-// method, URL without secrets, status and duration; never headers or
-// bodies.
+// logTransport logs each request at debug level: method, URL without
+// secrets, status and duration; never headers or bodies. (Every request the
+// engine builds carries its User-Agent already.)
 type logTransport struct {
 	inner   http.RoundTripper
-	ua      string
 	log     *slog.Logger
 	observe func(registry.Request)
 }
 
 func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("User-Agent") == "" {
-		req = req.Clone(req.Context())
-		req.Header.Set("User-Agent", t.ua)
-	}
 	start := time.Now()
 	resp, err := t.inner.RoundTrip(req)
 	if t.observe != nil {
