@@ -26,11 +26,11 @@ check:
 	@command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@set -e; $(foreach m,$(MODULES),echo "== tidy + vet + staticcheck $(m)"; (cd $(m) && export GOTOOLCHAIN=$(call toolchain,$(m)) && go mod tidy -diff && go vet ./... && PATH="$$PATH:$$(go env GOPATH)/bin" staticcheck ./...);)
 
-## fuzz: run each fuzz target for FUZZTIME; new findings land in testdata/fuzz.
+## fuzz: run each fuzz target for FUZZTIME, in its own module; new findings land in testdata/fuzz.
 fuzz:
 	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	    echo "== $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; done; done
+	    echo "== $$pkg $$f"; (cd $$pkg && go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) .); done; done
 
 ## bench: the benchmark suite against the peers and the network benchmark (TLS 1.3, 40 ms RTT), then BENCHMARKS.md from their results.
 bench:
