@@ -105,7 +105,8 @@ func TestStaticAgrees(t *testing.T) {
 }
 
 // TestRequestCounts runs the count scenarios for every approach and holds
-// registrykit to DESIGN.md's targets.
+// registrykit to its targets: one request in steady state, no probe where
+// the flavor is known, one token per scope per lifetime.
 func TestRequestCounts(t *testing.T) {
 	ctx := context.Background()
 	got := map[string]Counts{}
@@ -126,13 +127,13 @@ func TestRequestCounts(t *testing.T) {
 	assert.Equal(t, int64(2), got["registrykit-gitea"].Cold)
 	assert.Equal(t, int64(1), got["registrykit-gitea"].NewRepo, "Gitea's token is not scoped")
 	assert.Equal(t, int64(2), got["registrykit-ghcr"].NewRepo)
-	// The peers, as DESIGN.md describes them.
+	// The peers, as their code behaves (and BENCHMARKS.md reports).
 	assert.Equal(t, int64(3), got["ggcr-remote.Head"].Steady)
 	assert.Equal(t, int64(2), got["old-code"].Steady)
 	assert.Equal(t, int64(1), got["raw"].Steady)
 }
 
-// TestWatcherDay holds a day of watching nine images to DESIGN.md: at most
+// TestWatcherDay holds a day of watching nine images to its target: at most
 // nine HEADs per interval plus the token requests the lifetimes require.
 func TestWatcherDay(t *testing.T) {
 	cases := map[registry.Flavor]int64{

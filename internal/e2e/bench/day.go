@@ -20,9 +20,11 @@ import (
 // DayResult is what a watcher of every runtime image cost over a simulated
 // day of five-minute intervals.
 type DayResult struct {
-	Flavor    registry.Flavor
-	TokenLife time.Duration
-	Intervals int
+	Flavor registry.Flavor
+	// Credentials says what the flavor's default sends: a token's life,
+	// or that no token service is involved.
+	Credentials string
+	Intervals   int
 	// Heads and Tokens are the registry's HEAD requests and token requests
 	// (ECR: GetAuthorizationToken calls); MaxHeads is the most HEADs in one
 	// interval; Rejected counts requests the registry refused.
@@ -32,8 +34,9 @@ type DayResult struct {
 }
 
 // SimulateDay runs a watcher of the nine runtime images for 24 hours of
-// fake time against an imitation of flavor (ghcr: 60 s tokens, gitea: 24 h,
-// ecr: 12 h) and counts the requests.
+// fake time against an imitation of flavor, each with its default
+// credentials (ghcr: the PAT as the bearer token, gitea: Basic, ecr: 12 h
+// tokens from GetAuthorizationToken), and counts the requests.
 func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error) {
 	res := DayResult{Flavor: flavor, Intervals: 24 * 12}
 	clock := registrytest.NewClock(time.Now())
@@ -56,11 +59,11 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 	var api *registrytest.ECRAPI
 	switch flavor {
 	case registry.FlavorGHCR:
-		res.TokenLife = time.Minute
+		res.Credentials = "PAT as the bearer token"
 	case registry.FlavorGitea:
-		res.TokenLife = 24 * time.Hour
+		res.Credentials = "Basic on every request"
 	case registry.FlavorECR:
-		res.TokenLife = 12 * time.Hour
+		res.Credentials = "12 h token"
 		creds := aws.Credentials{AccessKeyID: "AKIDDAY0123456789012", SecretAccessKey: "day/secret"}
 		api = registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 			Issue: func() (string, time.Time) {

@@ -315,7 +315,7 @@ func (rep *NetReport) WriteMarkdown(w io.Writer) {
 	p("Clients: registrykit's `watch.Watcher` (`w.Check` is one tick) and registrykit with one goroutine per image calling `ManifestDigest`; on GHCR both with the PAT sent as the bearer token (the default) and with `ghcr.WithTokenService()`; ")
 	p("a reused go-containerregistry `remote.Puller` and oras-go v2 `Repository.Resolve` with its token cache, one goroutine per image; the old code (a token request before every HEAD) with one goroutine per image and one image after another, as a loop over the runtimes does.\n\n")
 	p("**Floors**, in round trips: cold check 4 (TCP, TLS, token, HEAD; 3 when no token is needed); steady check 1; tick of 9: warm 1, after idle 3, after idle with expired tokens 4 (3 when no token is needed). ")
-	p("A client that sent no token request in a scenario is held to the lower floor: registrykit with a GHCR PAT sent as the bearer token, and the peers on Gitea, which takes Basic credentials on `/v2/` (registrykit uses Gitea's 24 h token there).\n\n")
+	p("A client that sent no token request in a scenario is held to the lower floor: registrykit with a GHCR PAT sent as the bearer token, and every client on Gitea, which takes Basic credentials on `/v2/` (registrykit's Gitea driver sends them by default).\n\n")
 	p("Each cell: **time in round trips** (distance from the floor) · requests · new TCP connections / TLS handshakes. A handshake still under way when a step ends is counted in that step.\n\n")
 	for _, t := range rep.Tables {
 		nc, warm := medianOf(t.NewConn), medianOf(t.Warm)

@@ -227,10 +227,10 @@ func write(w io.Writer, res results, env []string, counts map[string]bench.Count
 	}
 	p("- `cd internal/e2e && go test -run='^$' -bench=. -benchmem -count=%d ./bench/` against the CNCF distribution registry (distribution/v3) with token auth, in process on loopback\n", runs)
 	p("- `benchstat` on that output; this report by `go run ./bench/cmd/benchreport`\n\n")
-	p("Every approach checks `org/r000:latest` with its own keep-alive transport. `raw` is `net/http` HEAD with a token fetched once beforehand (the floor); `old-code` fetches a token before every HEAD, as the hard-coded GHCR code did; the peers are go-containerregistry `remote.Head` with a keychain, a reused `remote.Puller`, and oras-go v2 `Repository.Resolve` with `auth.Client` and its cache. registrykit runs probed (`distribution`) and with the ghcr and gitea flavors forced on the same registry.\n\n")
+	p("Every approach checks `org/r000:latest` with its own keep-alive transport. `raw` is `net/http` HEAD with a token fetched once beforehand (the floor); `old-code` fetches a token before every HEAD, as the hard-coded GHCR code did; the peers are go-containerregistry `remote.Head` with a keychain, a reused `remote.Puller`, and oras-go v2 `Repository.Resolve` with `auth.Client` and its cache. registrykit runs probed (`distribution`) and with the ghcr and gitea flavors forced on the same registry through their token services (`ghcr.WithTokenService()`, `gitea.WithTokenService()`), since the CNCF registry takes only tokens; by default both send their credentials directly and need no token request at all.\n\n")
 
 	p("## Requests per check\n\n")
-	p("Counted at the registry and its token server. Cold, steady and new repository against the CNCF registry; across a token expiry against the imitation registry of `internal/testregistry` with its clock moved past the token's life (the CNCF registry honours tokens a minute past their expiry, so it cannot show this).\n\n")
+	p("Counted at the registry and its token server. Cold, steady and new repository against the CNCF registry; across a token expiry against the imitation registry of `registry/registrytest` with its clock moved past the token's life (the CNCF registry honours tokens a minute past their expiry, so it cannot show this).\n\n")
 	p("| approach | cold | steady | new repository | across a token expiry |\n|---|---:|---:|---:|---|\n")
 	for _, a := range bench.Approaches() {
 		c := counts[a.Name]
@@ -267,9 +267,9 @@ func write(w io.Writer, res results, env []string, counts map[string]bench.Count
 
 	p("\n## A day of watching nine runtime images every five minutes\n\n")
 	p("`registry/watch` over every runtime image, 288 intervals of fake time against the imitation registry of each flavor.\n\n")
-	p("| flavor | token life | HEAD | most HEADs in one interval | token requests | refused |\n|---|---|---:|---:|---:|---:|\n")
+	p("| flavor | credentials (the default) | HEAD | most HEADs in one interval | token requests | refused |\n|---|---|---:|---:|---:|---:|\n")
 	for _, d := range days {
-		p("| %s | %s | %d | %d | %d | %d |\n", d.Flavor, d.TokenLife, d.Heads, d.MaxHeads, d.Tokens, d.Rejected)
+		p("| %s | %s | %d | %d | %d | %d |\n", d.Flavor, d.Credentials, d.Heads, d.MaxHeads, d.Tokens, d.Rejected)
 	}
 
 	p("\n## Targets\n\n")
@@ -286,7 +286,7 @@ func writeTargets(p func(string, ...any), all results, counts map[string]bench.C
 	d, g, h := counts["registrykit-distribution"], counts["registrykit-gitea"], counts["registrykit-ghcr"]
 	countsOK := d.Steady == 1 && g.Steady == 1 && h.Steady == 1 && h.Cold == 2 && g.NewRepo == 1 &&
 		d.ExpiryFailed == 0 && g.ExpiryFailed == 0 && h.ExpiryFailed == 0 && d.Cold <= 3
-	p("**Request counts as DESIGN.md's table.** %s Steady state is %d request for every flavor; GHCR cold is %d (token + HEAD, no probe) against %d for a reused go-containerregistry Puller and %d for oras-go; a probed registry costs %d cold; a new Gitea repository costs %d; across a token expiry registrykit sends %d requests with none refused, where the caching peers send %d with a 401 round trip. Concurrent callers share one token fetch (the tokencache and driver tests assert one token request for 50 and 100 concurrent first checks, and the load test in `internal/e2e` keeps to one per scope per refresh window).\n\n",
+	p("**Request counts: steady state one HEAD, no probe where the flavor is known, one token per scope per lifetime.** %s Steady state is %d request for every flavor; GHCR through its token service cold is %d (token + HEAD, no probe) against %d for a reused go-containerregistry Puller and %d for oras-go; a probed registry costs %d cold; a new Gitea repository costs %d; across a token expiry registrykit sends %d requests with none refused, where the caching peers send %d with a 401 round trip. Concurrent callers share one token fetch (the tokencache and driver tests assert one token request for 50 and 100 concurrent first checks, and the load test in `internal/e2e` keeps to one per scope per refresh window).\n\n",
 		verdict(countsOK), h.Steady, h.Cold, counts["ggcr-Puller"].Cold, counts["oras-go"].Cold, d.Cold, g.NewRepo, h.Expiry, counts["ggcr-Puller"].Expiry)
 
 	worst := 0.0
@@ -354,7 +354,7 @@ func writeTargets(p func(string, ...any), all results, counts map[string]bench.C
 	var parts []string
 	for _, day := range days {
 		ok = ok && day.MaxHeads <= int64(day.Images) && day.Rejected == 0
-		parts = append(parts, fmt.Sprintf("%s %d HEAD (at most %d per interval) and %d token requests", day.Flavor, day.Heads, day.MaxHeads, day.Tokens))
+		parts = append(parts, fmt.Sprintf("%s (%s) %d HEAD (at most %d per interval) and %d token requests", day.Flavor, day.Credentials, day.Heads, day.MaxHeads, day.Tokens))
 	}
-	p("**A watcher of 9 images makes at most 9 HEADs per interval plus the token requests its lifetimes require.** %s Over a simulated day: %s. GHCR's 60 s tokens cannot outlive a 5-minute interval, so each check there needs a token; Gitea's 24 h token serves every repository and is fetched twice a day; ECR's 12 h token is fetched three times.\n", verdict(ok), strings.Join(parts, "; "))
+	p("**A watcher of 9 images makes at most 9 HEADs per interval plus the token requests its lifetimes require.** %s Over a simulated day: %s. A token is fetched ahead of its expiry (at 80 %% of its life), so a 12 h token costs three a day; credentials sent directly cost none.\n", verdict(ok), strings.Join(parts, "; "))
 }
