@@ -19,8 +19,9 @@ type Key struct {
 	// Identity distinguishes credentials sharing a cache (a user name, an
 	// AWS access key ID); "" when the cache serves one identity.
 	Identity string
-	// Scope is the token's scope ("repository:org/name:pull"), or "" for a
-	// token that serves every repository (ECR, Gitea).
+	// Scope names what the token is scoped to (the engine uses the
+	// repository, "org/name"), or "" for a token that serves every
+	// repository (ECR, Gitea). Keys are only compared.
 	Scope string
 }
 

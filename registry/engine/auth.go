@@ -31,7 +31,6 @@ type authorizer struct {
 	mu        sync.Mutex
 	challenge *registry.Challenge // nil until known
 	inflight  chan struct{}
-	scopes    sync.Map // repository -> scope, so a steady check builds no string
 
 	directOff atomic.Bool // the registry refused the direct credential
 }
@@ -88,19 +87,15 @@ func (a *authorizer) adopt(c *registry.Challenge) bool {
 	return true
 }
 
-func (a *authorizer) scope(repository string) string {
-	if s, ok := a.scopes.Load(repository); ok {
-		return s.(string)
-	}
-	s := "repository:" + repository + ":pull"
-	a.scopes.Store(repository, s)
-	return s
-}
+// pullScope is the token scope that pulls repository.
+func pullScope(repository string) string { return "repository:" + repository + ":pull" }
 
+// key is the cache key of repository's token: the repository itself names
+// the scope, so a steady check builds no string.
 func (a *authorizer) key(repository string, scoped bool) tokencache.Key {
 	k := tokencache.Key{Host: a.b.apiHost}
-	if scoped && !a.b.cfg.Unscoped && repository != "" {
-		k.Scope = a.scope(repository)
+	if scoped && !a.b.cfg.Unscoped {
+		k.Scope = repository
 	}
 	return k
 }
@@ -151,19 +146,11 @@ func (a *authorizer) token(ctx context.Context, repository string) (*oauth2.Toke
 	case c.IsBearer():
 		tok, err := a.cache.Get(ctx, a.key(repository, true), detached(func(ctx context.Context) (*oauth2.Token, error) {
 			fetched = true
-			cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
-			if err != nil {
-				return nil, err
-			}
 			var scopes []string
 			if repository != "" {
-				scopes = []string{a.scope(repository)}
+				scopes = []string{pullScope(repository)}
 			}
-			tok, err := a.exchange(c).token(ctx, cred, scopes)
-			if err != nil {
-				return nil, withHint(withRealmFix(err, b.cfg.RealmFix), b.cfg.Hint)
-			}
-			return tok, nil
+			return a.bearer(ctx, c, scopes)
 		}))
 		return tok, fetched, err
 	case c.IsBasic():
@@ -193,6 +180,21 @@ func (a *authorizer) refusedDirect(tok *oauth2.Token) bool {
 	}
 	a.directOff.Store(true)
 	return true
+}
+
+// bearer fetches a token for scopes from the token service of challenge c
+// with the configured credentials; errors carry the flavor's fixes.
+func (a *authorizer) bearer(ctx context.Context, c *registry.Challenge, scopes []string) (*oauth2.Token, error) {
+	b := a.b
+	cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := a.exchange(c).token(ctx, cred, scopes)
+	if err != nil {
+		return nil, withHint(withRealmFix(err, b.cfg.RealmFix), b.cfg.Hint)
+	}
+	return tok, nil
 }
 
 // exchange is a token exchange with the realm of challenge c.
@@ -267,16 +269,12 @@ func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 			continue
 		}
 		missing = append(missing, full)
-		scopes = append(scopes, a.scope(full))
+		scopes = append(scopes, pullScope(full))
 	}
 	if len(missing) < 2 {
 		return nil
 	}
-	cred, err := resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
-	if err != nil {
-		return err
-	}
-	tok, err := a.exchange(c).token(ctx, cred, scopes)
+	tok, err := a.bearer(ctx, c, scopes)
 	if err != nil {
 		return err
 	}
