@@ -200,7 +200,7 @@ func (s *selecting) Challenge() *Challenge {
 }
 
 // Discoverer is implemented by backends that defer discovery (probing the
-// registry, loading a cloud configuration) to their first request.
+// registry for its challenge, selecting a driver) to their first request.
 // Discover does it now, for a program that wants to fail early or report the
 // flavor; it is safe to call more than once and after a failure.
 type Discoverer interface {

@@ -7,8 +7,9 @@
 // back to the token service, for the backend's lifetime, if it is ever
 // refused. Anonymously (or after such a fallback) the token realm is known
 // in advance ("https://ghcr.io/token", service "ghcr.io"), so no /v2/ probe
-// is sent: a check costs a token request and a HEAD whenever GHCR's token,
-// which says no lifetime and is taken to live 60 s, has lapsed.
+// is sent: GHCR's token says no lifetime and is taken to live 60 s, so it is
+// refreshed ahead every 30 s, and a check then costs a token request and a
+// HEAD.
 // Credentials come from GHCR_USER and GHCR_TOKEN (a personal access token
 // with read:packages), else MOLECULE_IMAGE_REGISTRY_USER and
 // MOLECULE_IMAGE_REGISTRY_TOKEN, else Docker's config, else anonymous

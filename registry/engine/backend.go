@@ -70,7 +70,10 @@ func (b *backend) Challenge() *registry.Challenge {
 }
 
 // Discover implements registry.Discoverer: it learns the registry's
-// challenge now (a probe, unless it is known).
+// challenge now (a probe, unless it is known). A flavor with its own token
+// fetcher (ECR) has no challenge to learn, and Discover does nothing: its
+// cloud configuration is loaded and checked by the first token request,
+// which Token(ctx, "") makes early.
 func (b *backend) Discover(ctx context.Context) error {
 	if b.cfg.FetchToken != nil {
 		return nil
