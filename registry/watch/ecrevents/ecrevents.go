@@ -27,7 +27,6 @@ package ecrevents
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -67,10 +66,7 @@ const WaitTimeSeconds = 20
 // failing ReceiveMessage is retried after a pause that doubles up to a
 // minute.
 func (c *Consumer) Run(ctx context.Context) error {
-	clock := c.Clock
-	if clock == nil {
-		clock = registry.SystemClock{}
-	}
+	clock := c.clock()
 	pause := time.Second
 	for ctx.Err() == nil {
 		out, err := c.API.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
@@ -116,7 +112,8 @@ func (c *Consumer) Handle(ctx context.Context, body string) error {
 		c.delivered(true, "not a push")
 		return nil
 	}
-	arrived := time.Now()
+	clock := c.clock()
+	arrived := clock.Now()
 	images := c.Watcher.Match([]watch.Push{*push})
 	if len(images) == 0 {
 		c.delivered(true, "not watched")
@@ -124,20 +121,24 @@ func (c *Consumer) Handle(ctx context.Context, body string) error {
 	}
 	c.delivered(true, "")
 	for _, img := range images {
-		events, err := c.Watcher.CheckNow(ctx, img.Name)
+		events, err := c.Watcher.CheckNow(ctx, img.Name) // img came from Match: watched
 		if err != nil {
-			if errors.Is(err, watch.ErrNotWatched) {
-				continue
-			}
 			return err
 		}
 		for _, ev := range events {
 			if ev.Kind == watch.Changed && c.Observer != nil {
-				c.Observer.Confirmed(img, time.Since(arrived))
+				c.Observer.Confirmed(img, clock.Now().Sub(arrived))
 			}
 		}
 	}
 	return nil
+}
+
+func (c *Consumer) clock() registry.Clock {
+	if c.Clock == nil {
+		return registry.SystemClock{}
+	}
+	return c.Clock
 }
 
 func (c *Consumer) delivered(accepted bool, reason string) {
