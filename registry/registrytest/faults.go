@@ -20,9 +20,22 @@ var (
 	Heads      Match = func(r *http.Request) bool {
 		return r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/")
 	}
-	Tokens Match = func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/token") }
-	Pings  Match = func(r *http.Request) bool { return r.URL.Path == "/v2/" }
+	// Tokens matches the token endpoint of every mode.
+	Tokens Match = func(r *http.Request) bool { return isTokenPath(r.URL.Path) }
+	Pings  Match = func(r *http.Request) bool { return isPing(r.URL.Path) }
 )
+
+// isTokenPath reports whether path is the token endpoint of some mode, as
+// Server.serve routes them.
+func isTokenPath(path string) bool {
+	switch path {
+	case "/token", "/token/", "/v2/token", "/auth/token", "/jwt/auth", "/service/token", "/v2/auth":
+		return true
+	}
+	return false
+}
+
+func isPing(path string) bool { return path == "/v2/" || path == "/v2" }
 
 // Injector applies faults to matching requests, each a given number of
 // times (or forever). Its Intercept method is a Config.Intercept.
@@ -54,7 +67,8 @@ func (i *Injector) Clear() {
 	i.mu.Unlock()
 }
 
-// Injected returns how many faults were applied.
+// Injected returns how many times a rule's fault ran (including faults that
+// only observed and let the request through).
 func (i *Injector) Injected() int {
 	i.mu.Lock()
 	defer i.mu.Unlock()

@@ -113,7 +113,8 @@ type Config struct {
 // Counts is a snapshot of the requests a Server received.
 type Counts struct {
 	Ping, Token, Head, Get, Other int64
-	// Rejected counts answers 401, 403 and 400 to manifest requests.
+	// Rejected counts the refusals (401, 403, 400) the server sent to any
+	// request but a ping: manifests, blobs and token requests.
 	Rejected int64
 }
 
@@ -140,7 +141,6 @@ type Server struct {
 }
 
 type issued struct {
-	user    string
 	repos   []string // nil for every repository
 	expires time.Time
 }
@@ -301,7 +301,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reg http.Handler)
 		s.token.Add(1)
 		s.serveToken(w, r)
 		return
-	case path == "/v2/" || path == "/v2":
+	case isPing(path):
 		s.ping.Add(1)
 	case strings.Contains(path, "/manifests/") && r.Method == http.MethodHead:
 		s.head.Add(1)
@@ -354,7 +354,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	if r.URL.Path != "/v2/" {
+	if !isPing(r.URL.Path) {
 		s.rejected.Add(1)
 	}
 	if status == http.StatusUnauthorized {
@@ -510,7 +510,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		tok = fakeJWT(exp)
 	}
 	s.mu.Lock()
-	s.tokens[tok] = issued{user: user, repos: repos, expires: exp}
+	s.tokens[tok] = issued{repos: repos, expires: exp}
 	s.everTok = append(s.everTok, tok)
 	s.mu.Unlock()
 	body := map[string]any{"token": tok}

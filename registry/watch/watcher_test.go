@@ -709,6 +709,12 @@ func TestTickRequestEconomy(t *testing.T) {
 			c := srv.Counts()
 			assert.Equal(t, int64(len(names)), c.Head)
 			assert.Equal(t, tc.coldTokens, c.Token, "first tick")
+			if tc.coldTokens > 0 { // that one request named every image's scope
+				scopes := srv.TokenRequests()
+				for _, rt := range names {
+					assert.Equal(t, 1, scopes["repository:org/workspace-template-"+rt+":pull"], rt)
+				}
+			}
 
 			clock.Advance(25 * time.Hour) // every token has expired
 			srv.ResetCounts()
