@@ -4,31 +4,22 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+
+	"github.com/docker/cli/cli/config/types"
 )
 
 // RegistryAuthHeader is the Docker Engine API header that carries pull
 // credentials.
 const RegistryAuthHeader = "X-Registry-Auth"
 
-// engineAuthConfig is the Docker Engine's AuthConfig as it travels in
-// X-Registry-Auth: the JSON names of AuthConfig in the Engine API
-// (api/types/registry/authconfig.go in moby/moby, "Authentication" in the
-// Engine API reference). It is written out here rather than imported so
-// that the library does not tie its users to one version of the Docker SDK;
-// the examples and the consumer-compatibility module decode it with the
-// Engine's own DecodeAuthConfig.
-type engineAuthConfig struct {
-	Username      string `json:"username,omitempty"`
-	Password      string `json:"password,omitempty"`
-	ServerAddress string `json:"serveraddress,omitempty"`
-	IdentityToken string `json:"identitytoken,omitempty"`
-	RegistryToken string `json:"registrytoken,omitempty"`
-}
-
 // RegistryAuth encodes c for the Docker Engine's X-Registry-Auth header:
 // base64url of the Engine's AuthConfig JSON, as the Engine's own
 // EncodeAuthConfig writes it, with serveraddress set to serverAddress (the
-// registry host the image is pulled from).
+// registry host the image is pulled from). The JSON is docker/cli's
+// AuthConfig, whose names are the Engine API's (api/types/registry in
+// moby/moby; the examples and the consumer-compatibility module decode it
+// with the Engine's own DecodeAuthConfig), so the library needs no Docker
+// Engine SDK.
 //
 // An anonymous credential encodes as the empty string: the Engine's
 // convention for an anonymous pull is no header at all.
@@ -39,7 +30,7 @@ func RegistryAuth(c Credential, serverAddress string) (string, error) {
 	if c.IsAnonymous() {
 		return "", nil
 	}
-	buf, err := json.Marshal(engineAuthConfig{
+	buf, err := json.Marshal(types.AuthConfig{
 		Username:      c.Username,
 		Password:      c.Password,
 		ServerAddress: serverAddress,
@@ -52,22 +43,13 @@ func RegistryAuth(c Credential, serverAddress string) (string, error) {
 	return base64.URLEncoding.EncodeToString(buf), nil
 }
 
-// dockerConfigEntry is one entry of a Docker config's "auths".
-type dockerConfigEntry struct {
-	Username      string `json:"username,omitempty"`
-	Password      string `json:"password,omitempty"`
-	Auth          string `json:"auth,omitempty"`
-	IdentityToken string `json:"identitytoken,omitempty"`
-	RegistryToken string `json:"registrytoken,omitempty"`
-}
-
 // DockerConfigJSON renders a Docker config document, {"auths":{host:{…}}},
 // for the given credentials by registry host: the content of a Kubernetes
 // kubernetes.io/dockerconfigjson Secret's ".dockerconfigjson" key, or of
 // ~/.docker/config.json. Anonymous credentials are left out. The output is
 // deterministic (hosts sorted).
 func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
-	auths := make(map[string]dockerConfigEntry, len(creds))
+	auths := make(map[string]types.AuthConfig, len(creds))
 	for host, c := range creds {
 		if host == "" {
 			return nil, fmt.Errorf("docker config: empty registry host")
@@ -75,7 +57,7 @@ func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
 		if c.IsAnonymous() {
 			continue
 		}
-		e := dockerConfigEntry{
+		e := types.AuthConfig{
 			Username:      c.Username,
 			Password:      c.Password,
 			IdentityToken: c.IdentityToken,
@@ -87,6 +69,6 @@ func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
 		auths[host] = e
 	}
 	return json.Marshal(struct {
-		Auths map[string]dockerConfigEntry `json:"auths"`
+		Auths map[string]types.AuthConfig `json:"auths"`
 	}{auths})
 }
