@@ -28,8 +28,9 @@ var DockerConfig Source = DockerConfigFrom(os.LookupEnv)
 //   - when neither exists, Podman's $REGISTRY_AUTH_FILE, else
 //     $XDG_RUNTIME_DIR/containers/auth.json.
 //
-// This is the search order of go-containerregistry's DefaultKeychain, with
-// the environment made explicit. A host the configuration does not know,
+// This is the Docker CLI's search order (go-containerregistry's
+// DefaultKeychain differs: it tries $HOME's file first), with the
+// environment made explicit. A host the configuration does not know,
 // or no configuration at all, yields ErrNoCredential. A credential helper
 // runs with the process environment, as Docker runs it.
 func DockerConfigFrom(lookup func(string) (string, bool)) Source {

@@ -5,11 +5,16 @@ import (
 	"strings"
 )
 
-// Env is the environment registrykit reads: every variable it consults —
-// MOLECULE_IMAGE_REGISTRY and its companions, the credential variables,
-// Docker's config location (DOCKER_CONFIG, HOME) and the AWS shared files,
-// profile, keys and endpoints — is looked up through one Env, so that a
-// program or a test decides exactly what the library sees.
+// Env is the environment registrykit reads: MOLECULE_IMAGE_REGISTRY and its
+// companions, the credential variables and Docker's config location
+// (DOCKER_CONFIG, HOME) are looked up through one Env, so that a program or
+// a test decides what the library sees. The AWS configuration is the
+// exception that follows the process: with the process environment
+// ([ProcessEnv], and With on top of it) the AWS SDK reads its own variables
+// and files as in any AWS program, overrides of AWS variables included; a
+// custom environment passes its AWS variables to the SDK as load options,
+// though the SDK may still find credentials the process environment holds
+// (see backends/ecrauth).
 //
 // The zero Env has no variables at all. [ProcessEnv] is the process
 // environment, [EnvMap] a fixed set. An Env is immutable and safe for
@@ -61,7 +66,7 @@ func (e Env) Get(key string) string {
 // With returns e with the variables of overrides set on top (a value of ""
 // unsets a variable). It stays the process environment if e is one, so a
 // program can override MOLECULE_IMAGE_REGISTRY from a flag and keep the AWS
-// SDK's own reading of the process.
+// SDK's own reading of the process; the AWS SDK does not see the overrides.
 func (e Env) With(overrides map[string]string) Env {
 	if len(overrides) == 0 {
 		return e
