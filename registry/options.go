@@ -47,7 +47,6 @@ type Options struct {
 	// [Request]); it must not block for long.
 	OnRequest func(Request)
 
-	logger  *slog.Logger
 	drivers map[driverKey]any
 }
 
@@ -70,11 +69,6 @@ func NewOptions(opts ...Option) *Options {
 		if opt != nil {
 			opt(o)
 		}
-	}
-	if o.Logger != nil {
-		o.logger = o.Logger
-	} else {
-		o.logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -178,11 +172,9 @@ func (o *Options) checkDriverOptions(selected Flavor, p Prefix) error {
 	return nil
 }
 
-// Log returns the configured logger, or one that discards everything.
+// Log returns the configured logger, or one that discards everything. (It
+// is read when a backend is opened and on rare paths, never per request.)
 func (o *Options) Log() *slog.Logger {
-	if o.logger != nil {
-		return o.logger
-	}
 	if o.Logger != nil {
 		return o.Logger
 	}
