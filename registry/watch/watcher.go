@@ -204,13 +204,12 @@ func (w *Watcher) Check(ctx context.Context) []Event {
 	if limit == 0 {
 		limit = len(w.images)
 	}
-	w.prepareTokens(ctx)
+	due := w.dueImages()
+	w.prepareTokens(ctx, due)
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
-	for i, img := range w.images {
-		if !w.due(img) {
-			continue
-		}
+	for _, i := range due {
+		img := w.images[i]
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -233,22 +232,29 @@ func (w *Watcher) Check(ctx context.Context) []Event {
 	return flatten(events)
 }
 
-// prepareTokens asks the backend for the tokens of the images due, in one
-// request where the registry allows it. A failure is left to the checks,
-// which fetch their own tokens and report their own errors.
-func (w *Watcher) prepareTokens(ctx context.Context) {
-	tp, ok := w.backend.(registry.TokenPreparer)
-	if !ok {
-		return
-	}
-	var repos []string
-	for _, img := range w.images {
+// dueImages returns the indices of the images due for a check.
+func (w *Watcher) dueImages() []int {
+	var due []int
+	for i, img := range w.images {
 		if w.due(img) {
-			repos = append(repos, img.Repo)
+			due = append(due, i)
 		}
 	}
-	if len(repos) < 2 {
+	return due
+}
+
+// prepareTokens asks the backend for the tokens of the images due (indices
+// into w.images), in one request where the registry allows it. A failure is
+// left to the checks, which fetch their own tokens and report their own
+// errors.
+func (w *Watcher) prepareTokens(ctx context.Context, due []int) {
+	tp, ok := w.backend.(registry.TokenPreparer)
+	if !ok || len(due) < 2 {
 		return
+	}
+	repos := make([]string, len(due))
+	for j, i := range due {
+		repos[j] = w.images[i].Repo
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.checkTimeout)
 	defer cancel()
