@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
@@ -183,20 +184,13 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, ecrauth.APIError(err, t.host, t.region, Action)
 	}
-	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
-		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: t.host, Err: fmt.Errorf("GetAuthorizationToken returned no authorization data")}
+	var data types.AuthorizationData
+	if len(out.AuthorizationData) > 0 {
+		data = out.AuthorizationData[0]
 	}
-	data := out.AuthorizationData[0]
-	raw := aws.ToString(data.AuthorizationToken)
-	if _, err := ecrauth.DecodeToken(raw); err != nil {
-		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: t.host, Err: err}
-	}
-	// The token is base64 of "AWS:<password>": exactly a Basic credential.
-	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic"}
-	if data.ExpiresAt != nil {
-		tok.Expiry = *data.ExpiresAt
-	} else {
-		tok.Expiry = t.now().Add(12 * time.Hour)
+	tok, err := ecrauth.Token(data.AuthorizationToken, data.ExpiresAt, t.now(), t.host)
+	if err != nil {
+		return nil, err
 	}
 	// The token serves every registry the principal may read, whatever
 	// proxyEndpoint (the caller's own registry) says; it is logged only.

@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"
+	"golang.org/x/oauth2"
 )
 
 // DecodeToken decodes an ECR authorization token, base64 of
@@ -29,6 +31,31 @@ func DecodeToken(token string) (authn.Credential, error) {
 		return authn.Credential{}, errors.New("authorization token is not user:password")
 	}
 	return authn.Credential{Username: user, Password: pass}, nil
+}
+
+// DefaultTokenLife is how long an authorization token lives when the API
+// says no expiry: 12 hours, the validity the ECR and ECR Public API
+// references give for GetAuthorizationToken.
+const DefaultTokenLife = 12 * time.Hour
+
+// Token returns the token that sends an authorization token from
+// GetAuthorizationToken (its AuthorizationToken and ExpiresAt) as HTTP Basic
+// credentials — it is already base64 of "AWS:<password>" — expiring at
+// expiresAt, or DefaultTokenLife after now when the API says nothing. An
+// absent or malformed token is a registry.ErrBadResponse naming host.
+func Token(authorizationToken *string, expiresAt *time.Time, now time.Time, host string) (*oauth2.Token, error) {
+	if authorizationToken == nil {
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: host, Err: errors.New("GetAuthorizationToken returned no authorization data")}
+	}
+	raw := *authorizationToken
+	if _, err := DecodeToken(raw); err != nil {
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: host, Err: err}
+	}
+	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic", Expiry: now.Add(DefaultTokenLife)}
+	if expiresAt != nil {
+		tok.Expiry = *expiresAt
+	}
+	return tok, nil
 }
 
 // ChainHint names the places the AWS SDK's default chain searched.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
 	"github.com/molecule-ai/registrykit/backends/ecrauth"
@@ -115,4 +116,35 @@ func TestSanitizeHidesKeysAndTokens(t *testing.T) {
 	err := ecrauth.APIError(&smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: msg}, "h", "us-east-2", "ecr:GetAuthorizationToken")
 	assert.NotContains(t, err.Error(), "IQoJb3JpZ2lu")
 	assert.NotContains(t, err.Error(), "wJalrXUtnFEMI")
+}
+
+func TestToken(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	good := base64.StdEncoding.EncodeToString([]byte("AWS:password"))
+	bad := "not base64!"
+	expires := now.Add(time.Hour)
+	for _, tc := range []struct {
+		name      string
+		token     *string
+		expiresAt *time.Time
+		want      time.Time // the expiry; zero: an error
+	}{
+		{"with its expiry", &good, &expires, expires},
+		{"no expiry: 12 h", &good, nil, now.Add(12 * time.Hour)},
+		{"no token", nil, &expires, time.Time{}},
+		{"malformed", &bad, nil, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, err := ecrauth.Token(tc.token, tc.expiresAt, now, "123456789012.dkr.ecr.us-east-2.amazonaws.com")
+			if tc.want.IsZero() {
+				require.ErrorIs(t, err, registry.ErrBadResponse)
+				assert.Contains(t, err.Error(), "123456789012.dkr.ecr.us-east-2.amazonaws.com")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "Basic", tok.Type())
+			assert.Equal(t, good, tok.AccessToken)
+			assert.Equal(t, tc.want, tok.Expiry)
+		})
+	}
 }

@@ -12,13 +12,13 @@ package ecrpublic
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	"github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
@@ -160,16 +160,9 @@ func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, ecrauth.APIError(err, "public.ecr.aws", APIRegion, Action)
 	}
-	if out.AuthorizationData == nil || out.AuthorizationData.AuthorizationToken == nil {
-		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: "public.ecr.aws", Err: fmt.Errorf("GetAuthorizationToken returned no authorization data")}
+	var data types.AuthorizationData
+	if out.AuthorizationData != nil {
+		data = *out.AuthorizationData
 	}
-	raw := aws.ToString(out.AuthorizationData.AuthorizationToken)
-	if _, err := ecrauth.DecodeToken(raw); err != nil {
-		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: "public.ecr.aws", Err: err}
-	}
-	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic", Expiry: p.now().Add(12 * time.Hour)}
-	if out.AuthorizationData.ExpiresAt != nil {
-		tok.Expiry = *out.AuthorizationData.ExpiresAt
-	}
-	return tok, nil
+	return ecrauth.Token(data.AuthorizationToken, data.ExpiresAt, p.now(), "public.ecr.aws")
 }
