@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"golang.org/x/oauth2"
 )
 
@@ -95,49 +96,32 @@ func APIError(err error, host, region, action string) error {
 	return e
 }
 
-// MaxRemoteText bounds the text of an AWS answer kept in an error.
-const MaxRemoteText = 200
-
 // Sanitize makes text from an AWS answer safe to put in an error: every run
 // of 20 or more characters that could be a key, a session token or a
-// password (letters, digits, + / = _ -) is replaced by REDACTED, control
-// characters become spaces, and the text is bounded.
+// password (letters, digits, + / = _ -) is replaced by REDACTED, then the
+// text is sanitized as the engine sanitizes a registry's (engine.Sanitize:
+// control characters become spaces, the text is bounded).
 func Sanitize(s string) string {
 	var b strings.Builder
 	run := 0
-	flush := func(word string) {
-		if len(word) >= 20 {
-			b.WriteString("REDACTED")
-		} else {
-			b.WriteString(word)
-		}
-	}
-	start := 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && secretChar(s[i]) {
-			if run == 0 {
-				start = i
-			}
 			run++
 			continue
 		}
 		if run > 0 {
-			flush(s[start:i])
+			if word := s[i-run : i]; len(word) >= 20 {
+				b.WriteString("REDACTED")
+			} else {
+				b.WriteString(word)
+			}
 			run = 0
 		}
 		if i < len(s) {
-			c := s[i]
-			if c < 0x20 || c == 0x7f {
-				c = ' '
-			}
-			b.WriteByte(c)
+			b.WriteByte(s[i])
 		}
 	}
-	out := strings.TrimSpace(b.String())
-	if len(out) > MaxRemoteText {
-		out = out[:MaxRemoteText] + "…"
-	}
-	return out
+	return engine.Sanitize(b.String())
 }
 
 func secretChar(c byte) bool {

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/smithy-go"
 	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,7 +113,10 @@ func TestSanitizeHidesKeysAndTokens(t *testing.T) {
 	assert.NotContains(t, out, "AKIDSUITE01234567890")
 	assert.NotContains(t, out, "\x1b")
 	assert.Contains(t, out, "The security token included in the request is invalid")
-	assert.LessOrEqual(t, len(out), ecrauth.MaxRemoteText+len("…"))
+	assert.LessOrEqual(t, utf8.RuneCountInString(out), engine.MaxRemoteText+1)
+	assert.True(t, utf8.ValidString(out))
+	// Bidirectional controls and C1 controls are neutralised too.
+	assert.Equal(t, "a b c", ecrauth.Sanitize("a‮bc"))
 
 	err := ecrauth.APIError(&smithy.GenericAPIError{Code: "UnrecognizedClientException", Message: msg}, "h", "us-east-2", "ecr:GetAuthorizationToken")
 	assert.NotContains(t, err.Error(), "IQoJb3JpZ2lu")

@@ -123,7 +123,7 @@ func registryErrorsOf(body []byte, secrets secretSet) (code, detail string, ok b
 	if json.Unmarshal(body, &re) != nil || len(re.Errors) == 0 {
 		return "", "", false
 	}
-	return sanitize(secrets.scrub(re.Errors[0].Code)), sanitize(secrets.scrub(re.Errors[0].Message)), true
+	return Sanitize(secrets.scrub(re.Errors[0].Code)), Sanitize(secrets.scrub(re.Errors[0].Message)), true
 }
 
 // tokenAnswerError maps a failed token-service answer.
@@ -138,8 +138,8 @@ func tokenAnswerError(resp *http.Response, realmHost, host string, now time.Time
 			Details     string `json:"details"`
 		}
 		if json.Unmarshal(body, &oe) == nil {
-			e.Code = sanitize(secrets.scrub(oe.Error))
-			e.Detail = sanitize(secrets.scrub(oe.Description + oe.Details))
+			e.Code = Sanitize(secrets.scrub(oe.Error))
+			e.Detail = Sanitize(secrets.scrub(oe.Description + oe.Details))
 		}
 	}
 	switch code := resp.StatusCode; {
@@ -292,9 +292,11 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// sanitize bounds remote text and replaces control characters (terminal
-// escapes included) so that it is safe to print.
-func sanitize(s string) string {
+// Sanitize makes text a remote party sent safe to print in an error: it is
+// trimmed and bounded to MaxRemoteText characters, and control characters
+// (terminal escapes, C1, bidirectional controls) become spaces. A driver
+// quoting an answer from elsewhere (a cloud API) uses it too.
+func Sanitize(s string) string {
 	s = strings.TrimSpace(s)
 	var b strings.Builder
 	n := 0
@@ -313,12 +315,12 @@ func sanitize(s string) string {
 }
 
 // quoteRemote quotes remote text for an error, bounded and sanitized.
-func quoteRemote(s string) string { return strconv.Quote(sanitize(s)) }
+func quoteRemote(s string) string { return strconv.Quote(Sanitize(s)) }
 
 // sanitizedError is an error whose text is sanitized when printed.
 type sanitizedError struct{ err error }
 
-func (e sanitizedError) Error() string { return sanitize(e.err.Error()) }
+func (e sanitizedError) Error() string { return Sanitize(e.err.Error()) }
 func (e sanitizedError) Unwrap() error { return e.err }
 
 // withRealmFix adds the flavor's fix to a refused realm's error.

@@ -193,7 +193,7 @@ func scrubbed(err error, secrets secretSet) error {
 	c := *e
 	c.Detail = secrets.scrub(c.Detail)
 	if c.Err != nil {
-		c.Err = errors.New(sanitize(secrets.scrub(c.Err.Error())))
+		c.Err = errors.New(Sanitize(secrets.scrub(c.Err.Error())))
 	}
 	return &c
 }

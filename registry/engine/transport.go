@@ -203,7 +203,7 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.log.Enabled(req.Context(), slog.LevelDebug) {
 		attrs := []any{slog.String("method", req.Method), slog.String("url", RedactURL(req.URL.String())), slog.Duration("took", time.Since(start))}
 		if err != nil {
-			attrs = append(attrs, slog.String("error", sanitize(err.Error())))
+			attrs = append(attrs, slog.String("error", Sanitize(err.Error())))
 		} else {
 			attrs = append(attrs, slog.Int("status", resp.StatusCode))
 		}
