@@ -22,7 +22,8 @@ const Path = "/admin/workspace-images/refresh"
 //
 // An unknown runtime is a 400 that lists the known ones. The answer is JSON
 // {"pulled":[images],"failed":[images],"recreated":[containers],"errors":{image:message}};
-// its status is 200 unless every pull failed (502).
+// its status is 200 unless every pull failed (502). A runtime whose name
+// makes no valid image is listed in failed and errors by that name.
 type Handler struct {
 	Backend   registry.Backend
 	Refresher *engine.Refresher

@@ -22,7 +22,7 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	b, repo, ref, err := target(ctx, e, c, *runtime, fs.Args())
+	b, repo, ref, err := target(e, c, *runtime, fs.Args())
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 // argument) to a backend, a repository relative to that backend's prefix,
 // and a tag or digest. A full reference on another host, or outside the
 // configured prefix, opens a backend for that host.
-func target(ctx context.Context, e *env, c *common, runtime string, args []string) (registry.Backend, string, string, error) {
+func target(e *env, c *common, runtime string, args []string) (registry.Backend, string, string, error) {
 	switch {
 	case runtime != "" && len(args) > 0:
 		return nil, "", "", usageErr("give --runtime or an image, not both")

@@ -17,7 +17,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	b, repo, _, err := target(ctx, e, c, *runtime, fs.Args())
+	b, repo, _, err := target(e, c, *runtime, fs.Args())
 	if err != nil {
 		return err
 	}

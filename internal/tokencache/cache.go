@@ -116,7 +116,7 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 		e.flight = f
 		c.mu.Unlock()
 
-		tok, err := c.run(ctx, key, e, f, fetch)
+		tok, err := c.run(ctx, e, f, fetch)
 
 		c.mu.Lock()
 		e.flight = nil
@@ -137,7 +137,7 @@ func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, e
 // run calls fetch for the flight f; if fetch panics, the flight is ended
 // with an error before the panic goes on, so that no waiter hangs. A fetch
 // that returns neither a token nor an error is an error.
-func (c *Cache) run(ctx context.Context, key Key, e *entry, f *flight, fetch Fetch) (tok *oauth2.Token, err error) {
+func (c *Cache) run(ctx context.Context, e *entry, f *flight, fetch Fetch) (tok *oauth2.Token, err error) {
 	ok := false
 	defer func() {
 		if ok {

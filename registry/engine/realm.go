@@ -59,7 +59,7 @@ func CheckRealm(realm, registryHost, registryScheme string, o *registry.Options,
 	if SameHost(u, reg) {
 		return u, nil
 	}
-	name := hostname(u.Host)
+	name := canonicalName(u.Host)
 	if isLoopbackName(name) || strings.HasSuffix(name, ".localhost") {
 		return fail("%s is a loopback address that is not the registry", u.Host)
 	}
@@ -123,9 +123,6 @@ func CanonicalHost(u *url.URL) string {
 	}
 	return net.JoinHostPort(canonicalName(u.Host), port)
 }
-
-// hostname returns the canonical name of a "host" or "host:port".
-func hostname(host string) string { return canonicalName(host) }
 
 // canonicalName normalises the name part of a "host" or "host:port".
 func canonicalName(host string) string {
