@@ -139,7 +139,7 @@ func TestKubeletCredentialProvider(t *testing.T) {
 		assert.Empty(t, helpertest.CacheFiles(t, env), "no file holds the token")
 	})
 
-	t.Run("a registry it does not serve: no auth, no error", func(t *testing.T) {
+	t.Run("a registry it does not serve, or the default ghcr.io without credentials: no auth, no error", func(t *testing.T) {
 		k := newKubelet(t, bin, helpertest.Env(t))
 		for _, image := range []string{"registry.example.com/team/app:1", "nginx:latest", "ghcr.io/other/app"} {
 			resp := k.provide(image)

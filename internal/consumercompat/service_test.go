@@ -125,7 +125,9 @@ func TestWatcherPullsWhatMoved(t *testing.T) {
 	w, err := s.Watcher(watch.WithClock(registrytest.NewClock(testStart)))
 	require.NoError(t, err)
 	ctx := context.Background()
-	for _, ev := range w.Check(ctx) {
+	seeds := w.Check(ctx)
+	require.Len(t, seeds, len(Runtimes), "one seed per runtime")
+	for _, ev := range seeds {
 		assert.Equal(t, watch.Seed, ev.Kind)
 	}
 	fake.SetDigest("workspace-template-claude-code", "latest", registrytest.Digest("claude-code v2"))
