@@ -77,7 +77,7 @@ func configure(t registry.Target) (engine.Config, error) {
 	o := t.Options
 	host := t.Prefix.Host()
 	cred := authn.Anonymous
-	if authenticated(o) {
+	if Authenticated(o) {
 		var client *ecrauth.Lazy[API]
 		if api, ok := o.DriverOption(registry.FlavorECRPublic, apiKey{}).(API); ok {
 			client = ecrauth.Ready(api)
@@ -121,8 +121,12 @@ func newAPI(cfg aws.Config, endpoint string) API {
 	})
 }
 
-// authenticated reports whether pulls authenticate with AWS credentials.
-func authenticated(o *registry.Options) bool {
+// Authenticated reports whether a backend opened with o authenticates pulls
+// with AWS credentials: WithAPI or WithAuthentication(true) is given, or,
+// without WithAuthentication, the environment names AWS credentials
+// (AWS_ACCESS_KEY_ID, AWS_PROFILE, web identity, a container role); it
+// resolves none, so it does no I/O.
+func Authenticated(o *registry.Options) bool {
 	if _, ok := o.DriverOption(registry.FlavorECRPublic, apiKey{}).(API); ok {
 		return true
 	}

@@ -218,28 +218,21 @@ func (r *Resolver) open(rt route, env registry.Env, extra ...registry.Option) (r
 	return backends.Open(rt.prefix, append(opts, extra...)...)
 }
 
-// tokenRepository is the repository named to Backend.Token for ECR. ECR's
-// authorization token is the same for every repository (the driver caches
-// one per registry), but Token wants a valid repository name.
-const tokenRepository = "credential-helper"
-
 // ecr returns the ECR password and its expiry: one GetAuthorizationToken,
-// which Token and Credential share through the backend's token cache.
+// whose token (the registry's, naming no repository) is base64 of
+// "AWS:<password>".
 func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
 	b, err := r.open(rt, r.env)
 	if err != nil {
 		return Credential{}, err
 	}
-	tok, err := b.Token(ctx, tokenRepository)
+	tok, err := b.Token(ctx, "")
 	if err != nil {
 		return Credential{}, err
 	}
-	cred, err := dockerauth.Credential(ctx, b)
+	cred, err := ecrauth.DecodeToken(tok.AccessToken)
 	if err != nil {
 		return Credential{}, err
-	}
-	if cred.Username == "" || cred.Password == "" {
-		return Credential{}, ErrNotFound
 	}
 	return Credential{Username: cred.Username, Password: cred.Password, Expires: tok.Expiry}, nil
 }
@@ -250,7 +243,7 @@ func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
 // expiry, so the API client handed to it records the expiresAt of the
 // answer.
 func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) {
-	if !awsCredentialsConfigured(r.env) {
+	if !ecrpublic.Authenticated(registry.NewOptions(append([]registry.Option{registry.WithEnv(r.env)}, r.Options...)...)) {
 		return Credential{}, ErrNotFound
 	}
 	cfg, err := ecrauth.LoadConfig(ctx, registry.NewOptions(registry.WithEnv(r.env)), config.WithRegion(ecrpublic.APIRegion))
@@ -316,17 +309,6 @@ func AWSIdentity(env registry.Env) string {
 		return "role:" + arn
 	}
 	return "default"
-}
-
-// awsCredentialsConfigured is the ECR Public driver's own test for
-// authenticated pulls: the environment names AWS credentials.
-func awsCredentialsConfigured(env registry.Env) bool {
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
-		if _, ok := env.Lookup(k); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // expiryRecorder is an ECR Public API client that remembers the expiry of
