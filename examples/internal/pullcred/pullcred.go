@@ -23,7 +23,7 @@ package pullcred
 import (
 	"context"
 	"errors"
-	"net/url"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	"github.com/docker/docker-credential-helpers/registryurl"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
@@ -80,21 +81,22 @@ func (r *Resolver) Now() time.Time { return r.now() }
 
 // Host returns the registry host a server names: a Docker credential
 // helper is given "host", "host:port" or a URL such as
-// "https://index.docker.io/v1/". The result is lowercased, without scheme,
-// path or trailing dot.
+// "https://index.docker.io/v1/", parsed as the credential helpers parse it
+// (registryurl.Parse). The result is lowercased, without scheme, path or
+// trailing dot; "" when server names no host.
 func Host(server string) string {
-	s := strings.TrimSpace(server)
-	if strings.Contains(s, "://") {
-		if u, err := url.Parse(s); err == nil {
-			s = u.Host
-		}
+	u, err := registryurl.Parse(strings.TrimSpace(server))
+	if err != nil {
+		return "" // no host: nothing is served
 	}
-	s, _, _ = strings.Cut(s, "/")
-	s = strings.ToLower(s)
-	if h, port, ok := strings.Cut(s, ":"); ok && !strings.HasPrefix(s, "[") {
-		return strings.TrimSuffix(h, ".") + ":" + port
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if port := u.Port(); port != "" {
+		return net.JoinHostPort(host, port)
 	}
-	return strings.TrimSuffix(s, ".")
+	if strings.Contains(host, ":") {
+		return "[" + host + "]" // IPv6
+	}
+	return host
 }
 
 // route is how one registry is served.

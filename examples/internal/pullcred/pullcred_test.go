@@ -19,6 +19,9 @@ func TestHost(t *testing.T) {
 		"ghcr.io.":                    "ghcr.io",
 		"ghcr.io/molecule-ai":         "ghcr.io",
 		"":                            "",
+		"[::1]":                       "[::1]",
+		"https://bad host":            "", // not a URL: no host, never "https:"
+		"ftp://ghcr.io":               "", // the credential helpers' parser refuses other schemes
 	} {
 		assert.Equal(t, want, pullcred.Host(in), "%q", in)
 	}
