@@ -258,11 +258,22 @@ func (s *Server) AddECRPassword(pw string, expires time.Time) {
 	s.mu.Unlock()
 }
 
-func (s *Server) validECRPassword(pw string) bool {
+// ecrPassword returns when pw expires, and whether it was ever issued.
+func (s *Server) ecrPassword(pw string) (expires time.Time, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.ecrPass[pw]
-	return ok && s.cfg.Now().Before(exp)
+	expires, known = s.ecrPass[pw]
+	return expires, known
+}
+
+func (s *Server) liveECRPassword(pw string) bool {
+	exp, known := s.ecrPassword(pw)
+	return known && s.cfg.Now().Before(exp)
+}
+
+// validUser reports whether user and pass are a configured user's.
+func (s *Server) validUser(user, pass string) bool {
+	return pass != "" && s.cfg.Users[user] == pass
 }
 
 // IssuedTokens returns every token and ECR password ever issued, for tests
@@ -373,7 +384,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	case Anonymous:
 		return true
 	case Basic:
-		if user, pass, ok := r.BasicAuth(); ok && s.cfg.Users[user] == pass && pass != "" {
+		if user, pass, ok := r.BasicAuth(); ok && s.validUser(user, pass) {
 			return true
 		}
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
@@ -384,9 +395,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 			s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 			return false
 		}
-		s.mu.Lock()
-		exp, known := s.ecrPass[pass]
-		s.mu.Unlock()
+		exp, known := s.ecrPassword(pass)
 		switch {
 		case !known:
 			s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
@@ -400,7 +409,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	// Bearer modes.
 	if !strings.EqualFold(scheme, "bearer") {
 		if s.cfg.Mode == Gitea {
-			if user, pass, ok := r.BasicAuth(); ok && s.cfg.Users[user] == pass && pass != "" {
+			if user, pass, ok := r.BasicAuth(); ok && s.validUser(user, pass) {
 				return true
 			}
 		}
@@ -440,7 +449,7 @@ func (s *Server) directPAT(cred string) bool {
 		return false
 	}
 	user, pass, ok := strings.Cut(string(raw), ":")
-	return ok && pass != "" && s.cfg.Users[user] == pass
+	return ok && s.validUser(user, pass)
 }
 
 // allowed applies Config.Denied to an authenticated request.
@@ -471,8 +480,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.scopesMu.Unlock()
 	user, pass, hasAuth := r.BasicAuth()
 	switch {
-	case hasAuth && user == "AWS" && s.validECRPassword(pass):
-	case hasAuth && (s.cfg.Users[user] != pass || pass == ""):
+	case hasAuth && user == "AWS" && s.liveECRPassword(pass):
+	case hasAuth && !s.validUser(user, pass):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "bad credentials")
 		return
 	case !hasAuth && !s.cfg.AllowAnonymous && s.cfg.Mode == GitLab:
