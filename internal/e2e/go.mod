@@ -1,6 +1,6 @@
 module github.com/molecule-ai/registrykit/internal/e2e
 
-go 1.26.8
+go 1.26.0
 
 replace github.com/molecule-ai/registrykit => ../..
 
