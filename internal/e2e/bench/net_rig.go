@@ -120,7 +120,7 @@ type netCerts struct {
 	cert tls.Certificate
 }
 
-// NetCounts is what reached the front during one step.
+// NetCounts is what reached the registry during one step.
 type NetCounts struct {
 	Token, Head, Get, Ping, Other int64
 	// Conns is new TCP connections accepted; Handshakes TLS handshakes
@@ -132,13 +132,13 @@ type NetCounts struct {
 func (c NetCounts) Requests() int64 { return c.Token + c.Head + c.Get + c.Ping + c.Other }
 
 // netFront is the TLS front: a reverse proxy to the registrytest server
-// that counts requests by kind, accepted connections and TLS handshakes.
+// (which counts the requests by kind) that counts accepted connections and
+// TLS handshakes.
 type netFront struct {
 	srv     *httptest.Server
 	backend *http.Transport
 
-	token, head, get, ping, other atomic.Int64
-	conns, handshakes             atomic.Int64
+	conns, handshakes atomic.Int64
 
 	mu      sync.Mutex
 	pending int           // connections accepted, neither handshaken nor closed
@@ -173,10 +173,7 @@ func newNetFront(target string, http2 bool, certs *netCerts) *netFront {
 		},
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.count(r)
-		rp.ServeHTTP(w, r)
-	}))
+	f.srv = httptest.NewUnstartedServer(rp)
 	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	f.srv.Listener = &countingListener{Listener: f.srv.Listener, f: f}
 	protos := []string{"http/1.1"}
@@ -211,33 +208,10 @@ func newNetFront(target string, http2 bool, certs *netCerts) *netFront {
 // Addr is the front's loopback address.
 func (f *netFront) Addr() string { return f.srv.Listener.Addr().String() }
 
-func (f *netFront) count(r *http.Request) {
-	p := r.URL.Path
-	switch {
-	case strings.HasSuffix(p, "/token"):
-		f.token.Add(1)
-	case p == "/v2/" || p == "/v2":
-		f.ping.Add(1)
-	case strings.Contains(p, "/manifests/") && r.Method == http.MethodHead:
-		f.head.Add(1)
-	case strings.Contains(p, "/manifests/") && r.Method == http.MethodGet:
-		f.get.Add(1)
-	default:
-		f.other.Add(1)
-	}
-}
-
-// Counts returns what was counted since the last Reset.
-func (f *netFront) Counts() NetCounts {
-	return NetCounts{Token: f.token.Load(), Head: f.head.Load(), Get: f.get.Load(), Ping: f.ping.Load(), Other: f.other.Load(),
-		Conns: f.conns.Load(), Handshakes: f.handshakes.Load()}
-}
-
 // Reset zeroes the counters.
 func (f *netFront) Reset() {
-	for _, c := range []*atomic.Int64{&f.token, &f.head, &f.get, &f.ping, &f.other, &f.conns, &f.handshakes} {
-		c.Store(0)
-	}
+	f.conns.Store(0)
+	f.handshakes.Store(0)
 }
 
 // Quiet waits until every connection accepted has finished its TLS
@@ -650,14 +624,19 @@ func (r *NetRegistry) DropConnections() error {
 	return nil
 }
 
-// Reset zeroes the front's counters.
-func (r *NetRegistry) Reset() { r.front.Reset() }
+// Reset zeroes the registry's and the front's counters.
+func (r *NetRegistry) Reset() {
+	r.srv.ResetCounts()
+	r.front.Reset()
+}
 
-// Counts waits for handshakes in progress and returns what the front
-// counted since Reset.
+// Counts waits for handshakes in progress and returns what the registry
+// and the front counted since Reset.
 func (r *NetRegistry) Counts() NetCounts {
 	r.front.Quiet(10*r.RTT + 2*time.Second)
-	return r.front.Counts()
+	c := r.srv.Counts()
+	return NetCounts{Token: c.Token, Head: c.Head, Get: c.Get, Ping: c.Ping, Other: c.Other,
+		Conns: r.front.conns.Load(), Handshakes: r.front.handshakes.Load()}
 }
 
 // errNoDigest reports a check that resolved the wrong digest.
