@@ -53,10 +53,11 @@ func (b *backend) ManifestDigest(ctx context.Context, repo, ref string) (string,
 // head sends HEAD for the manifest; ok is false when the answer gave no
 // usable digest and a GET must decide.
 func (b *backend) head(ctx context.Context, repository, ref string) (digest string, ok bool, err error) {
-	image := b.image(repository, ref)
+	// The image's name is built only for an error or a log line, never on
+	// the steady path.
 	resp, tok, err := b.send(ctx, http.MethodHead, manifestPath(repository, ref), AcceptManifests, repository)
 	if err != nil {
-		return "", false, transportError(err, "manifest digest", image)
+		return "", false, transportError(err, "manifest digest", b.image(repository, ref))
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -64,12 +65,12 @@ func (b *backend) head(ctx context.Context, repository, ref string) (digest stri
 		if d := resp.Header.Get("Docker-Content-Digest"); IsDigest(d) {
 			return d, true, b.checkDigestRef(d, repository, ref)
 		}
-		b.opts.Log().DebugContext(ctx, "HEAD gave no valid Docker-Content-Digest; falling back to GET", "image", image)
+		b.opts.Log().DebugContext(ctx, "HEAD gave no valid Docker-Content-Digest; falling back to GET", "image", b.image(repository, ref))
 	case http.StatusMethodNotAllowed:
 		drain(resp)
-		b.opts.Log().DebugContext(ctx, "HEAD not allowed; falling back to GET", "image", image)
+		b.opts.Log().DebugContext(ctx, "HEAD not allowed; falling back to GET", "image", b.image(repository, ref))
 	default:
-		return "", false, b.answerError(resp, "manifest digest", image, tok)
+		return "", false, b.answerError(resp, "manifest digest", b.image(repository, ref), tok)
 	}
 	return "", false, nil
 }
