@@ -271,3 +271,14 @@ func TestDockerConfigJSON(t *testing.T) {
 	_, err = authn.DockerConfigJSON(map[string]authn.Credential{"": {Username: "x"}})
 	assert.Error(t, err)
 }
+
+// The exact bytes of X-Registry-Auth: the Engine's own EncodeAuthConfig
+// writes AuthConfig's fields in this order with empty ones left out
+// (api/types/registry/authconfig.go in moby/moby).
+func TestRegistryAuthBytes(t *testing.T) {
+	enc, err := authn.RegistryAuth(authn.Credential{Username: "octocat", Password: "ghp_x", IdentityToken: "idt", RegistryToken: "rt"}, "ghcr.io")
+	require.NoError(t, err)
+	raw, err := base64.URLEncoding.DecodeString(enc)
+	require.NoError(t, err)
+	assert.Equal(t, `{"username":"octocat","password":"ghp_x","serveraddress":"ghcr.io","identitytoken":"idt","registrytoken":"rt"}`, string(raw))
+}
