@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -45,68 +44,6 @@ const (
 	// one absurd header cannot park a watcher for years.
 	MaxReportedRetryAfter = time.Hour
 )
-
-// NewTransport returns the base transport of registrykit's clients:
-// keep-alive with a pool sized for concurrent digest checks, HTTP/2 with one
-// connection per host (see [Transport]), and timeouts for the TLS handshake
-// and the response headers. Share one between backends of the same
-// registry so that they share connections.
-func NewTransport() *Transport { return NewTransportFrom(NewHTTPTransport()) }
-
-// NewHTTPTransport returns the tuned *http.Transport under [NewTransport].
-func NewHTTPTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ForceAttemptHTTP2 = true
-	t.MaxIdleConns = 100
-	t.MaxIdleConnsPerHost = 64
-	t.IdleConnTimeout = 90 * time.Second
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 30 * time.Second
-	t.ExpectContinueTimeout = time.Second
-	return t
-}
-
-// Transport routes each request by what its host speaks. Go's transport
-// dials one connection per waiting request when it has none idle, so a tick
-// of nine checks after an idle gap would open nine TCP connections and nine
-// TLS handshakes to a registry that could carry them all on one HTTP/2
-// connection. A Transport sends a host's requests through a transport that
-// opens at most one connection to it at a time — concurrent requests wait
-// for that one dial and are multiplexed on it — until the host answers over
-// HTTP/1.1; from then on its requests use parallel connections. (A host's
-// first requests thus share one connection even if it turns out to speak
-// only HTTP/1.1: a cost paid once, where the HTTP/2 case pays nothing.) It
-// is safe for concurrent use.
-type Transport struct {
-	base *http.Transport // parallel connections, for HTTP/1.1 hosts
-	h2   *http.Transport // base with one new connection per host at a time
-	h1   sync.Map        // host -> struct{}: answered over HTTP/1.1
-}
-
-// NewTransportFrom returns a Transport over base (which it does not modify).
-func NewTransportFrom(base *http.Transport) *Transport {
-	h2 := base.Clone()
-	h2.MaxConnsPerHost = 1 // for HTTP/2: one new connection at a time
-	return &Transport{base: base, h2: h2}
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if _, ok := t.h1.Load(req.URL.Host); ok {
-		return t.base.RoundTrip(req)
-	}
-	resp, err := t.h2.RoundTrip(req)
-	if err == nil && resp.ProtoMajor < 2 {
-		t.h1.Store(req.URL.Host, struct{}{})
-	}
-	return resp, err
-}
-
-// CloseIdleConnections closes every idle connection.
-func (t *Transport) CloseIdleConnections() {
-	t.base.CloseIdleConnections()
-	t.h2.CloseIdleConnections()
-}
 
 // newClient returns the HTTP client of one backend. When o.HTTPClient is
 // set its transport is used as it is (pass a [Transport] for one connection

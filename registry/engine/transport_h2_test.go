@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,10 +23,11 @@ import (
 // connection are all waiting at once.
 type server struct {
 	*httptest.Server
-	conns   atomic.Int32
-	mu      sync.Mutex
-	waiting int
-	release chan struct{}
+	conns    atomic.Int32
+	timeouts atomic.Int32 // requests the barrier let through only after its timeout
+	mu       sync.Mutex
+	waiting  int
+	release  chan struct{}
 }
 
 func newServer(t *testing.T, h2 bool, n int) *server {
@@ -40,6 +42,7 @@ func newServer(t *testing.T, h2 bool, n int) *server {
 		select {
 		case <-s.release:
 		case <-time.After(5 * time.Second): // never reached when n requests arrive together
+			s.timeouts.Add(1)
 		}
 	}))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -73,60 +76,146 @@ func fanOut(t *testing.T, c *http.Client, url string, n int) {
 	wg.Wait()
 }
 
+// reset arms the barrier again for n requests and zeroes the counters.
+func (s *server) reset(n int) {
+	s.mu.Lock()
+	s.waiting, s.release = 0, make(chan struct{})
+	if n <= 0 {
+		close(s.release)
+	}
+	s.mu.Unlock()
+	s.conns.Store(0)
+	s.timeouts.Store(0)
+}
+
+// get sends one request and closes its body.
+func get(t *testing.T, c *http.Client, url string) *http.Response {
+	t.Helper()
+	resp, err := c.Get(url)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
+// clientTransport is the server's client transport with HTTP/2 offered, as
+// NewHTTPTransport does; with ownTLSDialer it dials TLS through a
+// DialTLSContext of its own, which the Transport leaves alone.
+func clientTransport(s *server, ownTLSDialer bool) *http.Transport {
+	base := s.Client().Transport.(*http.Transport).Clone()
+	base.ForceAttemptHTTP2 = true
+	if ownTLSDialer {
+		cfg := base.TLSClientConfig.Clone()
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		base.DialTLSContext = (&tls.Dialer{Config: cfg}).DialContext
+	}
+	return base
+}
+
 // After an idle gap, nine concurrent requests to an HTTP/2 registry share
-// one new connection; to an HTTP/1.1-only registry they keep nine.
+// one new connection; to an HTTP/1.1-only registry they keep nine. Learning
+// what a host speaks costs no connection, unless the base transport dials
+// TLS itself (then an HTTP/1.1-only host costs one, once).
 func TestOneConnectionPerHTTP2HostAfterIdle(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		h2    bool
-		conns int32
+		name                  string
+		h2, ownTLSDialer      bool
+		learnConns, idleConns int32
 	}{
-		{"http/2", true, 1},
-		{"http/1.1 only", false, 9},
+		{"http/2", true, false, 1, 1},
+		{"http/1.1 only", false, false, 1, 9},
+		{"http/2, own TLS dialer", true, true, 1, 1},
+		{"http/1.1 only, own TLS dialer", false, true, 2, 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t, tc.h2, 9)
-			base := s.Client().Transport.(*http.Transport).Clone()
-			tr := NewTransportFrom(base)
+			tr := NewTransportFrom(clientTransport(s, tc.ownTLSDialer))
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr}
 
-			// Learn what the host speaks: one request (the barrier lets a
-			// lone request through only after its timeout, so release it).
-			close(s.release)
-			resp, err := c.Get(s.URL)
-			require.NoError(t, err)
-			resp.Body.Close()
+			// Learn what the host speaks: one request, then another.
+			s.reset(0)
+			resp := get(t, c, s.URL)
 			assert.Equal(t, map[bool]int{true: 2, false: 1}[tc.h2], resp.ProtoMajor)
-			resp, err = c.Get(s.URL)
-			require.NoError(t, err)
-			resp.Body.Close()
-			if tc.h2 {
-				assert.Equal(t, int32(1), s.conns.Load(), "learning the protocol costs no second connection")
-			}
+			get(t, c, s.URL)
+			assert.Equal(t, tc.learnConns, s.conns.Load(), "connections to learn the protocol and send again")
 
 			tr.CloseIdleConnections() // the idle gap
-			s.mu.Lock()
-			s.waiting, s.release = 0, make(chan struct{})
-			s.mu.Unlock()
-			s.conns.Store(0)
+			s.reset(9)
 			fanOut(t, c, s.URL, 9)
-			assert.Equal(t, tc.conns, s.conns.Load())
-			if tc.h2 {
-				// Steady: the learning request's connection was the one used; no second.
-				s.mu.Lock()
-				s.waiting, s.release = 0, make(chan struct{})
-				s.mu.Unlock()
-				close(s.release)
-				s.conns.Store(0)
-				for range 3 {
-					resp, err := c.Get(s.URL)
-					require.NoError(t, err)
-					resp.Body.Close()
-				}
-				assert.Zero(t, s.conns.Load(), "warm requests reuse the one connection")
+			assert.Equal(t, tc.idleConns, s.conns.Load())
+			assert.Zero(t, s.timeouts.Load(), "the nine requests were in flight together")
+
+			s.reset(0)
+			for range 3 {
+				get(t, c, s.URL)
 			}
+			assert.Zero(t, s.conns.Load(), "warm requests reuse the connections")
 		})
+	}
+}
+
+// The first requests to an HTTP/1.1-only host run in parallel: none waits
+// for another's connection while the host's protocol is being learned.
+func TestFirstRequestsToHTTP1HostRunInParallel(t *testing.T) {
+	s := newServer(t, false, 9)
+	tr := NewTransportFrom(clientTransport(s, false))
+	defer tr.CloseIdleConnections()
+	fanOut(t, &http.Client{Transport: tr}, s.URL, 9)
+	assert.Equal(t, int32(9), s.conns.Load())
+	assert.Zero(t, s.timeouts.Load(), "the nine requests were in flight together")
+}
+
+// A request with a body that is moved to parallel connections sends its
+// body there; one whose body cannot be read again goes there first.
+func TestRequestBodyFollowsTheRequestToHTTP1Host(t *testing.T) {
+	var bodies []string
+	var mu sync.Mutex
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+	}))
+	srv.TLS = &tls.Config{NextProtos: []string{"http/1.1"}}
+	srv.StartTLS()
+	defer srv.Close()
+	base := srv.Client().Transport.(*http.Transport).Clone()
+	base.ForceAttemptHTTP2 = true
+
+	for _, rewindable := range []bool{true, false} {
+		tr := NewTransportFrom(base)
+		var body io.Reader = strings.NewReader("grant_type=refresh_token")
+		if !rewindable {
+			body = io.MultiReader(body) // http.NewRequest cannot set GetBody
+		}
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/token", body)
+		require.NoError(t, err)
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 1, resp.ProtoMajor)
+		tr.CloseIdleConnections()
+	}
+	assert.Equal(t, []string{"grant_type=refresh_token", "grant_type=refresh_token"}, bodies)
+}
+
+// A connection parked for the parallel transport is closed when no dial
+// takes it within the idle timeout, and by CloseIdleConnections.
+func TestParkedConnectionIsClosed(t *testing.T) {
+	for _, byTimer := range []bool{true, false} {
+		tr := NewTransport()
+		tr.idle = time.Millisecond
+		if !byTimer {
+			tr.idle = time.Hour
+		}
+		ours, peer := net.Pipe()
+		tr.park("reg.example:443", ours)
+		if !byTimer {
+			tr.CloseIdleConnections()
+		}
+		_, err := peer.Read(make([]byte, 1)) // returns once ours is closed
+		assert.ErrorIs(t, err, io.EOF)
+		assert.Nil(t, tr.take("reg.example:443"))
 	}
 }
 

@@ -1,0 +1,290 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// NewTransport returns the base transport of registrykit's clients:
+// keep-alive with a pool sized for concurrent digest checks, HTTP/2 with one
+// connection per host (see [Transport]), and timeouts for the TLS handshake
+// and the response headers. Share one between backends of the same
+// registry so that they share connections.
+func NewTransport() *Transport { return NewTransportFrom(NewHTTPTransport()) }
+
+// NewHTTPTransport returns the tuned *http.Transport under [NewTransport].
+func NewHTTPTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	return t
+}
+
+// Transport routes each request by what its host speaks. Go's transport
+// dials one connection per waiting request when it has none idle, so a tick
+// of nine checks after an idle gap would open nine TCP connections and nine
+// TLS handshakes to a registry that could carry them all on one HTTP/2
+// connection. Forcing one connection per host would fix that and serialise
+// an HTTP/1.1-only registry, so a Transport decides per host:
+//
+//   - An HTTPS host not known to speak only HTTP/1.1 goes through a transport
+//     that opens at most one connection to it at a time; concurrent requests
+//     wait for that one dial and are multiplexed on it.
+//   - When the TLS handshake of that dial negotiates HTTP/1.1 (ALPN), the
+//     host is remembered as HTTP/1.1-only and the connection is handed, still
+//     unused, to a transport with parallel connections, where the request and
+//     every later one to that host go. Learning the protocol costs no
+//     connection and no round trip.
+//   - Plain-HTTP hosts use parallel connections from the start.
+//
+// The hand-over needs the Transport to dial TLS itself; it does so with the
+// base transport's DialContext, TLSClientConfig and TLSHandshakeTimeout.
+// When the base has its own DialTLSContext, has HTTP/2 turned off, or a
+// request goes through a proxy, the protocol is learned from the first
+// response instead, and an HTTP/1.1-only host pays one extra connection.
+//
+// A Transport is safe for concurrent use.
+type Transport struct {
+	parallel *http.Transport // parallel connections: HTTP/1.1-only and plain-HTTP hosts
+	single   *http.Transport // one new connection per host at a time: the others
+
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	tlsConfig *tls.Config // nil when the Transport does not dial TLS itself
+	handshake time.Duration
+	idle      time.Duration
+
+	http1 sync.Map // "host:port" -> struct{}: negotiated HTTP/1.1
+
+	mu     sync.Mutex
+	spares map[string]*spare // "host:port" -> a connection the single transport declined
+}
+
+// A spare is a fresh TLS connection to an HTTP/1.1-only host, waiting for
+// the parallel transport's next dial to that host.
+type spare struct {
+	conn  net.Conn
+	timer *time.Timer // closes the connection if no dial takes it
+}
+
+// errHTTP1 is how the single-connection transport's dialer declines a host
+// that negotiated HTTP/1.1. Nothing was sent; the request goes again through
+// the parallel transport.
+var errHTTP1 = errors.New("engine: host speaks HTTP/1.1; request moved to parallel connections")
+
+// NewTransportFrom returns a Transport over base, which it copies and does
+// not modify.
+func NewTransportFrom(base *http.Transport) *Transport {
+	t := &Transport{parallel: base.Clone(), single: base.Clone(), spares: map[string]*spare{}}
+	t.single.MaxConnsPerHost = 1
+	if dialsTLSItself(t.parallel) {
+		t.dial = t.parallel.DialContext
+		if t.dial == nil {
+			t.dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		}
+		t.tlsConfig = t.parallel.TLSClientConfig.Clone()
+		if t.tlsConfig == nil {
+			t.tlsConfig = &tls.Config{}
+		}
+		// What net/http offers when HTTP/2 is on.
+		for _, p := range []string{"h2", "http/1.1"} {
+			if !slices.Contains(t.tlsConfig.NextProtos, p) {
+				t.tlsConfig.NextProtos = append(t.tlsConfig.NextProtos, p)
+			}
+		}
+		t.handshake, t.idle = base.TLSHandshakeTimeout, base.IdleConnTimeout
+		t.single.DialTLSContext = t.dialSingle
+		t.parallel.DialTLSContext = t.dialParallel
+	}
+	return t
+}
+
+// dialsTLSItself reports whether a Transport over tr (a fresh clone, whose
+// TLSNextProto is nil unless its user set it) can dial TLS itself and offer
+// HTTP/2 as net/http would: tr speaks HTTP/2 and dials with DialContext
+// alone.
+func dialsTLSItself(tr *http.Transport) bool {
+	//lint:ignore SA1019 a deprecated dialer, when set, is honoured by leaving the dialing to net/http
+	legacy := tr.Dial != nil || tr.DialTLS != nil
+	return tr.ForceAttemptHTTP2 && tr.TLSNextProto == nil && tr.DialTLSContext == nil && !legacy &&
+		(tr.Protocols == nil || tr.Protocols.HTTP2())
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	addr := hostPort(req.URL)
+	if req.URL.Scheme != "https" || t.speaksHTTP1(addr) || !rewindable(req) {
+		return t.parallel.RoundTrip(req)
+	}
+	resp, err := t.single.RoundTrip(req)
+	switch {
+	case errors.Is(err, errHTTP1):
+		again, rerr := rewound(req)
+		if rerr != nil {
+			return nil, rerr
+		}
+		return t.parallel.RoundTrip(again)
+	case err == nil && resp.ProtoMajor < 2:
+		// Learned from the answer: the request went through a proxy, or
+		// the Transport does not dial TLS itself.
+		t.http1.Store(addr, struct{}{})
+	}
+	return resp, err
+}
+
+func (t *Transport) speaksHTTP1(addr string) bool {
+	_, ok := t.http1.Load(addr)
+	return ok
+}
+
+// dialSingle is the single-connection transport's TLS dialer: a host that
+// negotiates HTTP/1.1 is declined, and its connection kept for the parallel
+// transport.
+func (t *Transport) dialSingle(ctx context.Context, network, addr string) (net.Conn, error) {
+	if t.speaksHTTP1(addr) {
+		return nil, errHTTP1
+	}
+	conn, err := t.dialTLS(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if conn.ConnectionState().NegotiatedProtocol == "h2" {
+		return conn, nil
+	}
+	t.http1.Store(addr, struct{}{})
+	t.park(addr, conn)
+	return nil, errHTTP1
+}
+
+// dialParallel is the parallel transport's TLS dialer: it takes the
+// connection the single transport declined, if one is waiting.
+func (t *Transport) dialParallel(ctx context.Context, network, addr string) (net.Conn, error) {
+	if conn := t.take(addr); conn != nil {
+		return conn, nil
+	}
+	return t.dialTLS(ctx, network, addr)
+}
+
+// dialTLS dials addr and completes the TLS handshake, as net/http does for
+// a transport without a TLS dialer.
+func (t *Transport) dialTLS(ctx context.Context, network, addr string) (*tls.Conn, error) {
+	raw, err := t.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := t.tlsConfig.Clone()
+	if cfg.ServerName == "" {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			cfg.ServerName = host
+		}
+	}
+	if t.handshake > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.handshake)
+		defer cancel()
+	}
+	conn := tls.Client(raw, cfg)
+	if err := conn.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// park keeps conn for the parallel transport's next dial to addr, closing it
+// if none comes within the idle timeout (90 s when the base has none), or at
+// once if a connection is parked for addr already.
+func (t *Transport) park(addr string, conn net.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.spares[addr]; ok {
+		conn.Close()
+		return
+	}
+	s := &spare{conn: conn}
+	wait := t.idle
+	if wait <= 0 {
+		wait = 90 * time.Second
+	}
+	s.timer = time.AfterFunc(wait, func() {
+		t.mu.Lock()
+		mine := t.spares[addr] == s
+		if mine {
+			delete(t.spares, addr)
+		}
+		t.mu.Unlock()
+		if mine {
+			conn.Close()
+		}
+	})
+	t.spares[addr] = s
+}
+
+// take returns the connection parked for addr, or nil.
+func (t *Transport) take(addr string) net.Conn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.spares[addr]
+	if !ok {
+		return nil
+	}
+	delete(t.spares, addr)
+	s.timer.Stop()
+	return s.conn
+}
+
+// CloseIdleConnections closes every idle connection.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	spares := t.spares
+	t.spares = map[string]*spare{}
+	t.mu.Unlock()
+	for _, s := range spares {
+		s.timer.Stop()
+		s.conn.Close()
+	}
+	t.parallel.CloseIdleConnections()
+	t.single.CloseIdleConnections()
+}
+
+// hostPort is u's host with its port, as net/http dials it.
+func hostPort(u *url.URL) string {
+	if port := u.Port(); port != "" {
+		return net.JoinHostPort(u.Hostname(), port)
+	}
+	if u.Scheme == "http" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return net.JoinHostPort(u.Hostname(), "443")
+}
+
+// rewindable reports whether req can be sent a second time: it has no body,
+// or says how to get it again.
+func rewindable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// rewound returns req ready to be sent again (see [rewindable]).
+func rewound(req *http.Request) (*http.Request, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return req, nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	again := req.Clone(req.Context())
+	again.Body = body
+	return again, nil
+}
