@@ -14,8 +14,6 @@
 package backends
 
 import (
-	"net/http"
-
 	"github.com/molecule-ai/registrykit/backends/distribution"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
@@ -23,7 +21,6 @@ import (
 	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/backends/gitlab"
 	"github.com/molecule-ai/registrykit/registry"
-	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
 // Drivers returns the built-in drivers in selection order. The slice is new
@@ -88,17 +85,8 @@ func open(p registry.Prefix, opts []registry.Option) (registry.Backend, error) {
 	return registry.Open(p, Drivers(), opts...)
 }
 
-// withDefaults puts the defaults first so that the caller's options win:
-// the process environment, and one shared HTTP transport (so that
-// selection's probe and the backend reuse a connection).
+// withDefaults puts the process environment first, so that the caller's
+// options win.
 func withDefaults(opts []registry.Option) []registry.Option {
-	defaults := []registry.Option{
-		registry.WithEnv(registry.ProcessEnv()),
-		func(o *registry.Options) {
-			if o.HTTPClient == nil {
-				o.HTTPClient = &http.Client{Transport: engine.NewTransport()}
-			}
-		},
-	}
-	return append(defaults, opts...)
+	return append([]registry.Option{registry.WithEnv(registry.ProcessEnv())}, opts...)
 }

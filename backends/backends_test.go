@@ -122,6 +122,35 @@ func TestProbedRegistryDownAtStartCatchesUp(t *testing.T) {
 	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor())
 }
 
+// A probed backend's first check reuses the probe's connection: registry.Open
+// gives the probe and the backend it selects one transport, whether the
+// caller opens through package backends or registry.Open.
+func TestProbeAndBackendShareAConnection(t *testing.T) {
+	open := map[string]func(prefix string) (registry.Backend, error){
+		"backends.Open": func(prefix string) (registry.Backend, error) {
+			return backends.Open(prefix, registry.WithEnvMap(nil))
+		},
+		"registry.Open": func(prefix string) (registry.Backend, error) {
+			return registry.Open(registry.MustParsePrefix(prefix), backends.Drivers())
+		},
+	}
+	for name, open := range open {
+		t.Run(name, func(t *testing.T) {
+			srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, AllowAnonymous: true})
+			defer srv.Close()
+			img, _ := random.Image(16, 1)
+			_, err := srv.Push("org/app", "latest", img)
+			require.NoError(t, err)
+			b, err := open(srv.Host() + "/org")
+			require.NoError(t, err)
+			_, err = b.ManifestDigest(context.Background(), "app", "latest")
+			require.NoError(t, err)
+			assert.Equal(t, registrytest.Counts{Ping: 1, Token: 1, Head: 1}, srv.Counts())
+			assert.Equal(t, int64(1), srv.Conns(), "probe, token and HEAD on one connection")
+		})
+	}
+}
+
 func TestOpenResolvesRuntimeImage(t *testing.T) {
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, AllowAnonymous: true})
 	defer srv.Close()

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -52,6 +53,16 @@ type FallbackDriver interface {
 // can tell which driver serves a host.
 type Prober interface {
 	Probe(ctx context.Context, p Prefix, o *Options) (*Challenge, error)
+}
+
+// TransportMaker is implemented by a [Prober] that builds its own HTTP
+// transport when [Options.HTTPClient] is nil, as the drivers of package
+// engine do. When a backend must probe before it selects its driver, [Open]
+// makes one transport with it for the probe and the selected backend to
+// share, so that the backend's first request reuses the probe's connection
+// instead of dialing again.
+type TransportMaker interface {
+	NewTransport() http.RoundTripper
 }
 
 // Challenge is what a registry's GET /v2/ answered.
@@ -107,6 +118,9 @@ func Open(p Prefix, drivers []Driver, opts ...Option) (Backend, error) {
 		}
 	}
 	if prober := firstProber(drivers); prober != nil && anyDriver[ChallengeClaimer](drivers) {
+		if tm, ok := prober.(TransportMaker); ok && o.HTTPClient == nil {
+			o.HTTPClient = &http.Client{Transport: tm.NewTransport()}
+		}
 		return &selecting{prefix: p, drivers: drivers, opts: o, prober: prober}, nil
 	}
 	d, err := fallback(p, drivers)

@@ -84,8 +84,8 @@ type Config struct {
 }
 
 // NewDriver returns the registry.Driver of spec. It implements
-// registry.ChallengeClaimer, registry.FallbackDriver and registry.Prober
-// too.
+// registry.ChallengeClaimer, registry.FallbackDriver, registry.Prober and
+// registry.TransportMaker too.
 func NewDriver(spec Spec) registry.Driver { return driver{spec} }
 
 type driver struct{ spec Spec }
@@ -94,6 +94,7 @@ var (
 	_ registry.ChallengeClaimer = driver{}
 	_ registry.FallbackDriver   = driver{}
 	_ registry.Prober           = driver{}
+	_ registry.TransportMaker   = driver{}
 )
 
 func (d driver) Flavor() registry.Flavor { return d.spec.Flavor }
@@ -112,6 +113,10 @@ func (d driver) Fallback() bool { return d.spec.Fallback }
 func (d driver) Probe(ctx context.Context, p registry.Prefix, o *registry.Options) (*registry.Challenge, error) {
 	return Ping(ctx, newClient(o), p.Host(), Scheme(p.Host(), o), o)
 }
+
+// NewTransport implements registry.TransportMaker: the transport a backend
+// builds when registry.Options.HTTPClient is nil (see [NewTransport]).
+func (d driver) NewTransport() http.RoundTripper { return NewTransport() }
 
 // Open implements registry.Driver. It does no I/O.
 func (d driver) Open(t registry.Target) (registry.Backend, error) {

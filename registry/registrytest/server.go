@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -131,6 +132,7 @@ type Server struct {
 	backing *httptest.Server
 
 	ping, token, head, get, other, rejected atomic.Int64
+	conns                                   atomic.Int64
 
 	mu       sync.Mutex
 	tokens   map[string]issued
@@ -169,9 +171,15 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, tokens: map[string]issued{}, ecrPass: map[string]time.Time{}, scopes: map[string]int{}}
 	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 	s.backing = httptest.NewServer(reg)
-	s.front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.front = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, reg)
 	}))
+	s.front.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.front.Start()
 	return s
 }
 
@@ -194,6 +202,9 @@ func (s *Server) Client() *http.Client { return s.front.Client() }
 func (s *Server) Counts() Counts {
 	return Counts{Ping: s.ping.Load(), Token: s.token.Load(), Head: s.head.Load(), Get: s.get.Load(), Other: s.other.Load(), Rejected: s.rejected.Load()}
 }
+
+// Conns returns how many TCP connections the front has accepted.
+func (s *Server) Conns() int64 { return s.conns.Load() }
 
 // TokenRequests returns how many token requests named each scope.
 func (s *Server) TokenRequests() map[string]int {
