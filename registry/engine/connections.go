@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,10 +51,11 @@ func NewHTTPTransport() *http.Transport {
 //   - Plain-HTTP hosts use parallel connections from the start.
 //
 // The hand-over needs the Transport to dial TLS itself; it does so with the
-// base transport's DialContext, TLSClientConfig and TLSHandshakeTimeout.
-// When the base has its own DialTLSContext, has HTTP/2 turned off, or a
-// request goes through a proxy, the protocol is learned from the first
-// response instead, and an HTTP/1.1-only host pays one extra connection.
+// base transport's DialContext, TLSClientConfig and TLSHandshakeTimeout, and
+// dials an HTTPS proxy as net/http would. When the base has its own
+// DialTLSContext or has HTTP/2 turned off, or a request goes through a
+// proxy, the protocol is learned from the first response instead, and an
+// HTTP/1.1-only host pays one extra connection.
 //
 // A Transport is safe for concurrent use.
 type Transport struct {
@@ -65,10 +67,15 @@ type Transport struct {
 	handshake time.Duration
 	idle      time.Duration
 
-	http1 sync.Map // "host:port" -> struct{}: negotiated HTTP/1.1
+	hosts sync.Map // "host:port" of each HTTPS request -> *hostInfo
 
 	mu     sync.Mutex
 	spares map[string]*spare // "host:port" -> a connection the single transport declined
+}
+
+// hostInfo is what a Transport knows of one HTTPS host.
+type hostInfo struct {
+	http1 atomic.Bool // it negotiated HTTP/1.1 (or answered in it)
 }
 
 // A spare is a fresh TLS connection to an HTTP/1.1-only host, waiting for
@@ -123,8 +130,11 @@ func dialsTLSItself(tr *http.Transport) bool {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	addr := hostPort(req.URL)
-	if req.URL.Scheme != "https" || t.speaksHTTP1(addr) || !rewindable(req) {
+	if req.URL.Scheme != "https" {
+		return t.parallel.RoundTrip(req)
+	}
+	host := t.host(hostPort(req.URL))
+	if host.http1.Load() || !rewindable(req) {
 		return t.parallel.RoundTrip(req)
 	}
 	resp, err := t.single.RoundTrip(req)
@@ -138,21 +148,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case err == nil && resp.ProtoMajor < 2:
 		// Learned from the answer: the request went through a proxy, or
 		// the Transport does not dial TLS itself.
-		t.http1.Store(addr, struct{}{})
+		host.http1.Store(true)
 	}
 	return resp, err
 }
 
-func (t *Transport) speaksHTTP1(addr string) bool {
-	_, ok := t.http1.Load(addr)
-	return ok
+// host returns what is known of addr, recording it as a host the Transport
+// routes requests to.
+func (t *Transport) host(addr string) *hostInfo {
+	if h, ok := t.hosts.Load(addr); ok {
+		return h.(*hostInfo)
+	}
+	h, _ := t.hosts.LoadOrStore(addr, &hostInfo{})
+	return h.(*hostInfo)
 }
 
 // dialSingle is the single-connection transport's TLS dialer: a host that
 // negotiates HTTP/1.1 is declined, and its connection kept for the parallel
-// transport.
+// transport. An address no request named is an HTTPS proxy's, dialed as
+// net/http would.
 func (t *Transport) dialSingle(ctx context.Context, network, addr string) (net.Conn, error) {
-	if t.speaksHTTP1(addr) {
+	h, ok := t.hosts.Load(addr)
+	if !ok {
+		return t.dialTLS(ctx, network, addr)
+	}
+	host := h.(*hostInfo)
+	if host.http1.Load() {
 		return nil, errHTTP1
 	}
 	conn, err := t.dialTLS(ctx, network, addr)
@@ -162,7 +183,7 @@ func (t *Transport) dialSingle(ctx context.Context, network, addr string) (net.C
 	if conn.ConnectionState().NegotiatedProtocol == "h2" {
 		return conn, nil
 	}
-	t.http1.Store(addr, struct{}{})
+	host.http1.Store(true)
 	t.park(addr, conn)
 	return nil, errHTTP1
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,4 +247,62 @@ func TestRequestObserver(t *testing.T) {
 	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ping GET", "token GET", "manifest HEAD"}, kinds)
+}
+
+// connectProxy is an HTTPS proxy that tunnels CONNECT requests, counting
+// them; it speaks HTTP/1.1 only, as most proxies do.
+func connectProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var tunnels atomic.Int32
+	p := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		upstream, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		tunnels.Add(1)
+		client, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			upstream.Close()
+			return
+		}
+		_, _ = client.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+		go func() { _, _ = io.Copy(upstream, buf); upstream.Close() }()
+		_, _ = io.Copy(client, upstream)
+		client.Close()
+	}))
+	p.StartTLS()
+	t.Cleanup(p.Close)
+	return p, &tunnels
+}
+
+// Through an HTTPS proxy the Transport dials the proxy as net/http does and
+// learns the registry's protocol from its answers: an HTTP/2 registry still
+// gets one connection after an idle gap.
+func TestThroughAnHTTPSProxy(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		s := newServer(t, h2, 9)
+		proxy, tunnels := connectProxy(t)
+		base := clientTransport(s, false)
+		proxyURL, err := url.Parse(proxy.URL)
+		require.NoError(t, err)
+		base.Proxy = http.ProxyURL(proxyURL)
+		tr := NewTransportFrom(base)
+		defer tr.CloseIdleConnections()
+		c := &http.Client{Transport: tr}
+
+		s.reset(0)
+		resp := get(t, c, s.URL)
+		assert.Equal(t, map[bool]int{true: 2, false: 1}[h2], resp.ProtoMajor)
+		tr.CloseIdleConnections()
+		s.reset(9)
+		tunnels.Store(0)
+		fanOut(t, c, s.URL, 9)
+		assert.Equal(t, map[bool]int32{true: 1, false: 9}[h2], tunnels.Load(), "h2=%v", h2)
+		assert.Zero(t, s.timeouts.Load())
+		assert.Nil(t, tr.take(proxyURL.Host), "nothing parked for the proxy")
+	}
 }
