@@ -52,7 +52,10 @@ func NewHTTPTransport() *http.Transport {
 //
 // The hand-over needs the Transport to dial TLS itself; it does so with the
 // base transport's DialContext, TLSClientConfig and TLSHandshakeTimeout, and
-// dials an HTTPS proxy as net/http would. When the base has its own
+// dials an HTTPS proxy as net/http would. Its TLS connections resume
+// earlier sessions (a client session cache, unless the base's
+// TLSClientConfig has one or disables tickets), so the connections a tick
+// opens after an idle gap skip the certificate exchange. When the base has its own
 // DialTLSContext or has HTTP/2 turned off, or a request goes through a
 // proxy, the protocol is learned from the first response instead, and an
 // HTTP/1.1-only host pays one extra connection.
@@ -109,6 +112,9 @@ func NewTransportFrom(base *http.Transport) *Transport {
 			if !slices.Contains(t.tlsConfig.NextProtos, p) {
 				t.tlsConfig.NextProtos = append(t.tlsConfig.NextProtos, p)
 			}
+		}
+		if t.tlsConfig.ClientSessionCache == nil && !t.tlsConfig.SessionTicketsDisabled {
+			t.tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 		}
 		t.handshake, t.idle = base.TLSHandshakeTimeout, base.IdleConnTimeout
 		t.single.DialTLSContext = t.dialSingle

@@ -306,3 +306,33 @@ func TestThroughAnHTTPSProxy(t *testing.T) {
 		assert.Nil(t, tr.take(proxyURL.Host), "nothing parked for the proxy")
 	}
 }
+
+// A connection opened after an idle gap resumes the TLS session of the
+// one before, on HTTP/2 and HTTP/1.1 alike.
+func TestReconnectResumesTLSSession(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		var resumed []bool
+		var mu sync.Mutex
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			resumed = append(resumed, r.TLS.DidResume)
+			mu.Unlock()
+		}))
+		if h2 {
+			srv.EnableHTTP2 = true
+		} else {
+			srv.TLS = &tls.Config{NextProtos: []string{"http/1.1"}}
+		}
+		srv.StartTLS()
+		base := srv.Client().Transport.(*http.Transport).Clone()
+		base.ForceAttemptHTTP2 = true
+		tr := NewTransportFrom(base)
+		c := &http.Client{Transport: tr}
+		get(t, c, srv.URL)
+		tr.CloseIdleConnections() // the idle gap
+		get(t, c, srv.URL)
+		tr.CloseIdleConnections()
+		srv.Close()
+		assert.Equal(t, []bool{false, true}, resumed, "h2=%v", h2)
+	}
+}
