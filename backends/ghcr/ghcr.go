@@ -75,7 +75,12 @@ func configure(t registry.Target) (engine.Config, error) {
 		// ghcr.io takes a PAT as Bearer base64(user:PAT) on /v2/ directly
 		// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245):
 		// one request per check, cold or steady, and no 60 s tokens to renew.
-		Direct:        direct(t),
+		Direct: direct(t),
+		// On the token service, a watcher's tick asks for all its scopes in
+		// one request. Whether ghcr.io reads more than the first is not
+		// documented; if it keeps one, the engine notices (a refused token
+		// that a single-scope one replaces) and asks for one scope at a time.
+		MultiScope:    true,
 		NormalizeRepo: strings.ToLower,
 		Hint:          Hint,
 	}, nil

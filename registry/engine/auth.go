@@ -33,6 +33,9 @@ type authorizer struct {
 	inflight  chan struct{}
 
 	directOff atomic.Bool // the registry refused the direct credential
+
+	multi    atomic.Pointer[oauth2.Token] // the last token fetched for several scopes
+	multiOff atomic.Bool                  // the token service kept only one of several scopes
 }
 
 // currentChallenge returns the registry's challenge, probing /v2/ once at a
@@ -182,6 +185,18 @@ func (a *authorizer) refusedDirect(tok *oauth2.Token) bool {
 	return true
 }
 
+// keptOneScope turns multi-scope requests off for the backend's lifetime
+// if refused is the last token fetched for several scopes: the registry
+// refused it for a repository whose own token it then accepted, so the
+// token service kept only some of the scopes asked for.
+func (a *authorizer) keptOneScope(refused *oauth2.Token) bool {
+	if refused == nil || a.multi.Load() != refused {
+		return false
+	}
+	a.multiOff.Store(true)
+	return true
+}
+
 // bearer fetches a token for scopes from the token service of challenge c
 // with the configured credentials; errors carry the flavor's fixes.
 func (a *authorizer) bearer(ctx context.Context, c *registry.Challenge, scopes []string) (*oauth2.Token, error) {
@@ -251,9 +266,11 @@ func Cached(now func() time.Time, fetch func(ctx context.Context) (*oauth2.Token
 // PrepareTokens implements registry.TokenPreparer: one token request for
 // every repository whose token is missing or due, where the flavor's token
 // service honours several scopes; the token is then cached under each scope.
+// A service that turns out to keep only one (see [backend.send]) gets one
+// scope per request from then on.
 func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 	a := b.auth
-	if !b.cfg.MultiScope || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.Direct != "" && !a.directOff.Load()) {
+	if !b.cfg.MultiScope || a.multiOff.Load() || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.Direct != "" && !a.directOff.Load()) {
 		return nil
 	}
 	ctx, cancel := withDeadline(ctx, b.opts)
@@ -278,6 +295,7 @@ func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 	if err != nil {
 		return err
 	}
+	a.multi.Store(tok)
 	for _, full := range missing {
 		a.cache.Set(a.key(full, true), tok)
 	}

@@ -20,11 +20,14 @@ import (
 //     forget it and send once more with a fresh one — at most once per
 //     token and repository, so that a denied repository (ECR answers 403
 //     for a denial as for an expired token) costs no token fetch on every
-//     check.
+//     check. When the refused token was one fetched for several scopes
+//     (PrepareTokens) and the fresh one is accepted, the token service kept
+//     only some scopes: multi-scope requests stop.
 //
 // The caller maps the answer.
 func (b *backend) send(ctx context.Context, method, path, accept, repository string) (*http.Response, *oauth2.Token, error) {
 	url := b.scheme + "://" + b.apiHost + path
+	var refused *oauth2.Token // the cached token refused on the first attempt
 	for attempt := 0; ; attempt++ {
 		tok, fetched, err := b.auth.token(ctx, repository)
 		if err != nil {
@@ -46,8 +49,11 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			return nil, tok, err
 		}
 		if attempt > 0 {
-			if tok.AccessToken != "" && b.refused(resp) {
+			switch {
+			case tok.AccessToken != "" && b.refused(resp):
 				b.refusals.remember(repository, tok) // refused again, fresh: a denial
+			case b.auth.keptOneScope(refused):
+				b.opts.Log().DebugContext(ctx, "token service kept one of several scopes; one scope per token request from now on", "host", b.apiHost)
 			}
 			return resp, tok, nil
 		}
@@ -72,6 +78,7 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			b.opts.Log().DebugContext(ctx, "registry refused the cached token; fetching a new one", "host", b.apiHost, "status", resp.StatusCode)
 			b.refusals.remember(repository, tok)
 			b.auth.invalidate(repository, tok)
+			refused = tok
 			continue
 		}
 		return resp, tok, nil

@@ -48,10 +48,14 @@ type Config struct {
 	// Credentials is where the credential comes from; nil means
 	// [DefaultCredentials] with no flavor variables.
 	Credentials authn.Source
-	// MultiScope says the token service honours several scope parameters in
-	// one request (the distribution token spec allows it; GitLab, Harbor,
-	// Quay and Docker Hub do), so that a watcher's tick fetches one token
-	// for all its repositories (registry.TokenPreparer).
+	// MultiScope says the token service honours, or may honour, several
+	// scope parameters in one request (the distribution token spec allows
+	// it; GitLab, Harbor, Quay and Docker Hub do), so that a watcher's tick
+	// fetches one token for all its repositories (registry.TokenPreparer).
+	// A service that keeps only one scope shows it: the token is refused
+	// for a repository whose own token is then accepted. The backend then
+	// asks for one scope per request for the rest of its life, having paid
+	// one token request and one HEAD more per repository, once.
 	MultiScope bool
 	// Unscoped makes one token serve every repository (Gitea ignores
 	// scopes), so a new repository costs no token request.

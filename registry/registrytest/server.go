@@ -90,6 +90,9 @@ type Config struct {
 	TokenLifetime time.Duration
 	// Now is the server's clock (default time.Now).
 	Now func() time.Time
+	// Scopes overrides which scope parameters of a token request the token
+	// service reads; by default the mode's (see ScopesOfMode).
+	Scopes Scopes
 	// RejectStatus is the status answering an unknown or expired bearer
 	// token (default 401 with a challenge; ECR Public answers 400 DENIED).
 	RejectStatus int
@@ -478,7 +481,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes := r.URL.Query()["scope"]
-	if !s.cfg.Mode.multiScope() && len(scopes) > 1 {
+	if !s.cfg.Scopes.all(s.cfg.Mode) && len(scopes) > 1 {
 		scopes = scopes[:1] // a service not known to honour several: the first
 	}
 	s.scopesMu.Lock()
@@ -548,13 +551,33 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// multiScope reports whether the mode's token service honours several scope
-// parameters in one request: the distribution token spec allows it
-// (docs/content/spec/auth/scope.md in distribution/distribution), and
-// GitLab (jwt_controller.rb, scopes_param), Harbor (parseScopes) and Quay
-// (endpoints/v2/v2auth.py, getlist("scope")) read them all. For ghcr.io
-// and ECR Public the sources are silent: those modes take the first.
-func (m Mode) multiScope() bool {
+// Scopes says which scope parameters of a token request a token service
+// reads.
+type Scopes int
+
+const (
+	// ScopesOfMode follows the mode: the distribution token spec allows
+	// several scope parameters (docs/content/spec/auth/scope.md in
+	// distribution/distribution), and GitLab (jwt_controller.rb,
+	// scopes_param), Harbor (parseScopes) and Quay (endpoints/v2/v2auth.py,
+	// getlist("scope")) read them all. For ghcr.io and ECR Public the
+	// sources are silent: those modes read the first.
+	ScopesOfMode Scopes = iota
+	// AllScopes reads every scope parameter.
+	AllScopes
+	// FirstScope reads only the first, as some token services do
+	// (cesanta/docker_auth #67 before its fix; GitLab once kept one,
+	// estesp/manifest-tool #53).
+	FirstScope
+)
+
+func (s Scopes) all(m Mode) bool {
+	switch s {
+	case AllScopes:
+		return true
+	case FirstScope:
+		return false
+	}
 	switch m {
 	case Distribution, GitLab, Harbor, Quay:
 		return true

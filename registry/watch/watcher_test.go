@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
@@ -678,30 +679,19 @@ func TestTickRequestEconomy(t *testing.T) {
 		flavor     registry.Flavor
 		coldTokens int64 // the first tick
 		tokens     int64 // a tick after the tokens expired
+		scopes     registrytest.Scopes
+		opts       []registry.Option
 	}{
-		{"distribution", registrytest.Distribution, registry.FlavorUnknown, 1, 1},
-		{"gitlab", registrytest.GitLab, registry.FlavorUnknown, 1, 1},
-		{"ghcr with a PAT", registrytest.GHCR, registry.FlavorGHCR, 0, 0},
-		{"gitea", registrytest.Gitea, registry.FlavorUnknown, 0, 0}, // Basic on /v2/: no token
+		{"distribution", registrytest.Distribution, registry.FlavorUnknown, 1, 1, 0, nil},
+		{"gitlab", registrytest.GitLab, registry.FlavorUnknown, 1, 1, 0, nil},
+		{"ghcr with a PAT", registrytest.GHCR, registry.FlavorGHCR, 0, 0, 0, nil},
+		{"ghcr token service reading every scope", registrytest.GHCR, registry.FlavorGHCR, 1, 1, registrytest.AllScopes,
+			[]registry.Option{ghcr.WithTokenService()}},
+		{"gitea", registrytest.Gitea, registry.FlavorUnknown, 0, 0, 0, nil}, // Basic on /v2/: no token
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := registrytest.NewClock(time.Now())
-			srv := registrytest.NewServer(registrytest.Config{Mode: tc.mode, Users: map[string]string{"u": "pw-0123456789"}, Now: clock.Now})
-			defer srv.Close()
-			for _, rt := range names {
-				img, _ := random.Image(16, 1)
-				_, err := srv.Push("org/workspace-template-"+rt, "latest", img)
-				require.NoError(t, err)
-			}
-			opts := []registry.Option{registry.WithClock(clock), registry.WithEnvMap(map[string]string{}),
-				registry.WithCredentials(authn.Static(authn.Credential{Username: "u", Password: "pw-0123456789"}))}
-			if tc.flavor != registry.FlavorUnknown {
-				opts = append(opts, registry.WithFlavor(tc.flavor))
-			}
-			b, err := backends.Open(srv.Host()+"/org", opts...)
-			require.NoError(t, err)
-			w, err := watch.New(b, watch.WithClock(clock))
-			require.NoError(t, err)
+			srv, w := tickRig(t, clock, registrytest.Config{Mode: tc.mode, Scopes: tc.scopes}, tc.flavor, tc.opts...)
 
 			for _, ev := range w.Check(context.Background()) {
 				require.Equal(t, watch.Seed, ev.Kind, ev.Err)
@@ -728,4 +718,80 @@ func TestTickRequestEconomy(t *testing.T) {
 			assert.LessOrEqual(t, c.Total(), int64(len(names)+1), "images + 1 at most")
 		})
 	}
+}
+
+// tickRig serves the default runtimes' images from a registrytest server
+// configured by cfg (with user u) and returns a watcher of them on clock.
+func tickRig(t *testing.T, clock *registrytest.Clock, cfg registrytest.Config, flavor registry.Flavor, extra ...registry.Option) (*registrytest.Server, *watch.Watcher) {
+	t.Helper()
+	cfg.Users, cfg.Now = map[string]string{"u": "pw-0123456789"}, clock.Now
+	srv := registrytest.NewServer(cfg)
+	t.Cleanup(srv.Close)
+	for _, rt := range registry.DefaultRuntimes() {
+		img, _ := random.Image(16, 1)
+		_, err := srv.Push("org/workspace-template-"+rt, "latest", img)
+		require.NoError(t, err)
+	}
+	opts := []registry.Option{registry.WithClock(clock), registry.WithEnvMap(map[string]string{}),
+		registry.WithCredentials(authn.Static(authn.Credential{Username: "u", Password: "pw-0123456789"}))}
+	if flavor != registry.FlavorUnknown {
+		opts = append(opts, registry.WithFlavor(flavor))
+	}
+	b, err := backends.Open(srv.Host()+"/org", append(opts, extra...)...)
+	require.NoError(t, err)
+	w, err := watch.New(b, watch.WithClock(clock))
+	require.NoError(t, err)
+	return srv, w
+}
+
+// A token service that reads only the first of several scopes costs one
+// extra token request and HEAD per image, once: the tick after asks for one
+// scope per token request. A repository the service denies is no such sign.
+func TestTickStopsAskingSeveralScopesOfAServiceThatKeepsOne(t *testing.T) {
+	names := registry.DefaultRuntimes()
+	n := int64(len(names))
+	for _, tc := range []struct {
+		name   string
+		cfg    registrytest.Config
+		flavor registry.Flavor
+		opts   []registry.Option
+	}{
+		{"ghcr token service as modelled", registrytest.Config{Mode: registrytest.GHCR}, registry.FlavorGHCR, []registry.Option{ghcr.WithTokenService()}},
+		{"distribution reading the first scope", registrytest.Config{Mode: registrytest.Distribution, Scopes: registrytest.FirstScope}, registry.FlavorUnknown, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := registrytest.NewClock(time.Now())
+			srv, w := tickRig(t, clock, tc.cfg, tc.flavor, tc.opts...)
+			for _, ev := range w.Check(context.Background()) {
+				require.Equal(t, watch.Seed, ev.Kind, ev.Err)
+			}
+			c := srv.Counts()
+			assert.Equal(t, n, c.Token, "one for every scope, then one per image but the first")
+			assert.Equal(t, 2*n-1, c.Head, "the images but the first were refused once")
+			assert.Equal(t, n-1, c.Rejected)
+
+			clock.Advance(25 * time.Hour)
+			srv.ResetCounts()
+			for _, ev := range w.Check(context.Background()) {
+				require.NotEqual(t, watch.Failed, ev.Kind, ev.Err)
+			}
+			c = srv.Counts()
+			assert.Equal(t, registrytest.Counts{Token: n, Head: n}, c, "one scope per token request")
+		})
+	}
+
+	t.Run("a denied repository", func(t *testing.T) {
+		denied := "org/workspace-template-" + names[0]
+		clock := registrytest.NewClock(time.Now())
+		srv, w := tickRig(t, clock, registrytest.Config{Mode: registrytest.Distribution,
+			Denied: func(repo string) bool { return repo == denied }}, registry.FlavorUnknown)
+		w.Check(context.Background())
+		clock.Advance(25 * time.Hour)
+		srv.ResetCounts()
+		w.Check(context.Background())
+		c := srv.Counts()
+		assert.Equal(t, 1, srv.TokenRequests()["repository:org/workspace-template-"+names[1]+":pull"],
+			"still one token request for the tick")
+		assert.LessOrEqual(t, c.Token, int64(2), "the tick's token, and the denied repository's own once")
+	})
 }
