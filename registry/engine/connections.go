@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"sync"
@@ -68,7 +69,7 @@ type Transport struct {
 	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	tlsConfig *tls.Config // nil when the Transport does not dial TLS itself
 	handshake time.Duration
-	idle      time.Duration
+	spareLife time.Duration
 
 	hosts sync.Map // "host:port" of each HTTPS request -> *hostInfo
 
@@ -79,6 +80,42 @@ type Transport struct {
 // hostInfo is what a Transport knows of one HTTPS host.
 type hostInfo struct {
 	http1 atomic.Bool // it negotiated HTTP/1.1 (or answered in it)
+	known atomic.Bool // its protocol is known
+
+	mu       sync.Mutex
+	learning chan struct{} // closed when a learning request has its connection, or ends
+}
+
+// learn returns the channel that closes when the host's protocol is known,
+// and whether the caller is the one to learn it (its request then carries
+// the trace that calls connected, and it calls learned when done).
+func (h *hostInfo) learn() (<-chan struct{}, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.learning != nil {
+		return h.learning, false
+	}
+	h.learning = make(chan struct{})
+	return h.learning, true
+}
+
+// connected records the protocol of the learning request's connection.
+func (h *hostInfo) connected(conn net.Conn) {
+	tc, ok := conn.(*tls.Conn)
+	h.http1.Store(!ok || tc.ConnectionState().NegotiatedProtocol != "h2")
+	h.known.Store(true)
+	h.learned()
+}
+
+// learned releases the requests waiting on the learning one. If it failed
+// before it had a connection, the next request learns.
+func (h *hostInfo) learned() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.learning != nil {
+		close(h.learning)
+		h.learning = nil
+	}
 }
 
 // A spare is a fresh TLS connection to an HTTP/1.1-only host, waiting for
@@ -88,50 +125,64 @@ type spare struct {
 	timer *time.Timer // closes the connection if no dial takes it
 }
 
+// spareLife bounds how long a declined connection waits: the request it was
+// dialed for is sent again at once, so a spare still parked after this is
+// one nobody came for (and a server may soon close a connection that sent
+// nothing).
+const spareLife = time.Second
+
 // errHTTP1 is how the single-connection transport's dialer declines a host
 // that negotiated HTTP/1.1. Nothing was sent; the request goes again through
 // the parallel transport.
 var errHTTP1 = errors.New("engine: host speaks HTTP/1.1; request moved to parallel connections")
 
-// NewTransportFrom returns a Transport over base, which it copies and does
-// not modify.
+// NewTransportFrom returns a Transport over copies of base.
 func NewTransportFrom(base *http.Transport) *Transport {
-	t := &Transport{parallel: base.Clone(), single: base.Clone(), spares: map[string]*spare{}}
+	t := &Transport{parallel: base.Clone(), single: base.Clone(), spares: map[string]*spare{}, spareLife: spareLife}
 	t.single.MaxConnsPerHost = 1
-	if dialsTLSItself(t.parallel) {
-		t.dial = t.parallel.DialContext
+	if offer, ok := http2Offer(base); ok {
+		t.dial = base.DialContext
 		if t.dial == nil {
-			t.dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+			t.dial = (&net.Dialer{}).DialContext // net/http's when none is set
 		}
-		t.tlsConfig = t.parallel.TLSClientConfig.Clone()
+		t.tlsConfig = base.TLSClientConfig.Clone()
 		if t.tlsConfig == nil {
 			t.tlsConfig = &tls.Config{}
 		}
-		// What net/http offers when HTTP/2 is on.
-		for _, p := range []string{"h2", "http/1.1"} {
-			if !slices.Contains(t.tlsConfig.NextProtos, p) {
-				t.tlsConfig.NextProtos = append(t.tlsConfig.NextProtos, p)
-			}
-		}
-		if t.tlsConfig.ClientSessionCache == nil && !t.tlsConfig.SessionTicketsDisabled {
+		t.tlsConfig.NextProtos = offer
+		// VerifyPeerCertificate does not run on a resumed session: a base
+		// that pins certificates with it keeps full handshakes.
+		if t.tlsConfig.ClientSessionCache == nil && !t.tlsConfig.SessionTicketsDisabled && t.tlsConfig.VerifyPeerCertificate == nil {
 			t.tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 		}
-		t.handshake, t.idle = base.TLSHandshakeTimeout, base.IdleConnTimeout
+		t.handshake = base.TLSHandshakeTimeout
+		for _, tr := range []*http.Transport{t.single, t.parallel} {
+			tr.ForceAttemptHTTP2 = true // as base, which speaks HTTP/2; a TLS dialer alone would turn it off
+		}
 		t.single.DialTLSContext = t.dialSingle
 		t.parallel.DialTLSContext = t.dialParallel
 	}
 	return t
 }
 
-// dialsTLSItself reports whether a Transport over tr (a fresh clone, whose
-// TLSNextProto is nil unless its user set it) can dial TLS itself and offer
-// HTTP/2 as net/http would: tr speaks HTTP/2 and dials with DialContext
-// alone.
-func dialsTLSItself(tr *http.Transport) bool {
+// http2Offer reports whether a Transport over base can dial TLS itself, and
+// the ALPN protocols to offer: base speaks HTTP/2 over TLS as net/http sets
+// it up (ForceAttemptHTTP2 or the defaults, Protocols, an empty
+// TLSNextProto, GODEBUG=http2client=0 and the nethttpomithttp2 build tag
+// all count) and dials with DialContext alone. The answer comes from a copy
+// of base on which net/http has done its setup.
+func http2Offer(base *http.Transport) ([]string, bool) {
 	//lint:ignore SA1019 a deprecated dialer, when set, is honoured by leaving the dialing to net/http
-	legacy := tr.Dial != nil || tr.DialTLS != nil
-	return tr.ForceAttemptHTTP2 && tr.TLSNextProto == nil && tr.DialTLSContext == nil && !legacy &&
-		(tr.Protocols == nil || tr.Protocols.HTTP2())
+	legacy := base.Dial != nil || base.DialTLS != nil
+	if legacy || base.DialTLSContext != nil {
+		return nil, false
+	}
+	probe := base.Clone()
+	probe.CloseIdleConnections() // runs net/http's HTTP/2 setup; there are no connections
+	if probe.TLSNextProto["h2"] == nil || probe.TLSClientConfig == nil || !slices.Contains(probe.TLSClientConfig.NextProtos, "h2") {
+		return nil, false
+	}
+	return slices.Clone(probe.TLSClientConfig.NextProtos), true
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -139,24 +190,69 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" {
 		return t.parallel.RoundTrip(req)
 	}
-	host := t.host(hostPort(req.URL))
+	addr := hostPort(req.URL)
+	host := t.host(addr)
 	if host.http1.Load() || !rewindable(req) {
 		return t.parallel.RoundTrip(req)
+	}
+	orig := req
+	if !host.known.Load() && t.learnsFromAnswer(req) {
+		learning, learner := host.learn()
+		if learner {
+			defer host.learned()
+			req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+				GotConn: func(info httptrace.GotConnInfo) { host.connected(info.Conn) },
+			}))
+		} else {
+			select {
+			case <-learning:
+			case <-req.Context().Done():
+				if req.Body != nil {
+					req.Body.Close()
+				}
+				return nil, req.Context().Err()
+			}
+			if host.http1.Load() {
+				return t.parallel.RoundTrip(req)
+			}
+		}
 	}
 	resp, err := t.single.RoundTrip(req)
 	switch {
 	case errors.Is(err, errHTTP1):
+		defer t.discard(addr) // a spare no dial took: it would only go stale
 		again, rerr := rewound(req)
 		if rerr != nil {
 			return nil, rerr
 		}
-		return t.parallel.RoundTrip(again)
+		resp, err := t.parallel.RoundTrip(again)
+		if err == nil {
+			resp.Request = orig
+		}
+		return resp, err
 	case err == nil && resp.ProtoMajor < 2:
 		// Learned from the answer: the request went through a proxy, or
 		// the Transport does not dial TLS itself.
 		host.http1.Store(true)
 	}
+	if err == nil {
+		resp.Request = orig
+	}
 	return resp, err
+}
+
+// learnsFromAnswer reports whether req's host's protocol is learned from its
+// connection rather than from the Transport's own TLS handshake: the
+// Transport does not dial TLS itself, or req goes through a proxy.
+func (t *Transport) learnsFromAnswer(req *http.Request) bool {
+	if t.tlsConfig == nil {
+		return true
+	}
+	if t.single.Proxy == nil {
+		return false
+	}
+	u, err := t.single.Proxy(req)
+	return err == nil && u != nil
 }
 
 // host returns what is known of addr, recording it as a host the Transport
@@ -216,22 +312,34 @@ func (t *Transport) dialTLS(ctx context.Context, network, addr string) (*tls.Con
 			cfg.ServerName = host
 		}
 	}
+	hctx := ctx
 	if t.handshake > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.handshake)
+		hctx, cancel = context.WithTimeout(ctx, t.handshake)
 		defer cancel()
 	}
 	conn := tls.Client(raw, cfg)
-	if err := conn.HandshakeContext(ctx); err != nil {
+	if err := conn.HandshakeContext(hctx); err != nil {
 		raw.Close()
+		if hctx.Err() != nil && ctx.Err() == nil {
+			return nil, handshakeTimeout{}
+		}
 		return nil, err
 	}
 	return conn, nil
 }
 
+// handshakeTimeout is the error of a TLS handshake that outlasted
+// TLSHandshakeTimeout: a net.Error whose Timeout is true, as net/http's.
+type handshakeTimeout struct{}
+
+func (handshakeTimeout) Error() string   { return "net/http: TLS handshake timeout" }
+func (handshakeTimeout) Timeout() bool   { return true }
+func (handshakeTimeout) Temporary() bool { return true }
+
 // park keeps conn for the parallel transport's next dial to addr, closing it
-// if none comes within the idle timeout (90 s when the base has none), or at
-// once if a connection is parked for addr already.
+// if none comes within spareLife, or at once if a connection is parked for
+// addr already.
 func (t *Transport) park(addr string, conn net.Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -240,11 +348,7 @@ func (t *Transport) park(addr string, conn net.Conn) {
 		return
 	}
 	s := &spare{conn: conn}
-	wait := t.idle
-	if wait <= 0 {
-		wait = 90 * time.Second
-	}
-	s.timer = time.AfterFunc(wait, func() {
+	s.timer = time.AfterFunc(t.spareLife, func() {
 		t.mu.Lock()
 		mine := t.spares[addr] == s
 		if mine {
@@ -269,6 +373,13 @@ func (t *Transport) take(addr string) net.Conn {
 	delete(t.spares, addr)
 	s.timer.Stop()
 	return s.conn
+}
+
+// discard closes the connection parked for addr, if any.
+func (t *Transport) discard(addr string) {
+	if conn := t.take(addr); conn != nil {
+		conn.Close()
+	}
 }
 
 // CloseIdleConnections closes every idle connection.

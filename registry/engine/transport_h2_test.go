@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -20,8 +21,9 @@ import (
 )
 
 // server is a TLS server that counts the connections it accepts and holds
-// every request until n are in flight, so that requests that could share a
-// connection are all waiting at once.
+// every request until n are in flight (none with n = 0 once reset(0) opened
+// the barrier), so that requests that could share a connection are all
+// waiting at once.
 type server struct {
 	*httptest.Server
 	conns    atomic.Int32
@@ -183,39 +185,66 @@ func TestRequestBodyFollowsTheRequestToHTTP1Host(t *testing.T) {
 	base := srv.Client().Transport.(*http.Transport).Clone()
 	base.ForceAttemptHTTP2 = true
 
+	const form = "grant_type=refresh_token"
 	for _, rewindable := range []bool{true, false} {
 		tr := NewTransportFrom(base)
-		var body io.Reader = strings.NewReader("grant_type=refresh_token")
-		if !rewindable {
-			body = io.MultiReader(body) // http.NewRequest cannot set GetBody
-		}
-		req, err := http.NewRequest(http.MethodPost, srv.URL+"/token", body)
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/token", newOnceBody(form))
 		require.NoError(t, err)
+		if rewindable {
+			req.GetBody = func() (io.ReadCloser, error) { return newOnceBody(form), nil }
+		}
 		resp, err := (&http.Client{Transport: tr}).Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, 1, resp.ProtoMajor)
 		tr.CloseIdleConnections()
 	}
-	assert.Equal(t, []string{"grant_type=refresh_token", "grant_type=refresh_token"}, bodies)
+	assert.Equal(t, []string{form, form}, bodies)
 }
 
+// onceBody is a request body that cannot be read once closed, as a real
+// stream cannot.
+type onceBody struct {
+	r      io.Reader
+	closed atomic.Bool
+}
+
+func newOnceBody(s string) *onceBody { return &onceBody{r: strings.NewReader(s)} }
+
+func (b *onceBody) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, errors.New("read after close")
+	}
+	return b.r.Read(p)
+}
+
+func (b *onceBody) Close() error { b.closed.Store(true); return nil }
+
 // A connection parked for the parallel transport is closed when no dial
-// takes it within the idle timeout, and by CloseIdleConnections.
+// takes it within its short life, and by CloseIdleConnections.
 func TestParkedConnectionIsClosed(t *testing.T) {
 	for _, byTimer := range []bool{true, false} {
 		tr := NewTransport()
-		tr.idle = time.Millisecond
+		tr.spareLife = time.Millisecond
 		if !byTimer {
-			tr.idle = time.Hour
+			tr.spareLife = time.Hour
 		}
 		ours, peer := net.Pipe()
 		tr.park("reg.example:443", ours)
 		if !byTimer {
 			tr.CloseIdleConnections()
 		}
-		_, err := peer.Read(make([]byte, 1)) // returns once ours is closed
-		assert.ErrorIs(t, err, io.EOF)
+		closed := make(chan error, 1)
+		go func() {
+			_, err := peer.Read(make([]byte, 1)) // returns once ours is closed
+			closed <- err
+		}()
+		select {
+		case err := <-closed:
+			assert.ErrorIs(t, err, io.EOF)
+		case <-time.After(10 * time.Second): // a failure, not a wait
+			t.Fatalf("byTimer=%v: the parked connection was never closed", byTimer)
+		}
 		assert.Nil(t, tr.take("reg.example:443"))
 	}
 }
@@ -335,4 +364,123 @@ func TestReconnectResumesTLSSession(t *testing.T) {
 		srv.Close()
 		assert.Equal(t, []bool{false, true}, resumed, "h2=%v", h2)
 	}
+}
+
+// When net/http's HTTP/2 is turned off (GODEBUG=http2client=0), the
+// Transport offers only what net/http then speaks: HTTP/1.1.
+func TestHTTP2TurnedOffByGODEBUG(t *testing.T) {
+	t.Setenv("GODEBUG", "http2client=0")
+	s := newServer(t, true, 0)
+	s.reset(0)
+	tr := NewTransportFrom(clientTransport(s, false))
+	defer tr.CloseIdleConnections()
+	resp := get(t, &http.Client{Transport: tr}, s.URL)
+	assert.Equal(t, 1, resp.ProtoMajor)
+}
+
+// A base limited to HTTP/2 by Protocols stays limited: an HTTP/1.1-only
+// registry is refused, as net/http refuses it.
+func TestProtocolsHTTP2Only(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		s := newServer(t, h2, 0)
+		s.reset(0)
+		base := clientTransport(s, false)
+		base.Protocols = new(http.Protocols)
+		base.Protocols.SetHTTP2(true)
+		tr := NewTransportFrom(base)
+		resp, err := (&http.Client{Transport: tr}).Get(s.URL)
+		_, nativeErr := (&http.Client{Transport: base}).Get(s.URL)
+		if h2 {
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, 2, resp.ProtoMajor)
+		} else {
+			assert.Error(t, err, "as net/http: %v", nativeErr)
+			assert.Error(t, nativeErr)
+		}
+		tr.CloseIdleConnections()
+		base.CloseIdleConnections()
+	}
+}
+
+// A TLS handshake that outlasts TLSHandshakeTimeout fails as net/http's
+// does: a net.Error that times out (which the engine retries), not the
+// request's context ending.
+func TestHandshakeTimeoutIsANetworkTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() { // accept and say nothing
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	base := NewHTTPTransport()
+	base.TLSHandshakeTimeout = 50 * time.Millisecond
+	tr := NewTransportFrom(base)
+	req, err := http.NewRequest(http.MethodGet, "https://"+ln.Addr().String()+"/v2/", nil)
+	require.NoError(t, err)
+	_, err = tr.RoundTrip(req)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "TLS handshake timeout")
+	assert.True(t, retryableNetError(err))
+}
+
+// Where the protocol is learned from the connection (through a proxy, or
+// over a base with its own TLS dialer), the first requests to an
+// HTTP/1.1-only host wait only for the first one's connection and then run
+// in parallel; to an HTTP/2 host they share its connection.
+func TestFirstBurstLearnedFromTheConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		h2, viaProxy bool
+		conns        int32
+	}{
+		{"http/1.1 only, through a proxy", false, true, 9},
+		{"http/2, through a proxy", true, true, 1},
+		{"http/1.1 only, own TLS dialer", false, false, 9},
+		{"http/2, own TLS dialer", true, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, tc.h2, 9)
+			base := clientTransport(s, !tc.viaProxy)
+			var tunnels *atomic.Int32
+			if tc.viaProxy {
+				var proxy *httptest.Server
+				proxy, tunnels = connectProxy(t)
+				proxyURL, err := url.Parse(proxy.URL)
+				require.NoError(t, err)
+				base.Proxy = http.ProxyURL(proxyURL)
+			}
+			tr := NewTransportFrom(base)
+			defer tr.CloseIdleConnections()
+			fanOut(t, &http.Client{Transport: tr}, s.URL, 9)
+			assert.Equal(t, tc.conns, s.conns.Load())
+			if tunnels != nil {
+				assert.Equal(t, tc.conns, tunnels.Load())
+			}
+			assert.Zero(t, s.timeouts.Load(), "the nine requests were in flight together")
+		})
+	}
+}
+
+// The connection handed over from the first request to an HTTP/1.1-only
+// host is used by it at once; none is left parked to go stale.
+func TestNoConnectionLeftParked(t *testing.T) {
+	s := newServer(t, false, 0)
+	s.reset(0)
+	tr := NewTransportFrom(clientTransport(s, false))
+	defer tr.CloseIdleConnections()
+	get(t, &http.Client{Transport: tr}, s.URL)
+	tr.mu.Lock()
+	assert.Empty(t, tr.spares)
+	tr.mu.Unlock()
+	assert.Equal(t, int32(1), s.conns.Load())
 }
