@@ -20,14 +20,14 @@ import (
 //     forget it and send once more with a fresh one — at most once per
 //     token and repository, so that a denied repository (ECR answers 403
 //     for a denial as for an expired token) costs no token fetch on every
-//     check. When the refused token was one fetched for several scopes
-//     (PrepareTokens) and the fresh one is accepted, the token service kept
-//     only some scopes: multi-scope requests stop.
+//     check. A token fetched for several scopes (PrepareTokens) counts as
+//     refused on a 403 too, and what the registry makes of it is recorded
+//     for keepsOneScope.
 //
 // The caller maps the answer.
 func (b *backend) send(ctx context.Context, method, path, accept, repository string) (*http.Response, *oauth2.Token, error) {
 	url := b.scheme + "://" + b.apiHost + path
-	var refused *oauth2.Token // the cached token refused on the first attempt
+	var refusedMulti *multiToken // the multi-scope token refused on the first attempt
 	for attempt := 0; ; attempt++ {
 		tok, fetched, err := b.auth.token(ctx, repository)
 		if err != nil {
@@ -52,8 +52,8 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			switch {
 			case tok.AccessToken != "" && b.refused(resp):
 				b.refusals.remember(repository, tok) // refused again, fresh: a denial
-			case b.auth.keptOneScope(refused):
-				b.opts.Log().DebugContext(ctx, "token service kept one of several scopes; one scope per token request from now on", "host", b.apiHost)
+			case refusedMulti != nil && resp.StatusCode/100 == 2:
+				refusedMulti.keptOne.Store(true)
 			}
 			return resp, tok, nil
 		}
@@ -69,7 +69,8 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			b.opts.Log().DebugContext(ctx, "registry refused the credential as a bearer token; using its token service from now on", "host", b.apiHost)
 			continue
 		}
-		if tok.AccessToken != "" && b.refused(resp) {
+		multi := b.auth.multiScoped(tok)
+		if tok.AccessToken != "" && (b.refused(resp) || (multi != nil && resp.StatusCode == http.StatusForbidden)) {
 			if fetched || b.refusals.seen(repository, tok) {
 				b.refusals.remember(repository, tok)
 				return resp, tok, nil // a fresh token refused: a denial, not an expiry
@@ -78,8 +79,11 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			b.opts.Log().DebugContext(ctx, "registry refused the cached token; fetching a new one", "host", b.apiHost, "status", resp.StatusCode)
 			b.refusals.remember(repository, tok)
 			b.auth.invalidate(repository, tok)
-			refused = tok
+			refusedMulti = multi
 			continue
+		}
+		if multi != nil && resp.StatusCode/100 == 2 {
+			multi.accepted.Store(true)
 		}
 		return resp, tok, nil
 	}
