@@ -51,15 +51,24 @@ func NewHTTPTransport() *http.Transport {
 //     connection and no round trip.
 //   - Plain-HTTP hosts use parallel connections from the start.
 //
-// The hand-over needs the Transport to dial TLS itself; it does so with the
-// base transport's DialContext, TLSClientConfig and TLSHandshakeTimeout, and
-// dials an HTTPS proxy as net/http would. Its TLS connections resume
-// earlier sessions (a client session cache, unless the base's
-// TLSClientConfig has one or disables tickets), so the connections a tick
-// opens after an idle gap skip the certificate exchange. When the base has its own
-// DialTLSContext or has HTTP/2 turned off, or a request goes through a
-// proxy, the protocol is learned from the first response instead, and an
-// HTTP/1.1-only host pays one extra connection.
+// The hand-over needs the Transport to dial TLS itself. It does so as
+// net/http would: with the base's DialContext, TLSClientConfig and
+// TLSHandshakeTimeout, offering the ALPN protocols net/http's own setup of
+// the base offers; an HTTPS proxy is dialed plainly. When it cannot (the
+// base has its own TLS dialer, or does not speak HTTP/2 — Protocols,
+// GODEBUG=http2client=0), or a request goes through a proxy, the first
+// request to a host learns its protocol from the connection it gets: the
+// others wait for that connection, then share it (HTTP/2) or open their own
+// (HTTP/1.1). That first HTTP/1.1 connection is not handed over, so an
+// HTTP/1.1-only host then pays one extra connection, once.
+//
+// TLS sessions are resumed (one client session cache for all the
+// Transport's connections), so the connections a tick opens after an idle
+// gap skip the certificate exchange — unless the base's TLSClientConfig has
+// a cache of its own, disables session tickets, or checks certificates in
+// VerifyPeerCertificate, which does not run on resumed sessions (or the
+// base has no TLSClientConfig and leaves HTTP/2 to net/http's defaults,
+// which a configuration would turn off).
 //
 // A Transport is safe for concurrent use.
 type Transport struct {
@@ -77,13 +86,20 @@ type Transport struct {
 	spares map[string]*spare // "host:port" -> a connection the single transport declined
 }
 
+// What a host speaks, as far as a Transport knows.
+const (
+	protoUnknown uint32 = iota
+	protoHTTP1
+	protoHTTP2
+)
+
 // hostInfo is what a Transport knows of one HTTPS host.
 type hostInfo struct {
-	http1 atomic.Bool // it negotiated HTTP/1.1 (or answered in it)
-	known atomic.Bool // its protocol is known
+	proto atomic.Uint32 // protoUnknown, protoHTTP1 or protoHTTP2
 
 	mu       sync.Mutex
 	learning chan struct{} // closed when a learning request has its connection, or ends
+	waiting  atomic.Int32  // requests waiting on learning
 }
 
 // learn returns the channel that closes when the host's protocol is known,
@@ -99,16 +115,21 @@ func (h *hostInfo) learn() (<-chan struct{}, bool) {
 	return h.learning, true
 }
 
+// http1 reports whether the host is known to speak only HTTP/1.1.
+func (h *hostInfo) http1() bool { return h.proto.Load() == protoHTTP1 }
+
 // connected records the protocol of the learning request's connection.
 func (h *hostInfo) connected(conn net.Conn) {
-	tc, ok := conn.(*tls.Conn)
-	h.http1.Store(!ok || tc.ConnectionState().NegotiatedProtocol != "h2")
-	h.known.Store(true)
+	if tc, ok := conn.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
+		h.proto.Store(protoHTTP2)
+	} else {
+		h.proto.Store(protoHTTP1)
+	}
 	h.learned()
 }
 
-// learned releases the requests waiting on the learning one. If it failed
-// before it had a connection, the next request learns.
+// learned releases the requests waiting on the learning one. If it ended
+// before it had a connection, one of them learns next.
 func (h *hostInfo) learned() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -150,11 +171,6 @@ func NewTransportFrom(base *http.Transport) *Transport {
 			t.tlsConfig = &tls.Config{}
 		}
 		t.tlsConfig.NextProtos = offer
-		// VerifyPeerCertificate does not run on a resumed session: a base
-		// that pins certificates with it keeps full handshakes.
-		if t.tlsConfig.ClientSessionCache == nil && !t.tlsConfig.SessionTicketsDisabled && t.tlsConfig.VerifyPeerCertificate == nil {
-			t.tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
-		}
 		t.handshake = base.TLSHandshakeTimeout
 		for _, tr := range []*http.Transport{t.single, t.parallel} {
 			tr.ForceAttemptHTTP2 = true // as base, which speaks HTTP/2; a TLS dialer alone would turn it off
@@ -162,7 +178,34 @@ func NewTransportFrom(base *http.Transport) *Transport {
 		t.single.DialTLSContext = t.dialSingle
 		t.parallel.DialTLSContext = t.dialParallel
 	}
+	t.resumeSessions()
 	return t
+}
+
+// resumeSessions gives every TLS configuration of the Transport (its own
+// dialer's, and the ones net/http uses through a proxy) one client session
+// cache, except a configuration that has a cache, disables session tickets,
+// or checks certificates in VerifyPeerCertificate (which does not run on a
+// resumed session).
+func (t *Transport) resumeSessions() {
+	cache := tls.NewLRUClientSessionCache(0)
+	add := func(cfg *tls.Config) {
+		if cfg.ClientSessionCache == nil && !cfg.SessionTicketsDisabled && cfg.VerifyPeerCertificate == nil {
+			cfg.ClientSessionCache = cache
+		}
+	}
+	if t.tlsConfig != nil {
+		add(t.tlsConfig)
+	}
+	for _, tr := range []*http.Transport{t.single, t.parallel} {
+		switch {
+		case tr.TLSClientConfig != nil: // the clone's own copy
+			add(tr.TLSClientConfig)
+		case tr.ForceAttemptHTTP2: // else a TLSClientConfig would turn HTTP/2 off
+			tr.TLSClientConfig = &tls.Config{}
+			add(tr.TLSClientConfig)
+		}
+	}
 }
 
 // http2Offer reports whether a Transport over base can dial TLS itself, and
@@ -192,30 +235,33 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	addr := hostPort(req.URL)
 	host := t.host(addr)
-	if host.http1.Load() || !rewindable(req) {
+	if host.http1() || !rewindable(req) {
 		return t.parallel.RoundTrip(req)
 	}
 	orig := req
-	if !host.known.Load() && t.learnsFromAnswer(req) {
+	for host.proto.Load() == protoUnknown && t.learnsFromConnection(req) {
 		learning, learner := host.learn()
 		if learner {
 			defer host.learned()
 			req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 				GotConn: func(info httptrace.GotConnInfo) { host.connected(info.Conn) },
 			}))
-		} else {
-			select {
-			case <-learning:
-			case <-req.Context().Done():
-				if req.Body != nil {
-					req.Body.Close()
-				}
-				return nil, req.Context().Err()
-			}
-			if host.http1.Load() {
-				return t.parallel.RoundTrip(req)
-			}
+			break
 		}
+		host.waiting.Add(1)
+		select {
+		case <-learning: // learned, or the learner ended first: look again
+			host.waiting.Add(-1)
+		case <-req.Context().Done():
+			host.waiting.Add(-1)
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, req.Context().Err()
+		}
+	}
+	if host.http1() {
+		return t.parallel.RoundTrip(req)
 	}
 	resp, err := t.single.RoundTrip(req)
 	switch {
@@ -231,9 +277,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, err
 	case err == nil && resp.ProtoMajor < 2:
-		// Learned from the answer: the request went through a proxy, or
-		// the Transport does not dial TLS itself.
-		host.http1.Store(true)
+		// A connection that no trace reported, such as one opened before
+		// the host was recorded: the answer tells.
+		host.proto.Store(protoHTTP1)
 	}
 	if err == nil {
 		resp.Request = orig
@@ -241,10 +287,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// learnsFromAnswer reports whether req's host's protocol is learned from its
-// connection rather than from the Transport's own TLS handshake: the
-// Transport does not dial TLS itself, or req goes through a proxy.
-func (t *Transport) learnsFromAnswer(req *http.Request) bool {
+// learnsFromConnection reports whether req's host's protocol is learned
+// from the connection a request gets rather than from the Transport's own
+// TLS handshake: the Transport does not dial TLS itself, or req goes
+// through a proxy.
+func (t *Transport) learnsFromConnection(req *http.Request) bool {
 	if t.tlsConfig == nil {
 		return true
 	}
@@ -275,7 +322,7 @@ func (t *Transport) dialSingle(ctx context.Context, network, addr string) (net.C
 		return t.dialTLS(ctx, network, addr)
 	}
 	host := h.(*hostInfo)
-	if host.http1.Load() {
+	if host.http1() {
 		return nil, errHTTP1
 	}
 	conn, err := t.dialTLS(ctx, network, addr)
@@ -283,9 +330,10 @@ func (t *Transport) dialSingle(ctx context.Context, network, addr string) (net.C
 		return nil, err
 	}
 	if conn.ConnectionState().NegotiatedProtocol == "h2" {
+		host.proto.Store(protoHTTP2)
 		return conn, nil
 	}
-	host.http1.Store(true)
+	host.proto.Store(protoHTTP1)
 	t.park(addr, conn)
 	return nil, errHTTP1
 }
@@ -396,15 +444,15 @@ func (t *Transport) CloseIdleConnections() {
 	t.single.CloseIdleConnections()
 }
 
-// hostPort is u's host with its port, as net/http dials it.
+// hostPort is an HTTPS URL's host with its port, as net/http dials it (for
+// an ASCII host; net/http dials an IDN host by its punycode name, which
+// then counts as a proxy's address here and learns from the connection).
 func hostPort(u *url.URL) string {
-	if port := u.Port(); port != "" {
-		return net.JoinHostPort(u.Hostname(), port)
+	port := u.Port()
+	if port == "" {
+		port = "443"
 	}
-	if u.Scheme == "http" {
-		return net.JoinHostPort(u.Hostname(), "80")
-	}
-	return net.JoinHostPort(u.Hostname(), "443")
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // rewindable reports whether req can be sent a second time: it has no body,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -279,15 +280,26 @@ func TestRequestObserver(t *testing.T) {
 }
 
 // connectProxy is an HTTPS proxy that tunnels CONNECT requests, counting
-// them; it speaks HTTP/1.1 only, as most proxies do.
+// them; it speaks HTTP/1.1 only, as most proxies do. It reaches
+// example.com (a name the test servers' certificate holds) on loopback.
 func connectProxy(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	return holdingProxy(t, nil, nil)
+}
+
+// holdingProxy is connectProxy whose first CONNECT, once arrived is
+// closed, waits until hold is closed (nil: no wait).
+func holdingProxy(t *testing.T, arrived, hold chan struct{}) (*httptest.Server, *atomic.Int32) {
 	var tunnels atomic.Int32
+	var first sync.Once
 	p := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
 			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 			return
 		}
-		upstream, err := net.Dial("tcp", r.Host)
+		if hold != nil {
+			first.Do(func() { close(arrived); <-hold })
+		}
+		upstream, err := net.Dial("tcp", strings.Replace(r.Host, "example.com:", "127.0.0.1:", 1))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -316,9 +328,7 @@ func TestThroughAnHTTPSProxy(t *testing.T) {
 		s := newServer(t, h2, 9)
 		proxy, tunnels := connectProxy(t)
 		base := clientTransport(s, false)
-		proxyURL, err := url.Parse(proxy.URL)
-		require.NoError(t, err)
-		base.Proxy = http.ProxyURL(proxyURL)
+		proxyURL := useProxy(t, base, proxy)
 		tr := NewTransportFrom(base)
 		defer tr.CloseIdleConnections()
 		c := &http.Client{Transport: tr}
@@ -337,9 +347,12 @@ func TestThroughAnHTTPSProxy(t *testing.T) {
 }
 
 // A connection opened after an idle gap resumes the TLS session of the
-// one before, on HTTP/2 and HTTP/1.1 alike.
+// one before, on HTTP/2 and HTTP/1.1 alike, directly and through an HTTPS
+// proxy (where net/http dials the registry's TLS itself). Sessions are
+// cached by server name, so the registry is reached as example.com, not
+// under the proxy's name.
 func TestReconnectResumesTLSSession(t *testing.T) {
-	for _, h2 := range []bool{true, false} {
+	for _, tc := range []struct{ h2, viaProxy bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
 		var resumed []bool
 		var mu sync.Mutex
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -347,7 +360,7 @@ func TestReconnectResumesTLSSession(t *testing.T) {
 			resumed = append(resumed, r.TLS.DidResume)
 			mu.Unlock()
 		}))
-		if h2 {
+		if tc.h2 {
 			srv.EnableHTTP2 = true
 		} else {
 			srv.TLS = &tls.Config{NextProtos: []string{"http/1.1"}}
@@ -355,14 +368,22 @@ func TestReconnectResumesTLSSession(t *testing.T) {
 		srv.StartTLS()
 		base := srv.Client().Transport.(*http.Transport).Clone()
 		base.ForceAttemptHTTP2 = true
+		if tc.viaProxy {
+			proxy, _ := connectProxy(t)
+			useProxy(t, base, proxy)
+		}
+		target := srv.URL
+		if tc.viaProxy {
+			target = strings.Replace(target, "127.0.0.1", "example.com", 1)
+		}
 		tr := NewTransportFrom(base)
 		c := &http.Client{Transport: tr}
-		get(t, c, srv.URL)
+		get(t, c, target)
 		tr.CloseIdleConnections() // the idle gap
-		get(t, c, srv.URL)
+		get(t, c, target)
 		tr.CloseIdleConnections()
 		srv.Close()
-		assert.Equal(t, []bool{false, true}, resumed, "h2=%v", h2)
+		assert.Equal(t, []bool{false, true}, resumed, "%+v", tc)
 	}
 }
 
@@ -455,9 +476,7 @@ func TestFirstBurstLearnedFromTheConnection(t *testing.T) {
 			if tc.viaProxy {
 				var proxy *httptest.Server
 				proxy, tunnels = connectProxy(t)
-				proxyURL, err := url.Parse(proxy.URL)
-				require.NoError(t, err)
-				base.Proxy = http.ProxyURL(proxyURL)
+				useProxy(t, base, proxy)
 			}
 			tr := NewTransportFrom(base)
 			defer tr.CloseIdleConnections()
@@ -472,7 +491,8 @@ func TestFirstBurstLearnedFromTheConnection(t *testing.T) {
 }
 
 // The connection handed over from the first request to an HTTP/1.1-only
-// host is used by it at once; none is left parked to go stale.
+// host is the one it is sent on: one connection in all, and none left
+// parked to go stale.
 func TestNoConnectionLeftParked(t *testing.T) {
 	s := newServer(t, false, 0)
 	s.reset(0)
@@ -483,4 +503,63 @@ func TestNoConnectionLeftParked(t *testing.T) {
 	assert.Empty(t, tr.spares)
 	tr.mu.Unlock()
 	assert.Equal(t, int32(1), s.conns.Load())
+}
+
+// When the request learning a proxied host's protocol ends before it has a
+// connection, the requests waiting on it do not queue for one connection:
+// one of them learns, and the rest go to parallel connections.
+func TestLearnerGivingUpReleasesWaitersToLearn(t *testing.T) {
+	s := newServer(t, false, 8)
+	arrived, hold := make(chan struct{}), make(chan struct{})
+	proxy, _ := holdingProxy(t, arrived, hold)
+	base := clientTransport(s, false)
+	useProxy(t, base, proxy)
+	tr := NewTransportFrom(base)
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+
+	ctx, giveUp := context.WithCancel(context.Background())
+	learnerDone := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		learnerDone <- err
+	}()
+	<-arrived // the learner's tunnel is being set up
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Get(s.URL)
+			if assert.NoError(t, err) {
+				resp.Body.Close()
+			}
+		}()
+	}
+	host := tr.host(hostPort(mustURL(t, s.URL)))
+	for host.waiting.Load() < 8 {
+		runtime.Gosched() // until all eight wait on the learner
+	}
+	giveUp()
+	assert.ErrorIs(t, <-learnerDone, context.Canceled)
+	close(hold)
+	wg.Wait()
+	assert.Zero(t, s.timeouts.Load(), "the eight requests were in flight together")
+}
+
+// useProxy sends base's requests through proxy and returns its URL.
+func useProxy(t *testing.T, base *http.Transport, proxy *httptest.Server) *url.URL {
+	u := mustURL(t, proxy.URL)
+	base.Proxy = http.ProxyURL(u)
+	return u
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
 }
