@@ -34,16 +34,7 @@ type authorizer struct {
 
 	directOff atomic.Bool // the registry refused the direct credential
 
-	multi    atomic.Pointer[multiToken] // the last token fetched for several scopes
-	multiOff atomic.Bool                // the token service keeps only some of several scopes
-}
-
-// multiToken is a token fetched for several scopes, and what the registry
-// made of it since the last tick began (PrepareTokens).
-type multiToken struct {
-	tok      *oauth2.Token
-	accepted atomic.Bool // a request with it was answered 2xx
-	keptOne  atomic.Bool // it was refused for a repository whose own token was then answered 2xx
+	multi multiScope // whether the token service reads several scopes
 }
 
 // currentChallenge returns the registry's challenge, probing /v2/ once at a
@@ -193,40 +184,6 @@ func (a *authorizer) refusedDirect(tok *oauth2.Token) bool {
 	return true
 }
 
-// multiScoped returns the record of tok if it is the last token fetched for
-// several scopes, else nil.
-func (a *authorizer) multiScoped(tok *oauth2.Token) *multiToken {
-	if m := a.multi.Load(); m != nil && m.tok == tok {
-		return m
-	}
-	return nil
-}
-
-// keepsOneScope reports whether the token service keeps only some of
-// several scopes, judging the last tick: a multi-scope token that was
-// accepted for one repository and, in the same tick, refused for another
-// whose own token was then accepted was valid but lacked that scope. The
-// verdict holds for the backend's lifetime. A token refused everywhere (it
-// expired, was revoked, or the registry restarted with new keys) is no such
-// sign.
-func (a *authorizer) keepsOneScope(ctx context.Context) bool {
-	if a.multiOff.Load() {
-		return true
-	}
-	m := a.multi.Load()
-	if m == nil {
-		return false
-	}
-	if m.accepted.Load() && m.keptOne.Load() {
-		a.multiOff.Store(true)
-		a.b.opts.Log().DebugContext(ctx, "the token service keeps only some of several scopes; one scope per token request from now on", "host", a.b.apiHost)
-		return true
-	}
-	m.accepted.Store(false) // the next tick is judged on its own
-	m.keptOne.Store(false)
-	return false
-}
-
 // bearer fetches a token for scopes from the token service of challenge c
 // with the configured credentials; errors carry the flavor's fixes.
 func (a *authorizer) bearer(ctx context.Context, c *registry.Challenge, scopes []string) (*oauth2.Token, error) {
@@ -296,11 +253,18 @@ func Cached(now func() time.Time, fetch func(ctx context.Context) (*oauth2.Token
 // PrepareTokens implements registry.TokenPreparer: one token request for
 // every repository whose token is missing or due, where the flavor's token
 // service honours several scopes; the token is then cached under each scope.
-// A service that turns out to keep only some (see keepsOneScope) gets one
+// A service that turns out to keep only some (see multiScope) gets one
 // scope per request from then on.
 func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 	a := b.auth
-	if !b.cfg.MultiScope || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.Direct != "" && !a.directOff.Load()) || a.keepsOneScope(ctx) {
+	if !b.cfg.MultiScope || b.cfg.Unscoped || b.cfg.FetchToken != nil || (b.cfg.Direct != "" && !a.directOff.Load()) {
+		return nil
+	}
+	on, turnedOff := a.multi.beginTick()
+	if turnedOff {
+		b.opts.Log().DebugContext(ctx, "the token service keeps only some of several scopes; one scope per token request from now on", "host", b.apiHost)
+	}
+	if !on {
 		return nil
 	}
 	ctx, cancel := withDeadline(ctx, b.opts)
@@ -325,7 +289,7 @@ func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 	if err != nil {
 		return err
 	}
-	a.multi.Store(&multiToken{tok: tok})
+	a.multi.fetched(tok)
 	for _, full := range missing {
 		a.cache.Set(a.key(full, true), tok)
 	}

@@ -20,9 +20,9 @@ import (
 //     forget it and send once more with a fresh one — at most once per
 //     token and repository, so that a denied repository (ECR answers 403
 //     for a denial as for an expired token) costs no token fetch on every
-//     check. A token fetched for several scopes (PrepareTokens) counts as
-//     refused on a 403 too, and what the registry makes of it is recorded
-//     for keepsOneScope.
+//     check. The answers to a token fetched for several scopes
+//     (PrepareTokens) are recorded as evidence for multiScope, which also
+//     says when a 403 to it counts as a refusal.
 //
 // The caller maps the answer.
 func (b *backend) send(ctx context.Context, method, path, accept, repository string) (*http.Response, *oauth2.Token, error) {
@@ -52,8 +52,8 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			switch {
 			case tok.AccessToken != "" && b.refused(resp):
 				b.refusals.remember(repository, tok) // refused again, fresh: a denial
-			case refusedMulti != nil && resp.StatusCode/100 == 2:
-				refusedMulti.keptOne.Store(true)
+			case refusedMulti != nil && passedAuth(resp.StatusCode):
+				refusedMulti.ownAccepted()
 			}
 			return resp, tok, nil
 		}
@@ -69,8 +69,12 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			b.opts.Log().DebugContext(ctx, "registry refused the credential as a bearer token; using its token service from now on", "host", b.apiHost)
 			continue
 		}
-		multi := b.auth.multiScoped(tok)
-		if tok.AccessToken != "" && (b.refused(resp) || (multi != nil && resp.StatusCode == http.StatusForbidden)) {
+		refused := tok.AccessToken != "" && b.refused(resp)
+		multi := b.auth.multi.of(tok)
+		if multi != nil {
+			refused = b.auth.multi.refuses(resp.StatusCode, refused)
+		}
+		if refused {
 			if fetched || b.refusals.seen(repository, tok) {
 				b.refusals.remember(repository, tok)
 				return resp, tok, nil // a fresh token refused: a denial, not an expiry
@@ -82,11 +86,18 @@ func (b *backend) send(ctx context.Context, method, path, accept, repository str
 			refusedMulti = multi
 			continue
 		}
-		if multi != nil && resp.StatusCode/100 == 2 {
-			multi.accepted.Store(true)
+		if multi != nil && passedAuth(resp.StatusCode) {
+			b.auth.multi.accepted(multi, repository)
 		}
 		return resp, tok, nil
 	}
+}
+
+// passedAuth reports whether an answer that was not a refusal shows the
+// request's credentials were accepted: not a 403, and not an error of the
+// registry's own (5xx, 429) that may have come before any check.
+func passedAuth(status int) bool {
+	return status < 500 && status != http.StatusTooManyRequests && status != http.StatusForbidden
 }
 
 // refused reports whether resp means the token sent was refused.

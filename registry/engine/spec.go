@@ -52,10 +52,11 @@ type Config struct {
 	// scope parameters in one request (the distribution token spec allows
 	// it; GitLab, Harbor, Quay and Docker Hub do), so that a watcher's tick
 	// fetches one token for all its repositories (registry.TokenPreparer).
-	// A service that keeps only one scope shows it: the token is refused
-	// for a repository whose own token is then accepted. The backend then
-	// asks for one scope per request for the rest of its life, having paid
-	// one token request and one HEAD more per repository, once.
+	// Whether the service really does is found out on the first tick that
+	// asks (see multiScope in multiscope.go): a service that keeps only one
+	// scope costs one token request and one HEAD more per repository on
+	// that tick, and the backend asks for one scope per request from the
+	// next tick on.
 	MultiScope bool
 	// Unscoped makes one token serve every repository (Gitea ignores
 	// scopes), so a new repository costs no token request.

@@ -93,6 +93,11 @@ type Config struct {
 	// Scopes overrides which scope parameters of a token request the token
 	// service reads; by default the mode's (see ScopesOfMode).
 	Scopes Scopes
+	// OutOfScopeStatus answers a valid token that does not cover the
+	// repository: 401 UNAUTHORIZED with a challenge (the default, as the
+	// distribution registry's token access controller answers), or 403
+	// DENIED. What ghcr.io answers is not documented.
+	OutOfScopeStatus int
 	// RejectStatus is the status answering an unknown or expired bearer
 	// token (default 401 with a challenge; ECR Public answers 400 DENIED).
 	RejectStatus int
@@ -216,9 +221,9 @@ func (s *Server) TokenRequests() map[string]int {
 	return maps.Clone(s.scopes)
 }
 
-// ResetCounts zeroes the counters.
+// ResetCounts zeroes the counters, connections included.
 func (s *Server) ResetCounts() {
-	for _, c := range []*atomic.Int64{&s.ping, &s.token, &s.head, &s.get, &s.other, &s.rejected} {
+	for _, c := range []*atomic.Int64{&s.ping, &s.token, &s.head, &s.get, &s.other, &s.rejected, &s.conns} {
 		c.Store(0)
 	}
 	s.scopesMu.Lock()
@@ -447,6 +452,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	case !ok || !now.Before(t.expires):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		return false
+	case t.repos != nil && repo != "" && !slices.Contains(t.repos, repo) && s.cfg.OutOfScopeStatus == http.StatusForbidden:
+		s.deny(w, r, http.StatusForbidden, "DENIED", "token does not cover this repository")
 		return false
 	case t.repos != nil && repo != "" && !slices.Contains(t.repos, repo):
 		s.deny(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "token does not cover this repository")
