@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -562,4 +563,24 @@ func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
 	require.NoError(t, err)
 	return u
+}
+
+// The Transport's own TLS dialing verifies certificates as net/http's
+// does: an untrusted certificate and a name the certificate does not hold
+// are refused, on an HTTP/2 and an HTTP/1.1-only registry alike.
+func TestOwnTLSDialingVerifiesCertificates(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		s := newServer(t, h2, 0)
+		s.reset(0)
+		untrusting := NewTransportFrom(NewHTTPTransport()) // system roots only
+		_, err := (&http.Client{Transport: untrusting}).Get(s.URL)
+		var unknown *tls.CertificateVerificationError
+		assert.ErrorAs(t, err, &unknown, "h2=%v: an untrusted certificate", h2)
+
+		trusting := NewTransportFrom(clientTransport(s, false))
+		_, port, _ := net.SplitHostPort(mustURL(t, s.URL).Host)
+		_, err = (&http.Client{Transport: trusting}).Get("https://localhost:" + port) // the certificate holds example.com and 127.0.0.1
+		var wrongName x509.HostnameError
+		assert.ErrorAs(t, err, &wrongName, "h2=%v: a name the certificate does not hold", h2)
+	}
 }
