@@ -265,21 +265,20 @@ func TestEndpointFromHost(t *testing.T) {
 	}
 }
 
-// ECR answers 403 both for an expired token and for a denial. A token
-// refused as soon as it was fetched means denied: five checks of a denied
-// repository cost the one cold API call and one HEAD each, and a readable
-// repository keeps working with the same token.
-func TestDeniedRepositoryCostsNoTokenRefresh(t *testing.T) {
+// deniedRig is an ECR registry whose molecule-ai/secret is denied and
+// molecule-ai/open readable (both pushed), its API, and a backend of it.
+func deniedRig(t *testing.T) (*registrytest.Clock, *registrytest.Server, *registrytest.ECRAPI, registry.Backend) {
+	t.Helper()
 	clock := registrytest.NewClock(time.Now())
 	reg := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR, Now: clock.Now,
 		Denied: func(repo string) bool { return repo == "molecule-ai/secret" }})
-	defer reg.Close()
+	t.Cleanup(reg.Close)
 	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds,
 		Issue: func() (string, time.Time) {
 			exp := clock.Now().Add(12 * time.Hour)
 			return reg.IssueECRPassword(exp), exp
 		}})
-	defer api.Close()
+	t.Cleanup(api.Close)
 	awsEnv(t, api.URL(), true)
 	for _, repo := range []string{"secret", "open"} {
 		img, _ := random.Image(32, 1)
@@ -288,6 +287,15 @@ func TestDeniedRepositoryCostsNoTokenRefresh(t *testing.T) {
 	}
 	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
 	require.NoError(t, err)
+	return clock, reg, api, b
+}
+
+// ECR answers 403 both for an expired token and for a denial. A token
+// refused as soon as it was fetched means denied: five checks of a denied
+// repository cost the one cold API call and one HEAD each, and a readable
+// repository keeps working with the same token.
+func TestDeniedRepositoryCostsNoTokenRefresh(t *testing.T) {
+	clock, reg, api, b := deniedRig(t)
 	reg.ResetCounts()
 	for range 5 {
 		clock.Advance(5 * time.Minute)
@@ -297,7 +305,7 @@ func TestDeniedRepositoryCostsNoTokenRefresh(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), api.Calls(), "the cold call only: denied is not expired")
 	assert.Equal(t, int64(5), reg.Counts().Head, "one HEAD per check")
-	_, err = b.ManifestDigest(context.Background(), "open", "latest")
+	_, err := b.ManifestDigest(context.Background(), "open", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), api.Calls())
 }
@@ -317,25 +325,8 @@ func TestTokenWithoutRepository(t *testing.T) {
 // denial is remembered against the token that was refused, so no check
 // fetches a token again.
 func TestDeniedAfterAnotherRepositoryCostsNoRefetch(t *testing.T) {
-	clock := registrytest.NewClock(time.Now())
-	reg := registrytest.NewServer(registrytest.Config{Mode: registrytest.ECR, Now: clock.Now,
-		Denied: func(repo string) bool { return repo == "molecule-ai/secret" }})
-	defer reg.Close()
-	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds,
-		Issue: func() (string, time.Time) {
-			exp := clock.Now().Add(12 * time.Hour)
-			return reg.IssueECRPassword(exp), exp
-		}})
-	defer api.Close()
-	awsEnv(t, api.URL(), true)
-	for _, repo := range []string{"secret", "open"} {
-		img, _ := random.Image(32, 1)
-		_, err := reg.Push("molecule-ai/"+repo, "latest", img)
-		require.NoError(t, err)
-	}
-	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
-	require.NoError(t, err)
-	_, err = b.ManifestDigest(context.Background(), "open", "latest")
+	clock, _, api, b := deniedRig(t)
+	_, err := b.ManifestDigest(context.Background(), "open", "latest")
 	require.NoError(t, err)
 	for range 5 {
 		clock.Advance(5 * time.Minute)
