@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"net"
 	"regexp"
 	"strings"
 )
@@ -29,11 +28,7 @@ type ECRHost struct {
 // ParseECRHost parses host (a port, if any, is ignored) as an ECR private
 // registry host.
 func ParseECRHost(host string) (ECRHost, bool) {
-	h := strings.ToLower(host)
-	if name, _, err := net.SplitHostPort(h); err == nil {
-		h = name
-	}
-	m := ecrHostPattern.FindStringSubmatch(h)
+	m := ecrHostPattern.FindStringSubmatch(hostName(host))
 	if m == nil {
 		return ECRHost{}, false
 	}

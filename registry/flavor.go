@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"net"
 	"strings"
 )
 
@@ -74,10 +73,7 @@ const (
 // Docker Hub's hosts are [FlavorDistribution], and any other host is
 // [FlavorUnknown] until a probe of its /v2/ endpoint says more.
 func DetectFlavor(host string) Flavor {
-	h := strings.ToLower(host)
-	if name, _, err := net.SplitHostPort(h); err == nil {
-		h = name
-	}
+	h := hostName(host)
 	switch h {
 	case "ghcr.io":
 		return FlavorGHCR

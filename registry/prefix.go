@@ -1,11 +1,12 @@
 package registry
 
 import (
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/molecule-ai/registrykit/internal/host"
 )
 
 // Environment variables read by FromEnv-style constructors.
@@ -106,88 +107,31 @@ func MustParsePrefix(s string) Prefix {
 	return p
 }
 
-// parseHost validates and normalises "host[:port]". It returns a non-empty
-// reason when the host is unusable.
-func parseHost(s string) (host, reason string) {
+// parseHost validates and normalises "host[:port]" with the one host
+// identity of package internal/host, and adds the prefix's own rules: DNS
+// labels without '_', and, as Docker has it, a first segment without a dot
+// or port that is not "localhost" is not taken for a host. It returns a
+// non-empty reason when the host is unusable.
+func parseHost(s string) (string, string) {
 	if s == "" {
 		return "", "has no registry host"
 	}
-	s = strings.ToLower(s)
-	var name, port string
-	if strings.HasPrefix(s, "[") {
-		end := strings.Index(s, "]")
-		if end < 0 {
-			return "", "has an unterminated IPv6 address"
+	h, err := host.Parse(s)
+	if err != nil {
+		return "", "has an invalid registry host: " + strings.TrimPrefix(err.Error(), host.ErrInvalid.Error()+" ")
+	}
+	if _, isAddr := h.Addr(); !isAddr {
+		labels := strings.Split(h.Name(), ".")
+		for _, l := range labels {
+			if !dnsLabel.MatchString(l) {
+				return "", "has an invalid host name " + strconv.Quote(h.Name())
+			}
 		}
-		name, port = s[1:end], s[end+1:]
-		ip := net.ParseIP(name)
-		if ip == nil || ip.To4() != nil || strings.Contains(name, "%") {
-			return "", "has an invalid IPv6 address " + strconv.Quote(name)
-		}
-		name = "[" + ip.String() + "]"
-		if port != "" && !strings.HasPrefix(port, ":") {
-			return "", "has text after the IPv6 address"
-		}
-		port = strings.TrimPrefix(port, ":")
-		if port == "" && strings.HasSuffix(s, ":") {
-			return "", "has an empty port"
-		}
-	} else {
-		var hasPort bool
-		name, port, hasPort = strings.Cut(s, ":")
-		if strings.Contains(port, ":") {
-			return "", "has an IPv6 address without brackets, or more than one ':'"
-		}
-		if hasPort && port == "" {
-			return "", "has an empty port"
-		}
-		if reason := checkHostname(name, hasPort); reason != "" {
-			return "", reason
+		if len(labels) == 1 && h.Port() == "" && h.Name() != "localhost" {
+			return "", "does not start with a registry host (a name with a dot or a port, or localhost)"
 		}
 	}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || strings.ContainsAny(port, "+-") {
-			return "", "has a port that is not a number: " + strconv.Quote(port)
-		}
-		if n < 1 || n > 65535 {
-			return "", "has port " + port + ", out of range 1-65535"
-		}
-		return name + ":" + strconv.Itoa(n), ""
-	}
-	return name, ""
-}
-
-// checkHostname validates an IPv4 address or DNS name. As Docker does, a
-// first segment without a dot or port that is not "localhost" is not taken
-// for a host.
-func checkHostname(name string, hasPort bool) string {
-	if name == "" {
-		return "has no registry host"
-	}
-	if ip := net.ParseIP(name); ip != nil && ip.To4() != nil && strings.Count(name, ".") == 3 {
-		return ""
-	}
-	if len(name) > 253 {
-		return "has a host name longer than 253 characters"
-	}
-	labels := strings.Split(name, ".")
-	allNumeric := true
-	for _, l := range labels {
-		if !dnsLabel.MatchString(l) {
-			return "has an invalid host name " + strconv.Quote(name)
-		}
-		if strings.Trim(l, "0123456789") != "" {
-			allNumeric = false
-		}
-	}
-	if allNumeric {
-		return "has an invalid IPv4 address " + strconv.Quote(name)
-	}
-	if len(labels) == 1 && !hasPort && name != "localhost" {
-		return "does not start with a registry host (a name with a dot or a port, or localhost)"
-	}
-	return ""
+	return h.String(), ""
 }
 
 // IsNameComponent reports whether s is one path component of the OCI
@@ -227,6 +171,16 @@ func IsNameComponent(s string) bool {
 
 func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
+// hostName returns the canonical name of s ("host" or "host:port"), without
+// port or brackets, by the one host identity; "" for what is no host.
+func hostName(s string) string {
+	h, err := host.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return h.Name()
+}
+
 // redactUserinfo hides a "user:password@" part so that errors never echo a
 // credential someone pasted into the variable.
 func redactUserinfo(s string) string {
@@ -260,20 +214,12 @@ func (p Prefix) Host() string { return p.host }
 
 // Hostname returns the registry host without its port and without IPv6
 // brackets.
-func (p Prefix) Hostname() string {
-	h := p.host
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		return host
-	}
-	return strings.Trim(h, "[]")
-}
+func (p Prefix) Hostname() string { return hostName(p.host) }
 
 // Port returns the port of the host, or "" when none was given.
 func (p Prefix) Port() string {
-	if _, port, err := net.SplitHostPort(p.host); err == nil {
-		return port
-	}
-	return ""
+	h, _ := host.Parse(p.host)
+	return h.Port()
 }
 
 // Path returns the organisation path below the host ("molecule-ai"), which

@@ -107,6 +107,16 @@ func TestParsePrefix(t *testing.T) {
 		{"[127.0.0.1]/org", "invalid IPv6"},
 		{"::1/org", "IPv6 address without brackets"},
 		{"user:secret@ghcr.io/org", "credentials"},
+		// Numeric spellings Go's dialer sends to DNS: never taken for a
+		// (loopback) address, nor for a name (issue 22, item 1).
+		{"0x7f.0.0.1:5000/org", "invalid IPv4"},
+		{"0X7F.0.0.1/org", "invalid IPv4"},
+		{"0x7f.1:5000/org", "invalid IPv4"},
+		{"0x7f000001:5000/org", "invalid IPv4"},
+		{"2130706433:5000/org", "invalid IPv4"},
+		{"0177.0.0.1:5000/org", "invalid IPv4"},
+		{"127.000.000.001:5000/org", "invalid IPv4"},
+		{"[fe80::1%25eth0]:5000/org", "invalid"},
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.in, func(t *testing.T) {

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
-	"strings"
+	"slices"
+
+	"github.com/molecule-ai/registrykit/internal/host"
 
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"
@@ -40,16 +42,15 @@ func DefaultCredentials(t registry.Target, userVar, secretVar string, envHosts .
 
 // envBound reports whether credentials from environment variables may be
 // sent to host.
-func envBound(o *registry.Options, host string, envHosts []string) bool {
-	if configured := o.ConfiguredHost(); configured != "" && strings.EqualFold(host, configured) {
-		return true
+func envBound(o *registry.Options, registryHost string, envHosts []string) bool {
+	reg, ok := parseHost(registryHost, "https")
+	if !ok {
+		return false
 	}
-	for _, h := range envHosts {
-		if strings.EqualFold(host, h) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(append([]string{o.ConfiguredHost()}, envHosts...), func(s string) bool {
+		h, ok := parseHost(s, "https")
+		return ok && host.Same(h, reg)
+	})
 }
 
 // resolve returns the credential of src for host, anonymous when src has

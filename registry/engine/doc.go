@@ -17,7 +17,7 @@
 // that first appears on a repository), the token exchange (GET with Basic
 // credentials, or POST of an identity token), the token cache (refresh
 // ahead of expiry, single flight), one realm-and-host rule for every place
-// credentials could go (see [CheckRealm]), a deadline on every operation,
+// credentials could go (see checkRealm), a deadline on every operation,
 // bounded reads, and the mapping of every answer to a typed registry error
 // (errors.go).
 package engine

@@ -51,19 +51,3 @@ func ExampleNewDriver() {
 	// true <nil>
 	// probe 0 token 1 HEAD 1
 }
-
-// CheckRealm is the one rule for where credentials may go.
-func ExampleCheckRealm() {
-	for _, realm := range []string{
-		"https://auth.docker.io/token",  // another DNS host over HTTPS
-		"https://0xa9fea9fe/token",      // 169.254.169.254 in hex
-		"http://registry.example/token", // a downgrade
-	} {
-		_, err := engine.CheckRealm(realm, "registry.example", "https", registry.NewOptions(), false)
-		fmt.Println(err == nil)
-	}
-	// Output:
-	// true
-	// false
-	// false
-}

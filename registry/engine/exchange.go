@@ -38,7 +38,7 @@ type exchange struct {
 // distribution token spec: GET <realm>?service=…&scope=… with Basic
 // credentials (or none), or, for a credential holding an identity token,
 // POST grant_type=refresh_token (the OAuth2 form the spec describes). The
-// realm must pass [CheckRealm] first, and so must every redirect; nothing
+// realm must pass checkRealm first, and so must every redirect; nothing
 // is sent to a refused one. A credential holding a RegistryToken is used as
 // is.
 //
@@ -53,7 +53,7 @@ func (x exchange) token(ctx context.Context, cred authn.Credential, scopes []str
 	if realm == "" {
 		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: host, Err: errors.New("bearer challenge without a realm")}
 	}
-	realmURL, err := CheckRealm(realm, host, x.registryScheme, x.options, x.sameHostOnly, x.realmHosts...)
+	realmURL, err := checkRealm(realm, host, x.registryScheme, x.options, x.sameHostOnly, x.realmHosts...)
 	if err != nil {
 		return nil, err
 	}

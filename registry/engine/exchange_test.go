@@ -119,9 +119,23 @@ func TestCheckRealm(t *testing.T) {
 		{"https://[fec0::1]/t", "reg.example.com", "https", false},
 		{"https://255.255.255.255/t", "reg.example.com", "https", false},
 		{"https://auth.localhost/t", "reg.example.com", "https", false},
+		// Numeric spellings Go's dialer sends to DNS are never the loopback
+		// registry's own host, and NAT64 or IPv4-compatible forms of
+		// 127.0.0.1 are dialed off this machine (issue 22, items 1 and 2).
+		{"http://0x7f.0.0.1:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://0x7f.1:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://0x7f000001:5000/token", "localhost:5000", "http", false},
+		{"http://0X7F.0.0.1:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://127.1:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://[64:ff9b::7f00:1]:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://[::7f00:1]:5000/token", "127.0.0.1:5000", "http", false},
+		// IPv6 embeddings of the metadata address (item 6).
+		{"https://[::ffff:0:a9fe:a9fe]/token", "ghcr.io", "https", false},   // SIIT
+		{"https://[64:ff9b:1::a9fe:a9fe]/token", "ghcr.io", "https", false}, // local-use NAT64
+		{"https://[2002:a9fe:a9fe::1]/token", "ghcr.io", "https", false},    // 6to4
 	}
 	for _, tc := range cases {
-		_, err := CheckRealm(tc.realm, tc.host, tc.scheme, o, false)
+		_, err := checkRealm(tc.realm, tc.host, tc.scheme, o, false)
 		if tc.ok {
 			assert.NoError(t, err, tc.realm)
 			continue
@@ -129,7 +143,7 @@ func TestCheckRealm(t *testing.T) {
 		assert.ErrorIs(t, err, registry.ErrInsecure, tc.realm)
 		assert.NotContains(t, fmt.Sprint(err), "pw@", "no userinfo echoed")
 	}
-	_, err := CheckRealm("http://auth.lan/token", "127.0.0.1:5000", "http", registry.NewOptions(registry.WithInsecureHosts("auth.lan")), false)
+	_, err := checkRealm("http://auth.lan/token", "127.0.0.1:5000", "http", registry.NewOptions(registry.WithInsecureHosts("auth.lan")), false)
 	assert.NoError(t, err, "an operator-listed host may be plain http")
 }
 

@@ -49,7 +49,7 @@ func FuzzChallenge(f *testing.F) {
 		_, err = Exchange(context.Background(), client, host, scheme, c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
 		if len(s.requests) > before {
 			sent := s.requests[len(s.requests)-1].URL
-			if _, perr := CheckRealm(c.Params["realm"], host, scheme, registry.NewOptions(), false); perr != nil {
+			if _, perr := checkRealm(c.Params["realm"], host, scheme, registry.NewOptions(), false); perr != nil {
 				t.Fatalf("sent a token request to %s although the realm is refused: %v", sent, perr)
 			}
 		}
