@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -82,11 +83,11 @@ func guarded(client *http.Client, registryHost, registryScheme string, o *regist
 			return err
 		}
 		first := via[0]
-		if first.Method == http.MethodPost && !SameHost(req.URL, first.URL) {
+		if first.Method == http.MethodPost && !sameHost(req.URL, first.URL) {
 			return &registry.Error{Kind: registry.ErrInsecure, Op: "token",
 				Err: fmt.Errorf("refusing to re-send a token request body to another host %s", req.URL.Host)}
 		}
-		if _, err := CheckRealm(req.URL.String(), registryHost, registryScheme, o, sameHostOnly, append(slices.Clone(extraHosts), first.URL.Host)...); err != nil {
+		if _, err := checkRealm(req.URL.String(), registryHost, registryScheme, o, sameHostOnly, append(slices.Clone(extraHosts), first.URL.Host)...); err != nil {
 			return err
 		}
 		return nil
@@ -100,11 +101,12 @@ func apiRedirects(o *registry.Options) func(*http.Request, []*http.Request) erro
 			return errors.New("stopped after 10 redirects")
 		}
 		first := via[0]
-		if first.URL.Scheme == "https" && req.URL.Scheme != "https" && !AllowsPlainHTTP(req.URL.Host, o) {
+		if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && allowsPlainHTTP(req.URL.Host, o)) {
 			return &registry.Error{Kind: registry.ErrInsecure, Op: "redirect",
-				Err: fmt.Errorf("refusing redirect from https to %s://%s", req.URL.Scheme, req.URL.Host)}
+				Err: fmt.Errorf("refusing redirect to %s://%s: plain HTTP goes only to loopback and hosts listed with WithInsecureHosts",
+					Sanitize(req.URL.Scheme), quoteRemote(req.URL.Host))}
 		}
-		if !SameHost(req.URL, first.URL) {
+		if !sameHost(req.URL, first.URL) {
 			req.Header.Del("Authorization")
 		}
 		return nil
@@ -313,4 +315,29 @@ func drain(resp *http.Response) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxErrorBody))
 	_ = resp.Body.Close()
+}
+
+// NewTransport returns the base transport of registrykit's clients: Go's
+// own, tuned for digest checks — a keep-alive pool sized for a watcher's
+// concurrent checks, HTTP/2 where the registry offers it, TLS sessions
+// resumed on reconnection, and timeouts for the TLS handshake and the
+// response headers. Share one between backends of the same registry so
+// that they share connections and TLS sessions.
+//
+// Requests to a registry with no idle connection each dial their own, as
+// net/http does: after an idle gap a watcher's tick to an HTTP/2 registry
+// may open several connections (the first to finish serves the rest from
+// then on), and a host that stalls its handshakes fails every waiting
+// request at the same handshake timeout.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	t.TLSClientConfig = &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(64)}
+	return t
 }

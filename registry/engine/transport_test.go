@@ -19,9 +19,13 @@ func TestScheme(t *testing.T) {
 	o := registry.NewOptions(registry.WithInsecureHosts("reg.lan", "other.lan:5000"))
 	cases := map[string]string{
 		"127.0.0.1:5000": "http", "127.8.9.10": "http", "[::1]:5000": "http", "localhost:5000": "http",
-		"registry.localhost": "https", "LOCALHOST.:5000": "http", "127.1:80": "http", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
+		"registry.localhost": "https", "LOCALHOST.:5000": "http", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
 		"other.lan:6000": "https", "10.0.0.1:5000": "https", "192.168.1.2": "https", "ghcr.io": "https",
 		"localhost.example.com": "https",
+		// Spellings Go's dialer sends to DNS, or dials off this machine,
+		// are not loopback (host identity, security issue 22 items 1-2).
+		"127.1:80": "https", "0x7f.0.0.1:5000": "https", "0x7f000001": "https", "2130706433:80": "https",
+		"[64:ff9b::7f00:1]:5000": "https", "[::7f00:1]:5000": "https",
 	}
 	for host, want := range cases {
 		assert.Equal(t, want, Scheme(host, o), host)
@@ -113,6 +117,42 @@ func TestRedirects(t *testing.T) {
 	first, _ := http.NewRequest(http.MethodGet, "https://reg.example/v2/", nil)
 	next, _ := http.NewRequest(http.MethodGet, "http://reg.example/v2/", nil)
 	assert.ErrorIs(t, downgrade(next, []*http.Request{first}), registry.ErrInsecure)
+}
+
+// A loopback registry (plain HTTP) that redirects to plain HTTP on another
+// host — neither loopback nor listed with WithInsecureHosts — is refused
+// before anything is sent there; a listed host is followed (issue 22, item 4).
+func TestPlainHTTPRedirectOffLoopbackIsRefused(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://mirror.example:8080/v2/org/app/manifests/latest", http.StatusTemporaryRedirect)
+	}))
+	defer origin.Close()
+	req, _ := http.NewRequest(http.MethodHead, origin.URL+"/v2/org/app/manifests/latest", nil)
+	_, err := newClient(registry.NewOptions()).Do(req)
+	require.ErrorIs(t, err, registry.ErrInsecure)
+	assert.ErrorContains(t, err, "mirror.example:8080")
+
+	first, _ := http.NewRequest(http.MethodGet, origin.URL+"/v2/", nil)
+	for _, tc := range []struct {
+		target string
+		o      *registry.Options
+		ok     bool
+	}{
+		{"http://mirror.example:8080/x", registry.NewOptions(), false},
+		{"http://mirror.example:8080/x", registry.NewOptions(registry.WithInsecureHosts("mirror.example")), true},
+		{"http://mirror.example:8080/x", registry.NewOptions(registry.WithInsecureHosts("mirror.example:8080")), true},
+		{"http://0x7f.0.0.1:8080/x", registry.NewOptions(), false},
+		{"http://localhost:8080/x", registry.NewOptions(), true},
+		{"https://mirror.example/x", registry.NewOptions(), true},
+	} {
+		next, _ := http.NewRequest(http.MethodGet, tc.target, nil)
+		err := apiRedirects(tc.o)(next, []*http.Request{first})
+		if tc.ok {
+			assert.NoError(t, err, tc.target)
+		} else {
+			assert.ErrorIs(t, err, registry.ErrInsecure, tc.target)
+		}
+	}
 }
 
 func TestRetryTransport(t *testing.T) {

@@ -67,7 +67,7 @@ func NetClients() []NetClient {
 // watch.Watcher or through one goroutine per image.
 type netKitClient struct {
 	r   *NetRegistry
-	tr  *engine.Transport // registrykit's: one connection per HTTP/2 host
+	tr  *http.Transport // registrykit's tuned transport, over the rig
 	b   registry.Backend
 	w   *watch.Watcher // nil: goroutines
 	img []watch.Image
@@ -79,7 +79,9 @@ func netKit(watcher bool, extra ...registry.Option) func(r *NetRegistry) (netCli
 		if r.Variant.Flavor == NetGitea {
 			flavor = registry.FlavorGitea
 		}
-		tr := engine.NewTransportFrom(r.Transport())
+		tr, rig := engine.NewTransport(), r.Transport()
+		tr.Proxy, tr.DialContext = nil, rig.DialContext
+		tr.TLSClientConfig.RootCAs, tr.TLSClientConfig.MinVersion = rig.TLSClientConfig.RootCAs, rig.TLSClientConfig.MinVersion
 		b, err := backends.Open(r.Prefix(), append([]registry.Option{
 			registry.WithFlavor(flavor),
 			registry.WithHTTPClient(&http.Client{Transport: tr}),
