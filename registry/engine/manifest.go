@@ -152,7 +152,7 @@ func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform
 	}
 	idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
 	if err != nil {
-		return "", &registry.Error{Kind: registry.ErrBadResponse, Op: "platform digest", Image: image, Err: fmt.Errorf("malformed index: %w", err)}
+		return "", &registry.Error{Kind: registry.ErrBadResponse, Op: "platform digest", Image: image, Err: sanitizedError{fmt.Errorf("malformed index: %w", err)}}
 	}
 	var available []string
 	for _, m := range idx.Manifests {
@@ -166,7 +166,7 @@ func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform
 		available = append(available, m.Platform.String())
 	}
 	return "", &registry.Error{Kind: registry.ErrNotFound, Op: "platform digest", Image: image,
-		Err: fmt.Errorf("no manifest for platform %s in the index (it has: %s)", platform.String(), strings.Join(available, ", "))}
+		Err: fmt.Errorf("no manifest for platform %s in the index (it has: %s)", Sanitize(platform.String()), Sanitize(strings.Join(available, ", ")))}
 }
 
 // getManifest fetches the manifest and returns its digest (computed from the
