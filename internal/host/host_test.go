@@ -126,15 +126,15 @@ func TestNonPublic(t *testing.T) {
 		{"[fc00::1]", true},
 		{"[fec0::1]", true},
 		{"[::ffff:169.254.169.254]", true},
-		{"[::a9fe:a9fe]", true},              // IPv4-compatible
-		{"[::ffff:0:a9fe:a9fe]", true},       // SIIT IPv4-translated
-		{"[64:ff9b::a9fe:a9fe]", true},       // NAT64
-		{"[64:ff9b::7f00:1]", true},          // NAT64 loopback
-		{"[64:ff9b:1:a9fe:a9:fe00::]", true}, // local-use NAT64, RFC 6052 /48 placement
-		{"[64:ff9b:1::a9fe:a9fe]", true},     // local-use NAT64, /96 placement
-		{"[2002:a9fe:a9fe::1]", true},        // 6to4
-		{"[2002:0808:0808::1]", false},       // 6to4 of a public address
-		{"[2001:0:a9fe:a9fe::]", true},       // Teredo server
+		{"[::a9fe:a9fe]", true},                  // IPv4-compatible
+		{"[::ffff:0:a9fe:a9fe]", true},           // SIIT IPv4-translated
+		{"[64:ff9b::a9fe:a9fe]", true},           // NAT64
+		{"[64:ff9b::7f00:1]", true},              // NAT64 loopback
+		{"[64:ff9b:1:a9fe:a9:fe00::]", true},     // local-use NAT64, RFC 6052 /48 placement
+		{"[64:ff9b:1::a9fe:a9fe]", true},         // local-use NAT64, /96 placement
+		{"[2002:a9fe:a9fe::1]", true},            // 6to4
+		{"[2002:0808:0808::1]", false},           // 6to4 of a public address
+		{"[2001:0:a9fe:a9fe::]", true},           // Teredo server
 		{"[2001:0:808:808::56:5601:fefe]", true}, // Teredo client 169.254.1.1, obfuscated
 		{"[64:ff9b::808:808]", false},
 	}
