@@ -42,18 +42,19 @@ func Driver() registry.Driver {
 
 func configure(t registry.Target) (engine.Config, error) {
 	host := t.Prefix.Host()
+	// The distribution token spec allows several scopes in one request
+	// (docs/content/spec/auth/scope.md); the CNCF registry's token servers,
+	// Harbor, Quay and Docker Hub honour them.
+	svc := engine.TokenService{MultiScope: true}
 	cfg := engine.Config{
 		Credentials: engine.DefaultCredentials(t, "", ""),
-		// The distribution token spec allows several scopes in one request
-		// (docs/content/spec/auth/scope.md); the CNCF registry's token
-		// servers, Harbor, Quay and Docker Hub honour them.
-		MultiScope: true,
-		Hint:       "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
+		Hint:        "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
 	}
 	if registry.IsDockerHub(host) {
 		cfg.APIHost, cfg.NormalizeRepo = registry.DockerHubAPIHost, dockerHubRepository
-		cfg.Realm, cfg.Service = dockerHubRealm, dockerHubService
+		svc.Realm, svc.Service = dockerHubRealm, dockerHubService
 	}
+	cfg.Auth = svc
 	return cfg, nil
 }
 

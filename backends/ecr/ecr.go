@@ -102,9 +102,11 @@ func configure(t registry.Target) (engine.Config, error) {
 	}
 	t2 := &tokens{api: client, host: host, region: region, now: o.Now().Now, log: o.Log()}
 	return engine.Config{
-		FetchToken:       t2.fetch,
-		DockerCredential: func(tok *oauth2.Token) (authn.Credential, error) { return ecrauth.DecodeToken(tok.AccessToken) },
-		Hint:             "the ECR password was refused; check that the AWS identity may pull from this repository (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
+		Auth: engine.FetchedToken{
+			Fetch:            t2.fetch,
+			DockerCredential: func(tok *oauth2.Token) (authn.Credential, error) { return ecrauth.DecodeToken(tok.AccessToken) },
+		},
+		Hint: "the ECR password was refused; check that the AWS identity may pull from this repository (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
 		// ECR answers an expired token with a bare 403, as it answers a
 		// denial; the engine refreshes at most once per token and repository.
 		Rejected: func(r *http.Response) bool { return r.StatusCode == http.StatusForbidden },

@@ -101,8 +101,7 @@ func configure(t registry.Target) (engine.Config, error) {
 		// ECR Public answers GET /v2/ with
 		// Bearer realm="https://public.ecr.aws/token/",service="public.ecr.aws",scope="aws"
 		// (the trailing slash is the registry's own; oras-project/oras-go #1227).
-		Realm:       engine.Scheme(host, o) + "://" + host + "/token/",
-		Service:     host,
+		Auth:        engine.TokenService{Realm: engine.Scheme(host, o) + "://" + host + "/token/", Service: host},
 		Credentials: cred,
 		Hint:        Hint,
 		// An invalid or expired token answers

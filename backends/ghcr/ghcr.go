@@ -48,11 +48,8 @@ func WithTokenService() registry.Option {
 }
 
 // direct is "Bearer" unless WithTokenService said otherwise.
-func direct(t registry.Target) string {
-	if t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) != nil {
-		return ""
-	}
-	return "Bearer"
+func direct(t registry.Target) bool {
+	return t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) == nil
 }
 
 // Driver returns the GHCR driver.
@@ -66,21 +63,27 @@ func Driver() registry.Driver {
 
 func configure(t registry.Target) (engine.Config, error) {
 	host := t.Prefix.Host()
-	return engine.Config{
+	svc := engine.TokenService{
 		// GHCR answers GET /v2/ with
 		// Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull".
-		Realm:       engine.Scheme(host, t.Options) + "://" + host + "/token",
-		Service:     host,
-		Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
+		Realm:   engine.Scheme(host, t.Options) + "://" + host + "/token",
+		Service: host,
+		// A watcher's tick asks for all its scopes in one request. Whether
+		// ghcr.io reads more than the first is not documented; if it keeps
+		// one, the engine notices (a refused token that a single-scope one
+		// replaces) and asks for one scope at a time.
+		MultiScope: true,
+	}
+	var auth engine.Auth = svc
+	if direct(t) {
 		// ghcr.io takes a PAT as Bearer base64(user:PAT) on /v2/ directly
 		// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245):
 		// one request per check, cold or steady, and no 60 s tokens to renew.
-		Direct: direct(t),
-		// On the token service, a watcher's tick asks for all its scopes in
-		// one request. Whether ghcr.io reads more than the first is not
-		// documented; if it keeps one, the engine notices (a refused token
-		// that a single-scope one replaces) and asks for one scope at a time.
-		MultiScope:    true,
+		auth = engine.Direct{Scheme: "Bearer", Fallback: svc}
+	}
+	return engine.Config{
+		Auth:          auth,
+		Credentials:   engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
 		NormalizeRepo: strings.ToLower,
 		Hint:          Hint,
 	}, nil

@@ -75,27 +75,26 @@ func configure(t registry.Target) (engine.Config, error) {
 	host := t.Prefix.Host()
 	scheme := engine.Scheme(host, t.Options)
 	hosts, _ := t.Options.DriverOption(registry.FlavorGitea, realmHostsKey{}).([]string)
-	cfg := engine.Config{
-		Realm:               scheme + "://" + host + "/v2/token",
-		Service:             Service,
-		RealmOnRegistryHost: true,
-		RealmHosts:          hosts,
+	svc := engine.TokenService{
+		Realm:        scheme + "://" + host + "/v2/token",
+		Service:      Service,
+		SameHostOnly: true,
+		RealmHosts:   hosts,
+		Unscoped:     true,
 		RealmFix: fmt.Sprintf("set ROOT_URL in Gitea's app.ini [server] section to %s://%s/ (the address clients reach it at), "+
 			"or allow the realm's host with gitea.WithRealmHost", scheme, host),
-		Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken),
-		Unscoped:    true,
-		Hint:        Hint,
 	}
+	if c := t.Challenge; c.IsBearer() && c.Params["realm"] != "" {
+		svc.Realm = c.Params["realm"] // checked against the registry host before anything is sent
+	}
+	cfg := engine.Config{Auth: svc, Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken), Hint: Hint}
 	if t.Options.DriverOption(registry.FlavorGitea, noDirectKey{}) == nil {
 		// Gitea takes Basic credentials on /v2/ itself — it offers
 		// Basic realm="Gitea Container Registry" beside its Bearer challenge
 		// (routers/api/packages/container/container.go in go-gitea/gitea) —
 		// so with a user and token a check is one request and no token is
 		// ever fetched.
-		cfg.Direct = "Basic"
-	}
-	if c := t.Challenge; c.IsBearer() && c.Params["realm"] != "" {
-		cfg.Realm = c.Params["realm"] // checked against the registry host before anything is sent
+		cfg.Auth = engine.Direct{Scheme: "Basic", Fallback: svc}
 	}
 	return cfg, nil
 }

@@ -67,11 +67,11 @@ func IsChallenge(c *registry.Challenge) bool {
 func configure(t registry.Target) (engine.Config, error) {
 	// GitLab reads every scope of a token request (jwt_controller.rb,
 	// scopes_param).
-	cfg := engine.Config{Credentials: credentials(t), Hint: Hint, MultiScope: true}
+	svc := engine.TokenService{MultiScope: true}
 	if t.Prefix.Host() == registry.GitLabHost {
-		cfg.Realm, cfg.Service = "https://gitlab.com/jwt/auth", Service
+		svc.Realm, svc.Service = "https://gitlab.com/jwt/auth", Service
 	}
-	return cfg, nil
+	return engine.Config{Auth: svc, Credentials: credentials(t), Hint: Hint}, nil
 }
 
 // credentials puts the CI job's pair after GITLAB_USER/GITLAB_TOKEN, for the

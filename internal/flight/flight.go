@@ -46,14 +46,24 @@ type call[V any] struct {
 // way for key and waits for the run otherwise. It returns ctx.Err() as soon
 // as ctx ends, while the run goes on for the others and its result still
 // reaches whatever work itself records (a cache).
+//
+// A caller that joined a run which then ran out of its own time (a context
+// error the caller did not cause: the run started long before it came)
+// starts a fresh run while its own context lives: the run it joined was
+// handed over, not refused.
 func (g *Group[K, V]) Do(ctx context.Context, key K, work func(context.Context) (V, error)) (V, error) {
-	c := g.join(ctx, key, work)
-	select {
-	case <-c.done:
-		return c.val, c.err
-	case <-ctx.Done():
-		var zero V
-		return zero, ctx.Err()
+	for {
+		c, started := g.join(ctx, key, work)
+		select {
+		case <-c.done:
+			if !started && ctx.Err() == nil && (errors.Is(c.err, context.DeadlineExceeded) || errors.Is(c.err, context.Canceled)) {
+				continue
+			}
+			return c.val, c.err
+		case <-ctx.Done():
+			var zero V
+			return zero, ctx.Err()
+		}
 	}
 }
 
@@ -65,13 +75,13 @@ func (g *Group[K, V]) Busy(key K) bool {
 	return ok
 }
 
-// join returns the run under way for key, or starts one.
-func (g *Group[K, V]) join(ctx context.Context, key K, work func(context.Context) (V, error)) *call[V] {
+// join returns the run under way for key, or starts one and reports so.
+func (g *Group[K, V]) join(ctx context.Context, key K, work func(context.Context) (V, error)) (*call[V], bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if c, ok := g.calls[key]; ok {
 		c.joiners++
-		return c
+		return c, false
 	}
 	if g.calls == nil {
 		g.calls = map[K]*call[V]{}
@@ -94,7 +104,7 @@ func (g *Group[K, V]) join(ctx context.Context, key K, work func(context.Context
 		}()
 		c.val, c.err = work(runCtx)
 	}()
-	return c
+	return c, true
 }
 
 // finish ends run c of key and releases its callers.

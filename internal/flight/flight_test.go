@@ -128,6 +128,7 @@ func TestPanicEndsTheRunForEveryoneAndTheNextCallStartsAfresh(t *testing.T) {
 		}()
 	}
 	<-started
+	require.Eventually(t, func() bool { return joiners(&g, "k") == 1 }, 5*time.Second, time.Millisecond)
 	close(release)
 	for range 2 {
 		select {
@@ -161,4 +162,38 @@ func joiners[K comparable, V any](g *Group[K, V], key K) int {
 		return c.joiners
 	}
 	return -1
+}
+
+// A caller that joined a run which ran out of its own time starts afresh
+// while its own context lives; the run's starter gets the run's error.
+func TestJoinerOfARunThatTimedOutStartsAfresh(t *testing.T) {
+	var g Group[string, string]
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var runs atomic.Int32
+	work := func(ctx context.Context) (string, error) {
+		if runs.Add(1) == 1 {
+			close(started)
+			<-release
+			return "", context.DeadlineExceeded // the first run's own deadline
+		}
+		return "fresh", nil
+	}
+	starter := make(chan error, 1)
+	go func() {
+		_, err := g.Do(context.Background(), "k", work)
+		starter <- err
+	}()
+	<-started
+	joiner := make(chan string, 1)
+	go func() {
+		v, err := g.Do(context.Background(), "k", work)
+		assert.NoError(t, err)
+		joiner <- v
+	}()
+	require.Eventually(t, func() bool { return joiners(&g, "k") == 1 }, 5*time.Second, time.Millisecond)
+	close(release)
+	assert.ErrorIs(t, <-starter, context.DeadlineExceeded)
+	assert.Equal(t, "fresh", <-joiner)
+	assert.Equal(t, int32(2), runs.Load())
 }

@@ -1,14 +1,15 @@
 // Package tokencache caches registry tokens per (host, identity, scope),
-// refreshes them ahead of expiry, and lets only one caller at a time fetch a
-// given token.
+// refreshes them ahead of expiry, and shares each fetch among the callers
+// that need it (package internal/flight).
 package tokencache
 
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
+	"github.com/molecule-ai/registrykit/internal/bounded"
+	"github.com/molecule-ai/registrykit/internal/flight"
 	"golang.org/x/oauth2"
 )
 
@@ -32,199 +33,131 @@ type Fetch func(ctx context.Context) (*oauth2.Token, error)
 // its lifetime has passed, and at least MinLead before it expires (but never
 // in the first half of its life). A token with less than ExpiryMargin (or a
 // quarter of its lifetime, for very short-lived tokens) left is never handed
-// out.
+// out. A fetch runs under its own deadline of FetchTimeout.
 const (
 	RefreshFraction = 0.8
 	MinLead         = 30 * time.Second
 	ExpiryMargin    = 5 * time.Second
+	FetchTimeout    = 30 * time.Second
+	// MaxEntries bounds the tokens kept; expired ones go first.
+	MaxEntries = 256
 )
 
 // Cache is a token cache. The zero value is not usable; call [New].
 type Cache struct {
-	now func() time.Time
-
-	mu      sync.Mutex
-	entries map[Key]*entry
+	now     func() time.Time
+	entries bounded.Map[Key, entry]
+	fetches flight.Group[Key, *oauth2.Token]
 }
 
+// entry is one cached token and its schedule.
 type entry struct {
 	tok       *oauth2.Token
 	refreshAt time.Time // when a fetch is due
 	expireAt  time.Time // when tok stops being handed out; zero: never
-	flight    *flight   // non-nil while a fetch is under way
 }
 
 // usable reports whether e holds a token that may be handed out at now.
-func (e *entry) usable(now time.Time) bool {
+func (e entry) usable(now time.Time) bool {
 	return e.tok != nil && (e.expireAt.IsZero() || now.Before(e.expireAt))
 }
 
-type flight struct {
-	done chan struct{}
-	tok  *oauth2.Token
-	err  error
-}
+// fresh reports whether e is usable and not yet due for refresh.
+func (e entry) fresh(now time.Time) bool { return e.usable(now) && now.Before(e.refreshAt) }
 
 // New returns an empty cache reading time from now (time.Now when nil).
 func New(now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{now: now, entries: map[Key]*entry{}}
+	c := &Cache{now: now}
+	c.entries.Max = MaxEntries
+	c.entries.Stale = func(e entry) bool { return !e.usable(c.now()) }
+	c.fetches.Timeout = FetchTimeout
+	return c
 }
 
 // Get returns the token for key, calling fetch when there is none, when the
-// cached one is due for refresh, or when it has expired.
+// cached one is due for refresh, or when it has expired. fetched reports
+// that the token comes from a fetch this call waited for, not from the
+// cache.
 //
-// Concurrent callers for the same key share one fetch. While a due token is
-// being refreshed, other callers keep receiving it as long as it is valid.
-// When a refresh fails but the cached token is still valid, Get returns the
-// cached token; an expired token is never returned. A failed fetch is not
-// cached: the next call fetches again.
-func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (*oauth2.Token, error) {
-	for {
-		c.mu.Lock()
-		e := c.entries[key]
-		if e == nil {
-			e = &entry{}
-			c.entries[key] = e
+// Concurrent callers for the same key share one fetch, which runs under its
+// own deadline (FetchTimeout); every caller leaves when its own ctx ends.
+// While a due token is being refreshed, other callers keep receiving it as
+// long as it is valid. When a refresh fails (or panics) but the cached token
+// is still valid, Get returns the cached token; an expired token is never
+// returned. A failed fetch is not cached: the next call fetches again.
+func (c *Cache) Get(ctx context.Context, key Key, fetch Fetch) (tok *oauth2.Token, fetched bool, err error) {
+	e, _ := c.entries.Get(key)
+	now := c.now()
+	if e.fresh(now) || e.usable(now) && c.fetches.Busy(key) {
+		return e.tok, false, nil
+	}
+	tok, err = c.fetches.Do(ctx, key, func(ctx context.Context) (*oauth2.Token, error) {
+		if e, _ := c.entries.Get(key); e.fresh(c.now()) {
+			return e.tok, nil // another fetch landed meanwhile
 		}
-		now := c.now()
-		valid := e.usable(now)
-		if valid && now.Before(e.refreshAt) {
-			c.mu.Unlock()
-			return e.tok, nil
+		tok, err := fetch(ctx)
+		if err == nil && tok == nil {
+			err = errors.New("token fetch returned no token")
 		}
-		if f := e.flight; f != nil {
-			if valid {
-				tok := e.tok
-				c.mu.Unlock()
-				return tok, nil
-			}
-			c.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			if f.err != nil && isContextErr(f.err) && ctx.Err() == nil {
-				continue // the leader gave up; this caller still wants a token
-			}
-			return f.tok, f.err
-		}
-		f := &flight{done: make(chan struct{})}
-		e.flight = f
-		c.mu.Unlock()
-
-		tok, err := c.run(ctx, e, f, fetch)
-
-		c.mu.Lock()
-		e.flight = nil
 		if err == nil {
-			e.tok = tok
-			e.refreshAt, e.expireAt = schedule(tok, c.now())
-		} else if e.usable(c.now()) {
-			tok, err = e.tok, nil // the cached token is still good: keep serving it
+			c.Set(key, tok)
 		}
-		f.tok, f.err = tok, err
-		close(f.done)
-		c.sweep(key)
-		c.mu.Unlock()
 		return tok, err
-	}
-}
-
-// run calls fetch for the flight f; if fetch panics, the flight is ended
-// with an error before the panic goes on, so that no waiter hangs. A fetch
-// that returns neither a token nor an error is an error.
-func (c *Cache) run(ctx context.Context, e *entry, f *flight, fetch Fetch) (tok *oauth2.Token, err error) {
-	ok := false
-	defer func() {
-		if ok {
-			return
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			if e, _ := c.entries.Get(key); e.usable(c.now()) {
+				return e.tok, false, nil // the cached token is still good: keep serving it
+			}
 		}
-		c.mu.Lock()
-		e.flight = nil
-		f.err = errors.New("token fetch panicked")
-		close(f.done)
-		c.mu.Unlock()
-	}()
-	tok, err = fetch(ctx)
-	ok = true
-	if tok == nil && err == nil {
-		err = errors.New("token fetch returned no token")
+		return nil, false, err
 	}
-	return tok, err
+	return tok, true, nil
 }
 
 // Invalidate drops the cached token for key if it is still tok (so that a
 // token refreshed meanwhile by another caller survives). Call it when the
 // registry rejected tok.
 func (c *Cache) Invalidate(key Key, tok *oauth2.Token) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entries[key]; e != nil && e.tok == tok {
-		e.tok, e.expireAt = nil, time.Time{}
+	if e, ok := c.entries.Get(key); !ok || e.tok != tok {
+		return
 	}
+	c.entries.Update(key, func(e entry, _ bool) entry {
+		if e.tok == tok {
+			return entry{}
+		}
+		return e
+	})
 }
 
 // Fresh reports whether key holds a token that is valid and not yet due for
 // refresh: a Get would return it without fetching.
 func (c *Cache) Fresh(key Key) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	now := c.now()
-	return e != nil && e.usable(now) && now.Before(e.refreshAt)
+	e, _ := c.entries.Get(key)
+	return e.fresh(c.now())
 }
 
 // Set stores tok, fetched now, under key, as a fetch would (a token that
-// serves several keys, such as one token for several scopes). A fetch under
-// way for key is not disturbed; its result replaces tok when it lands.
+// serves several keys, such as one token for several scopes).
 func (c *Cache) Set(key Key, tok *oauth2.Token) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	if e == nil {
-		e = &entry{}
-		c.entries[key] = e
-	}
-	e.tok = tok
-	e.refreshAt, e.expireAt = schedule(tok, c.now())
-	c.sweep(key)
+	refreshAt, expireAt := schedule(tok, c.now())
+	c.entries.Set(key, entry{tok: tok, refreshAt: refreshAt, expireAt: expireAt})
 }
 
 // Peek returns the cached token for key if it is valid, without fetching.
 func (c *Cache) Peek(key Key) (*oauth2.Token, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entries[key]; e != nil && e.usable(c.now()) {
+	e, _ := c.entries.Get(key)
+	if e.usable(c.now()) {
 		return e.tok, true
 	}
 	return nil, false
 }
 
 // Len returns the number of entries, for tests and metrics.
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}
-
-// sweep removes expired entries other than keep once the map grows, so a
-// long-lived cache over many repositories stays bounded by what is in use.
-// It runs with c.mu held.
-func (c *Cache) sweep(keep Key) {
-	if len(c.entries) < 256 {
-		return
-	}
-	now := c.now()
-	for k, e := range c.entries {
-		if k != keep && e.flight == nil && !e.usable(now) {
-			delete(c.entries, k)
-		}
-	}
-}
+func (c *Cache) Len() int { return c.entries.Len() }
 
 // schedule returns when tok, fetched at fetched, becomes due for refresh
 // and when it stops being handed out (zero: never).
@@ -239,8 +172,4 @@ func schedule(tok *oauth2.Token, fetched time.Time) (refreshAt, expireAt time.Ti
 	lead := max(time.Duration(float64(life)*(1-RefreshFraction)), MinLead)
 	lead = min(lead, life/2)
 	return tok.Expiry.Add(-lead), tok.Expiry.Add(-min(ExpiryMargin, life/4))
-}
-
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -59,7 +59,7 @@ func TestSingleFlight(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok, err := c.Get(context.Background(), key, iss.fetch)
+			tok, _, err := c.Get(context.Background(), key, iss.fetch)
 			assert.NoError(t, err)
 			toks <- tok
 		}()
@@ -92,16 +92,16 @@ func TestRefreshAheadAndExpiry(t *testing.T) {
 		t.Run(tc.life.String(), func(t *testing.T) {
 			iss := &issuer{clock: clock, life: tc.life}
 			k := tokencache.Key{Host: tc.life.String()}
-			tok, err := c.Get(ctx, k, iss.fetch)
+			tok, _, err := c.Get(ctx, k, iss.fetch)
 			require.NoError(t, err)
 			assert.Equal(t, "t1", tok.AccessToken)
 
 			clock.Advance(tc.refreshAt - time.Second)
-			tok, _ = c.Get(ctx, k, iss.fetch)
+			tok, _, _ = c.Get(ctx, k, iss.fetch)
 			assert.Equal(t, "t1", tok.AccessToken, "still fresh just before the refresh point")
 
 			clock.Advance(time.Second)
-			tok, _ = c.Get(ctx, k, iss.fetch)
+			tok, _, _ = c.Get(ctx, k, iss.fetch)
 			assert.Equal(t, "t2", tok.AccessToken, "refreshed at the refresh point, before expiry")
 			assert.Equal(t, int64(2), iss.n.Load())
 		})
@@ -113,17 +113,17 @@ func TestNeverHandsOutExpiredToken(t *testing.T) {
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Minute}
 	ctx := context.Background()
-	_, err := c.Get(ctx, key, iss.fetch)
+	_, _, err := c.Get(ctx, key, iss.fetch)
 	require.NoError(t, err)
 
 	iss.fail.Store(true)
 	clock.Advance(40 * time.Second) // due, still valid: a failed refresh keeps the old token
-	tok, err := c.Get(ctx, key, iss.fetch)
+	tok, _, err := c.Get(ctx, key, iss.fetch)
 	require.NoError(t, err)
 	assert.Equal(t, "t1", tok.AccessToken)
 
 	clock.Advance(20 * time.Second) // expired: the failure surfaces
-	_, err = c.Get(ctx, key, iss.fetch)
+	_, _, err = c.Get(ctx, key, iss.fetch)
 	require.Error(t, err)
 	_, ok := c.Peek(key)
 	assert.False(t, ok)
@@ -134,10 +134,10 @@ func TestFailedFetchIsNotCached(t *testing.T) {
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Minute}
 	iss.fail.Store(true)
-	_, err := c.Get(context.Background(), key, iss.fetch)
+	_, _, err := c.Get(context.Background(), key, iss.fetch)
 	require.Error(t, err)
 	iss.fail.Store(false)
-	tok, err := c.Get(context.Background(), key, iss.fetch)
+	tok, _, err := c.Get(context.Background(), key, iss.fetch)
 	require.NoError(t, err)
 	assert.Equal(t, "t2", tok.AccessToken)
 }
@@ -147,13 +147,13 @@ func TestInvalidate(t *testing.T) {
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: time.Hour}
 	ctx := context.Background()
-	t1, _ := c.Get(ctx, key, iss.fetch)
+	t1, _, _ := c.Get(ctx, key, iss.fetch)
 	c.Invalidate(key, t1)
-	t2, _ := c.Get(ctx, key, iss.fetch)
+	t2, _, _ := c.Get(ctx, key, iss.fetch)
 	assert.Equal(t, "t2", t2.AccessToken)
 
 	c.Invalidate(key, t1) // stale: t2 must survive
-	t3, _ := c.Get(ctx, key, iss.fetch)
+	t3, _, _ := c.Get(ctx, key, iss.fetch)
 	assert.Same(t, t2, t3)
 	c.Invalidate(tokencache.Key{Host: "other"}, t3) // unknown key: no effect
 	assert.Equal(t, 1, c.Len())
@@ -164,13 +164,13 @@ func TestShortLivedTokensAreCached(t *testing.T) {
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock, life: 2 * time.Second}
 	for range 4 {
-		_, err := c.Get(context.Background(), key, iss.fetch)
+		_, _, err := c.Get(context.Background(), key, iss.fetch)
 		require.NoError(t, err)
 		clock.Advance(200 * time.Millisecond)
 	}
 	assert.Equal(t, int64(1), iss.n.Load(), "a 2 s token serves its first second")
 	clock.Advance(300 * time.Millisecond)
-	tok, _ := c.Get(context.Background(), key, iss.fetch)
+	tok, _, _ := c.Get(context.Background(), key, iss.fetch)
 	assert.Equal(t, "t2", tok.AccessToken)
 }
 
@@ -178,9 +178,9 @@ func TestTokensWithoutExpiryLiveForever(t *testing.T) {
 	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	iss := &issuer{clock: clock}
-	_, _ = c.Get(context.Background(), key, iss.fetch)
+	_, _, _ = c.Get(context.Background(), key, iss.fetch)
 	clock.Advance(1000 * time.Hour)
-	tok, _ := c.Get(context.Background(), key, iss.fetch)
+	tok, _, _ := c.Get(context.Background(), key, iss.fetch)
 	assert.Equal(t, "t1", tok.AccessToken)
 }
 
@@ -191,25 +191,30 @@ func TestWaiterGivesUpWithItsContext(t *testing.T) {
 	leaderDone := make(chan struct{})
 	go func() {
 		defer close(leaderDone)
-		_, _ = c.Get(context.Background(), key, iss.fetch)
+		_, _, _ = c.Get(context.Background(), key, iss.fetch)
 	}()
 	require.Eventually(t, func() bool { return iss.n.Load() == 1 }, 5*time.Second, time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.Get(ctx, key, iss.fetch)
+	_, _, err := c.Get(ctx, key, iss.fetch)
 	assert.ErrorIs(t, err, context.Canceled)
 	close(iss.gate)
 	<-leaderDone
 }
 
-func TestLeaderCancelledWaiterFetchesAgain(t *testing.T) {
+// The caller that started a fetch leaves when its own context ends; the
+// fetch goes on, under its own deadline, for the callers still waiting,
+// and no second fetch is made.
+func TestLeaderLeavesAtItsDeadlineAndTheFetchGoesOn(t *testing.T) {
 	clock := registrytest.NewClock(time.Now())
 	c := tokencache.New(clock.Now)
 	gate := make(chan struct{})
 	var calls atomic.Int64
 	fetch := func(ctx context.Context) (*oauth2.Token, error) {
-		if calls.Add(1) == 1 {
-			<-ctx.Done() // the leader's context ends mid-fetch
+		calls.Add(1)
+		select {
+		case <-gate:
+		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 		return &oauth2.Token{AccessToken: "ok", Expiry: clock.Now().Add(time.Minute)}, nil
@@ -217,37 +222,38 @@ func TestLeaderCancelledWaiterFetchesAgain(t *testing.T) {
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderErr := make(chan error, 1)
 	go func() {
-		_, err := c.Get(leaderCtx, key, fetch)
+		_, _, err := c.Get(leaderCtx, key, fetch)
 		leaderErr <- err
 	}()
 	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
 	waiter := make(chan *oauth2.Token, 1)
 	go func() {
-		close(gate)
-		tok, err := c.Get(context.Background(), key, fetch)
+		tok, fetched, err := c.Get(context.Background(), key, fetch)
 		assert.NoError(t, err)
+		assert.True(t, fetched, "a caller that waited for a fetch has a fresh token")
 		waiter <- tok
 	}()
-	<-gate
 	cancelLeader()
-	assert.ErrorIs(t, <-leaderErr, context.Canceled)
+	assert.ErrorIs(t, <-leaderErr, context.Canceled, "the starter leaves with its own context")
+	close(gate)
 	assert.Equal(t, "ok", (<-waiter).AccessToken)
+	assert.Equal(t, int64(1), calls.Load())
 }
 
-// A fetch that panics ends its flight, so waiters do not hang; a fetch that
-// returns nothing is an error.
+// A fetch that panics ends its flight with an error for every caller, so
+// none hangs and the process lives; the next call fetches afresh. A fetch
+// that returns nothing is an error.
 func TestFetchPanicsAndNils(t *testing.T) {
 	c := tokencache.New(nil)
 	k := tokencache.Key{Host: "h"}
-	func() {
-		defer func() { assert.NotNil(t, recover()) }()
-		_, _ = c.Get(context.Background(), k, func(context.Context) (*oauth2.Token, error) { panic("boom") })
-	}()
-	tok, err := c.Get(context.Background(), k, func(context.Context) (*oauth2.Token, error) {
+	_, _, err := c.Get(context.Background(), k, func(context.Context) (*oauth2.Token, error) { panic("boom") })
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "panicked")
+	tok, _, err := c.Get(context.Background(), k, func(context.Context) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: "t"}, nil
 	})
 	require.NoError(t, err, "the key is usable after a panicking fetch")
 	assert.Equal(t, "t", tok.AccessToken)
-	_, err = c.Get(context.Background(), tokencache.Key{Host: "other"}, func(context.Context) (*oauth2.Token, error) { return nil, nil })
+	_, _, err = c.Get(context.Background(), tokencache.Key{Host: "other"}, func(context.Context) (*oauth2.Token, error) { return nil, nil })
 	assert.Error(t, err)
 }

@@ -25,7 +25,7 @@ func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
 	}))
 	defer srv.Close()
 	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{})
-	probe := b.auth.currentChallenge
+	probe := b.auth.discover
 
 	first := make(chan *registry.Challenge)
 	go func() {
@@ -54,4 +54,53 @@ func openTest(t *testing.T, prefix string, cfg Config, opts ...registry.Option) 
 	b, err := d.Open(registry.Target{Prefix: registry.MustParsePrefix(prefix), Options: registry.NewOptions(opts...)})
 	require.NoError(t, err)
 	return b.(*backend)
+}
+
+// Every caller of a shared token fetch, the one that started it included,
+// leaves at its own deadline: with a token service that never answers, a
+// check under a short context returns with that context's error while the
+// token request is still held (it used to wait for the 30 s fetch timeout).
+// The fetch goes on for a caller with a longer deadline, which gets the
+// token when the service answers.
+func TestTokenFetchStarterLeavesAtItsOwnDeadline(t *testing.T) {
+	release := make(chan struct{})
+	var tokens atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/token":
+			tokens.Add(1)
+			<-release
+			_, _ = w.Write([]byte(`{"token":"t"}`))
+		case r.Header.Get("Authorization") == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="s"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("a", 64))
+		}
+	}))
+	defer srv.Close()
+	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{Auth: TokenService{Realm: srv.URL + "/token", Service: "s"}})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	starter := make(chan error, 1)
+	go func() {
+		_, err := b.ManifestDigest(ctx, "app", "latest")
+		starter <- err
+	}()
+	require.Eventually(t, func() bool { return tokens.Load() == 1 }, 5*time.Second, time.Millisecond)
+	waiter := make(chan error, 1)
+	go func() {
+		_, err := b.ManifestDigest(context.Background(), "app", "latest")
+		waiter <- err
+	}()
+	cancel() // the starter's deadline
+	select {
+	case err := <-starter:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the caller that started the token fetch did not leave at its own deadline")
+	}
+	close(release)
+	require.NoError(t, <-waiter)
+	assert.Equal(t, int64(1), tokens.Load(), "one token request for both")
 }

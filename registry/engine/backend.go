@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/molecule-ai/registrykit/authn"
-	"github.com/molecule-ai/registrykit/internal/tokencache"
 	"github.com/molecule-ai/registrykit/registry"
 	"golang.org/x/oauth2"
 )
@@ -21,7 +20,7 @@ type backend struct {
 	cfg       Config
 	client    *http.Client
 	userAgent string
-	auth      *authorizer
+	auth      strategy
 	refusals  refusals
 	platforms platformCache
 }
@@ -46,15 +45,10 @@ func newBackend(flavor registry.Flavor, t registry.Target, cfg Config) *backend 
 	if b.cfg.Credentials == nil {
 		b.cfg.Credentials = DefaultCredentials(t, "", "")
 	}
-	var known *registry.Challenge
-	switch {
-	case cfg.FetchToken != nil:
-	case cfg.Realm != "":
-		known = KnownChallenge(cfg.Realm, cfg.Service, b.scheme == "http")
-	case t.Challenge != nil:
-		known = t.Challenge
+	if b.cfg.Auth == nil {
+		b.cfg.Auth = TokenService{}
 	}
-	b.auth = &authorizer{b: b, cache: tokencache.New(o.Now().Now), challenge: known}
+	b.auth = b.cfg.Auth.newStrategy(b, t)
 	return b
 }
 
@@ -64,9 +58,10 @@ func (b *backend) Flavor() registry.Flavor { return b.flavor }
 
 // Challenge implements registry.ChallengeReporter.
 func (b *backend) Challenge() *registry.Challenge {
-	b.auth.mu.Lock()
-	defer b.auth.mu.Unlock()
-	return b.auth.challenge
+	if s, ok := b.auth.(interface{ known() *registry.Challenge }); ok {
+		return s.known()
+	}
+	return nil
 }
 
 // Discover implements registry.Discoverer: it learns the registry's
@@ -75,12 +70,9 @@ func (b *backend) Challenge() *registry.Challenge {
 // cloud configuration is loaded and checked by the first token request,
 // which Token(ctx, "") makes early.
 func (b *backend) Discover(ctx context.Context) error {
-	if b.cfg.FetchToken != nil {
-		return nil
-	}
 	ctx, cancel := withDeadline(ctx, b.opts)
 	defer cancel()
-	_, err := b.auth.currentChallenge(ctx)
+	_, err := b.auth.discover(ctx)
 	return err
 }
 
@@ -106,17 +98,22 @@ func (b *backend) Token(ctx context.Context, repo string) (*oauth2.Token, error)
 func (b *backend) Credential(ctx context.Context) (authn.Credential, error) {
 	ctx, cancel := withDeadline(ctx, b.opts)
 	defer cancel()
-	if b.cfg.FetchToken != nil {
-		tok, _, err := b.auth.token(ctx, "")
-		if err != nil {
-			return authn.Credential{}, err
+	return b.auth.credential(ctx)
+}
+
+// PrepareTokens implements registry.TokenPreparer: one token request for
+// every repository whose token is missing or due, where the flavor's token
+// service honours several scopes.
+func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
+	full := make([]string, 0, len(repos))
+	for _, repo := range repos {
+		if r, err := b.repository(repo); err == nil {
+			full = append(full, r)
 		}
-		if b.cfg.DockerCredential != nil {
-			return b.cfg.DockerCredential(tok)
-		}
-		return authn.Credential{RegistryToken: tok.AccessToken}, nil
 	}
-	return resolve(ctx, b.cfg.Credentials, b.prefix.Host(), b.cfg.Hint)
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	return b.auth.prepare(ctx, full)
 }
 
 // repository returns the normalised full path of repo and validates it.

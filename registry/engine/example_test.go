@@ -29,11 +29,9 @@ func ExampleNewDriver() {
 		ClaimsHost: func(host string) bool { return strings.HasSuffix(host, ".registry.example") },
 		Configure: func(t registry.Target) (engine.Config, error) {
 			return engine.Config{
-				Realm:         "http://" + t.Prefix.Host() + "/auth/token",
-				Service:       "registry",
+				Auth:          engine.TokenService{Realm: "http://" + t.Prefix.Host() + "/auth/token", Service: "registry", MultiScope: true},
 				Credentials:   engine.DefaultCredentials(t, "", ""),
 				NormalizeRepo: strings.ToLower,
-				MultiScope:    true,
 			}, nil
 		},
 	})

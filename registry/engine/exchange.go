@@ -193,7 +193,29 @@ func scrubbed(err error, secrets secretSet) error {
 	c := *e
 	c.Detail = secrets.scrub(c.Detail)
 	if c.Err != nil {
-		c.Err = errors.New(Sanitize(secrets.scrub(c.Err.Error())))
+		c.Err = scrubbedError{msg: Sanitize(secrets.scrub(c.Err.Error())), cause: contextCause(c.Err)}
 	}
 	return &c
+}
+
+// scrubbedError is an error's scrubbed text; it unwraps to nothing of the
+// original but its context error, so that errors.Is still tells a deadline
+// from a refusal.
+type scrubbedError struct {
+	msg   string
+	cause error
+}
+
+func (e scrubbedError) Error() string { return e.msg }
+func (e scrubbedError) Unwrap() error { return e.cause }
+
+// contextCause returns context.DeadlineExceeded or context.Canceled when err
+// is one, else nil.
+func contextCause(err error) error {
+	for _, c := range []error{context.DeadlineExceeded, context.Canceled} {
+		if errors.Is(err, c) {
+			return c
+		}
+	}
+	return nil
 }

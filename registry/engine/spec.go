@@ -6,7 +6,6 @@ import (
 
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"
-	"golang.org/x/oauth2"
 )
 
 // Spec describes a registry flavor to the engine: only what differs from
@@ -34,55 +33,19 @@ type Config struct {
 	// APIHost is where requests go, when it is not the prefix's host
 	// (registry-1.docker.io for docker.io).
 	APIHost string
-	// Realm and Service, when Realm is set, are the flavor's token service,
-	// known in advance, so that no /v2/ probe is sent.
-	Realm, Service string
-	// RealmOnRegistryHost refuses a token realm on another host than the
-	// registry (Gitea's realm is its ROOT_URL), except RealmHosts.
-	RealmOnRegistryHost bool
-	// RealmHosts are further hosts credentials may go to as a token realm,
-	// over HTTPS (an operator's proxy name for Gitea's ROOT_URL).
-	RealmHosts []string
-	// RealmFix is appended to a refused realm's error (Gitea: set ROOT_URL).
-	RealmFix string
+	// Auth is how the registry authenticates; nil is the zero
+	// [TokenService]: the challenge is discovered.
+	Auth Auth
 	// Credentials is where the credential comes from; nil means
 	// [DefaultCredentials] with no flavor variables.
 	Credentials authn.Source
-	// MultiScope says the token service honours, or may honour, several
-	// scope parameters in one request (the distribution token spec allows
-	// it; GitLab, Harbor, Quay and Docker Hub do), so that a watcher's tick
-	// fetches one token for all its repositories (registry.TokenPreparer).
-	// Whether the service really does is found out on the first tick that
-	// asks (see multiScope in multiscope.go): a service that keeps only one
-	// scope costs one token request and one HEAD more per repository on
-	// that tick, and the backend asks for one scope per request from the
-	// next tick on.
-	MultiScope bool
-	// Unscoped makes one token serve every repository (Gitea ignores
-	// scopes), so a new repository costs no token request.
-	Unscoped bool
 	// NormalizeRepo rewrites a full repository path before use (GHCR
 	// lowercases; Docker Hub adds "library/").
 	NormalizeRepo func(string) string
 	// Rejected reports answers, besides 401, that mean a token was refused
-	// (ECR's bare 403, ECR Public's 400 DENIED): the engine fetches a new
-	// token once, and at most once per token and repository.
+	// (ECR's bare 403, ECR Public's 400 DENIED): a new token is fetched
+	// once, and at most once per token and repository.
 	Rejected func(*http.Response) bool
-	// Direct, "Bearer" or "Basic", sends a user:password credential
-	// straight to the registry API as "<Direct> base64(user:password)", with
-	// no token request at all — ghcr.io takes a PAT as a bearer token, Gitea
-	// takes Basic on /v2/ — and falls back to the challenge flow, for the
-	// backend's lifetime, the first time the registry refuses it. "" never
-	// does.
-	Direct string
-	// FetchToken, when set, replaces challenge discovery and the exchange:
-	// it returns a token for every repository (ECR's GetAuthorizationToken,
-	// sent as Basic), cached until ahead of its Expiry.
-	FetchToken func(ctx context.Context) (*oauth2.Token, error)
-	// DockerCredential, with FetchToken, turns the token into what a Docker
-	// client presents ("AWS" and the password for ECR). Without FetchToken
-	// the credential from Credentials is presented.
-	DockerCredential func(tok *oauth2.Token) (authn.Credential, error)
 	// Hint says how to fix an authentication failure, naming the flavor's
 	// variables.
 	Hint string
