@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/molecule-ai/registrykit/internal/bounded"
 	"github.com/molecule-ai/registrykit/registry"
 	"golang.org/x/oauth2"
 )
@@ -76,7 +76,8 @@ func (b *backend) head(ctx context.Context, repository, ref string) (digest stri
 }
 
 // platformEntry remembers the last index seen for a reference and the
-// platform digests found in it.
+// platform digests found in it. Entries are never modified: a new digest
+// makes a new entry.
 type platformEntry struct {
 	index     string
 	platforms map[string]string
@@ -84,15 +85,12 @@ type platformEntry struct {
 
 // platformCache maps "repository:ref" to what its index last said.
 type platformCache struct {
-	mu      sync.Mutex
-	entries map[string]*platformEntry
+	entries bounded.Map[string, platformEntry]
 }
 
 func (c *platformCache) lookup(key, index, platform string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	if e == nil || e.index != index {
+	e, ok := c.entries.Get(key)
+	if !ok || e.index != index {
 		return "", false
 	}
 	d, ok := e.platforms[platform]
@@ -100,20 +98,16 @@ func (c *platformCache) lookup(key, index, platform string) (string, bool) {
 }
 
 func (c *platformCache) store(key, index, platform, digest string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]*platformEntry{}
-	}
-	e := c.entries[key]
-	if e == nil || e.index != index {
-		if len(c.entries) > 1024 {
-			clear(c.entries)
+	c.entries.Update(key, func(old platformEntry, ok bool) platformEntry {
+		e := platformEntry{index: index, platforms: map[string]string{platform: digest}}
+		if ok && old.index == index {
+			for p, d := range old.platforms {
+				e.platforms[p] = d
+			}
+			e.platforms[platform] = digest
 		}
-		e = &platformEntry{index: index, platforms: map[string]string{}}
-		c.entries[key] = e
-	}
-	e.platforms[platform] = digest
+		return e
+	})
 }
 
 // PlatformDigest implements registry.PlatformResolver: the digest of the
