@@ -85,7 +85,7 @@ func (h *helper) Add(c *credentials.Credentials) error {
 // Delete implements credentials.Helper: docker logout drops the cached
 // credential, so that the next pull fetches a new one.
 func (h *helper) Delete(serverURL string) error {
-	if err := h.resolver.Erase(serverURL); err != nil {
+	if err := h.resolver.Erase(h.ctx, serverURL); err != nil {
 		return h.fail(err)
 	}
 	return nil
@@ -94,7 +94,7 @@ func (h *helper) Delete(serverURL string) error {
 // List implements credentials.Helper: the registries with a valid cached
 // credential, and their user names.
 func (h *helper) List() (map[string]string, error) {
-	return h.resolver.Cached(), nil
+	return h.resolver.Cached(h.ctx), nil
 }
 
 // fail writes err on stderr as one line and returns it, as the same line,
