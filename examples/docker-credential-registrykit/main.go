@@ -19,6 +19,7 @@
 // needs no credential, gets the protocol's "credentials not found", and
 // Docker pulls anonymously. Any other failure is one line, on stderr and
 // (as the protocol wants) on stdout, naming the fix; the exit status is 1.
+// At most 1 MiB of stdin is read; a longer input is such a failure.
 package main
 
 import (
@@ -34,6 +35,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/molecule-ai/registrykit/examples/internal/pullcred"
+	"github.com/molecule-ai/registrykit/examples/internal/stdinlimit"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -51,7 +53,38 @@ func main() {
 	h := &helper{ctx: ctx, stderr: os.Stderr, resolver: pullcred.New(registry.ProcessEnv())}
 	h.resolver.Warn = func(msg string) { fmt.Fprintf(h.stderr, "%s: warning: %s\n", name, oneLine(msg)) }
 	h.resolver.Options = []registry.Option{registry.WithUserAgent(name)}
-	credentials.Serve(h)
+	code := serve(h, os.Args, os.Stdin, os.Stdout)
+	stop()
+	os.Exit(code)
+}
+
+// serve does what credentials.Serve does — run the action args[1] with
+// stdin and stdout, printing an error on stdout — and returns the exit
+// status, but reads at most stdinlimit.Max bytes of stdin: a longer input
+// is refused with one line naming the bound, rather than buffered whole.
+func serve(h *helper, args []string, stdin io.Reader, stdout io.Writer) int {
+	usage := fmt.Sprintf("Usage: %s <store|get|erase|list|version>", credentials.Name)
+	if len(args) != 2 {
+		fmt.Fprintln(stdout, usage)
+		return 1
+	}
+	switch args[1] {
+	case "--version", "-v":
+		_ = credentials.PrintVersion(stdout)
+		return 0
+	case "--help", "-h":
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
+	err := credentials.HandleCommand(h, args[1], stdinlimit.Reader(stdin, stdinlimit.Max, "the input on stdin"), stdout)
+	if tooLarge := (*stdinlimit.TooLargeError)(nil); errors.As(err, &tooLarge) {
+		err = h.fail(err)
+	}
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+		return 1
+	}
+	return 0
 }
 
 // helper implements credentials.Helper over a pullcred.Resolver.
@@ -85,7 +118,7 @@ func (h *helper) Add(c *credentials.Credentials) error {
 // Delete implements credentials.Helper: docker logout drops the cached
 // credential, so that the next pull fetches a new one.
 func (h *helper) Delete(serverURL string) error {
-	if err := h.resolver.Erase(serverURL); err != nil {
+	if err := h.resolver.Erase(h.ctx, serverURL); err != nil {
 		return h.fail(err)
 	}
 	return nil
@@ -94,7 +127,7 @@ func (h *helper) Delete(serverURL string) error {
 // List implements credentials.Helper: the registries with a valid cached
 // credential, and their user names.
 func (h *helper) List() (map[string]string, error) {
-	return h.resolver.Cached(), nil
+	return h.resolver.Cached(h.ctx), nil
 }
 
 // fail writes err on stderr as one line and returns it, as the same line,

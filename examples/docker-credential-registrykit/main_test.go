@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker-credential-helpers/client"
 	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/molecule-ai/registrykit/examples/internal/helpertest"
+	"github.com/molecule-ai/registrykit/examples/internal/stdinlimit"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -206,6 +207,25 @@ func TestDockerCredentialHelper(t *testing.T) {
 		}
 		assert.Equal(t, int64(3), ecr.API.Calls(), "inside the 15-minute margin: fetched each time")
 		assert.Empty(t, helpertest.CacheFiles(t, env))
+	})
+
+	t.Run("stdin is read up to 1 MiB", func(t *testing.T) {
+		env := helpertest.Env(t)
+		// Short lines, so that the protocol's line scanner (64 KiB a line)
+		// alone would keep reading and joining them.
+		atBound := strings.Repeat(" \n", (stdinlimit.Max-len("ghcr.io\n"))/2) + "ghcr.io\n"
+		require.Len(t, atBound, stdinlimit.Max)
+		stdout, stderr, code := run(t, bin, env, "get", atBound)
+		assert.Equal(t, 1, code)
+		assert.Equal(t, "credentials not found in native keychain\n", stdout, "at the bound, answered")
+		assert.Empty(t, stderr)
+
+		overBound := strings.Repeat(" \n", stdinlimit.Max/2) + "x"
+		require.Len(t, overBound, stdinlimit.Max+1)
+		stdout, stderr, code = run(t, bin, env, "get", overBound)
+		assert.Equal(t, 1, code)
+		assertOneLine(t, stderr, "the input on stdin is larger than 1048576 bytes")
+		assert.Equal(t, stderr, stdout, "the same line on stdout, where Docker reads it")
 	})
 
 	t.Run("errors: one line with the fix, exit 1, no secret", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/molecule-ai/registrykit/examples/internal/hookserver"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	"github.com/prometheus/client_golang/prometheus"
@@ -132,7 +133,7 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	srv := hookserver.New(h, hookserver.Timeouts{})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -148,11 +148,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("IMAGE_WATCH_SQS_QUEUE_URL: %w", err)
 		}
-		account := ""
-		if h, ok := registry.ParseECRHost(b.Host()); ok {
-			account = h.Account
-		}
-		c := &ecrevents.Consumer{Watcher: w, API: sqs.NewFromConfig(awsCfg), QueueURL: cfg.sqsQueue, Account: account, Observer: m}
+		// Only the registry's own account's events count (its ECR host's).
+		c := &ecrevents.Consumer{Watcher: w, API: sqs.NewFromConfig(awsCfg), QueueURL: cfg.sqsQueue, Observer: m, Logger: log}
 		g.Go(func() error { return c.Run(ctx) })
 		log.Info("consuming ECR push events", "queue", cfg.sqsQueue)
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/molecule-ai/registrykit/examples/internal/credcache"
 	"github.com/molecule-ai/registrykit/examples/internal/pullcred"
+	"github.com/molecule-ai/registrykit/examples/internal/stdinlimit"
 	"github.com/molecule-ai/registrykit/registry"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	v1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
@@ -45,9 +46,6 @@ import (
 
 // prog is the name errors start with.
 const prog = "kubelet-credential-provider"
-
-// maxRequest bounds the request read from stdin.
-const maxRequest = 1 << 20
 
 // Kinds of the API objects.
 const (
@@ -114,12 +112,12 @@ func respond(ctx context.Context, r *pullcred.Resolver, stdin io.Reader) (*v1.Cr
 // decodeRequest decodes a CredentialProviderRequest strictly: unknown
 // fields, trailing data and any other apiVersion or kind are refused.
 func decodeRequest(stdin io.Reader) (*v1.CredentialProviderRequest, error) {
-	data, err := io.ReadAll(io.LimitReader(stdin, maxRequest+1))
+	data, err := stdinlimit.ReadAll(stdin, stdinlimit.Max, "the request on stdin")
+	if tooLarge := (*stdinlimit.TooLargeError)(nil); errors.As(err, &tooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the request from stdin: %w", err)
-	}
-	if len(data) > maxRequest {
-		return nil, fmt.Errorf("the request on stdin is larger than %d bytes", maxRequest)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

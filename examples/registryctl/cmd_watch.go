@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/molecule-ai/registrykit/examples/internal/hookserver"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
 )
@@ -83,7 +83,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: watch.NewReceiver(w, source), ReadHeaderTimeout: 10 * time.Second}
+	srv := hookserver.New(watch.NewReceiver(w, source), e.listenTimeouts)
 	fmt.Fprintf(e.stderr, "registryctl: listening for %s push events on %s\n", *events, ln.Addr())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

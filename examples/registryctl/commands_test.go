@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/moby/moby/api/pkg/authconfig"
 	mobyregistry "github.com/moby/moby/api/types/registry"
+	"github.com/molecule-ai/registrykit/examples/internal/hookserver"
+	"github.com/molecule-ai/registrykit/examples/internal/hookservertest"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
@@ -223,6 +225,37 @@ func TestWatchListensForPushEvents(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode)
 	assert.Contains(t, out.String(), `"event":"changed"`, "changed before any tick: the interval is an hour")
 	assert.Contains(t, out.String(), `"new":"`+h.String()+`"`)
+	cancel()
+	assert.Equal(t, 0, <-done, errOut.String())
+}
+
+// watch --listen cuts off a request whose body trickles in: the whole
+// request, body included, must arrive within the read bound.
+func TestWatchListenCutsOffATrickledBody(t *testing.T) {
+	_, envVars := giteaEnv(t)
+	envVars["REGISTRYCTL_EVENT_SECRET"] = "Bearer event-secret-0123456789"
+	var out, errOut lockedBuffer
+	e := &env{stdout: &out, stderr: &errOut, environ: registry.EnvMap(envVars),
+		listenTimeouts: hookserver.Timeouts{Read: 200 * time.Millisecond}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, e, []string{"watch", "--interval", "1h", "--listen", "127.0.0.1:0", "--events", "registry", "codex"})
+	}()
+	var addr string
+	require.Eventually(t, func() bool {
+		_, rest, ok := strings.Cut(errOut.String(), "push events on ")
+		addr = strings.TrimSpace(rest)
+		return ok && strings.Contains(out.String(), `"event":"seed"`)
+	}, 10*time.Second, 5*time.Millisecond)
+
+	answered := hookservertest.Trickle(t, addr, "/", http.Header{"Authorization": {"Bearer event-secret-0123456789"}})
+	select {
+	case status := <-answered:
+		assert.NotEqual(t, http.StatusAccepted, status, "the body was never finished")
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch --listen still waits for a trickled body")
+	}
 	cancel()
 	assert.Equal(t, 0, <-done, errOut.String())
 }

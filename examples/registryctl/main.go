@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/molecule-ai/registrykit/examples/internal/hookserver"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -37,6 +38,9 @@ type command struct {
 type env struct {
 	stdout, stderr io.Writer
 	environ        registry.Env
+	// listenTimeouts bound the requests of watch --listen (zero: the
+	// hookserver defaults).
+	listenTimeouts hookserver.Timeouts
 }
 
 func commands() []command {

@@ -13,7 +13,8 @@ type Observer interface {
 	Checked(img Image, outcome Kind, took time.Duration, err error)
 	// Delivered reports an event delivery from source ("github", "gitea", "harbor",
 	// "distribution", "dockerhub", "ecr"): accepted, or refused and why
-	// ("signature", "malformed", "too large", "unreadable"; accepted
+	// ("signature", "malformed", "too large", "unreadable"; "other account"
+	// for an ECR event of an account the consumer does not accept; accepted
 	// deliveries for no watched image say "not watched").
 	Delivered(source string, accepted bool, reason string)
 	// Confirmed reports a change an event announced and a check confirmed,

@@ -137,6 +137,9 @@ func WithSeed(seen map[string]string) Option {
 // WithClock replaces the system clock (for tests).
 func WithClock(c registry.Clock) Option { return func(w *Watcher) { w.clock = c } }
 
+// Backend returns the backend whose images the watcher checks.
+func (w *Watcher) Backend() registry.Backend { return w.backend }
+
 // WithLogger sets the logger; events are logged at info (seed, changed) and
 // warn (error).
 func WithLogger(l *slog.Logger) Option { return func(w *Watcher) { w.log = l } }

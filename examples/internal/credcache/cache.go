@@ -7,8 +7,9 @@
 // directory only its owner can enter (0700); each file is written to a
 // temporary file and renamed into place, is readable by its owner only
 // (0600), and is refused — treated as absent — when it is not: group or
-// other permission bits, another owner, anything but a regular file. An
-// entry is honoured until [Margin] before it expires.
+// other permission bits, another owner, anything but a regular file (a
+// symbolic link is not followed, and a FIFO is not opened, so it cannot
+// block a lookup). An entry is honoured until [Margin] before it expires.
 //
 // Only short-lived credentials are accepted: [Cache.Put] refuses an entry
 // without an expiry or one living longer than [MaxLifetime], so a personal
@@ -218,9 +219,19 @@ func checkDir(dir string) error {
 }
 
 // readEntry reads a cache file, refusing one that is not a private regular
-// file of this user.
+// file of this user. Anything else at the path — a symbolic link, a FIFO, a
+// device — is refused before it is opened (Lstat), and the open neither
+// follows a link nor blocks (O_NOFOLLOW|O_NONBLOCK on unix) in case it was
+// swapped in between; the open file is checked again.
 func readEntry(name string) (Entry, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|noFollow, 0)
+	lfi, err := os.Lstat(name)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !lfi.Mode().IsRegular() {
+		return Entry{}, fmt.Errorf("%s is not a regular file", name)
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|noFollow|nonBlock, 0)
 	if err != nil {
 		return Entry{}, err
 	}

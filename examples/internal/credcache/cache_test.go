@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,4 +160,38 @@ func TestDir(t *testing.T) {
 	_, ok = credcache.Dir(registry.EnvMap(map[string]string{"XDG_CACHE_HOME": "relative"}))
 	assert.False(t, ok, "a relative XDG_CACHE_HOME is ignored (the XDG spec), and there is no HOME")
 	assert.Nil(t, credcache.FromEnv(registry.EnvMap(nil), nil))
+}
+
+// A FIFO planted at an entry's path is a miss, at once: opening it for
+// reading would otherwise block until a writer came.
+func TestFIFOAtAnEntryIsAMiss(t *testing.T) {
+	c, clock := newCache(t)
+	require.NoError(t, c.Put("id", entry(clock, time.Hour)))
+	files, _ := filepath.Glob(filepath.Join(c.Path(), "*.json"))
+	require.Len(t, files, 1)
+	require.NoError(t, os.Remove(files[0]))
+	require.NoError(t, syscall.Mkfifo(files[0], 0o600))
+	t.Cleanup(func() {
+		// Should a lookup be blocked in open, a writer releases it.
+		if w, err := os.OpenFile(files[0], os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			_ = w.Close()
+		}
+	})
+
+	type result struct {
+		ok   bool
+		list int
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, ok := c.Get(host, "id")
+		done <- result{ok: ok, list: len(c.List("id"))}
+	}()
+	select {
+	case r := <-done:
+		assert.False(t, r.ok, "a FIFO is not an entry")
+		assert.Zero(t, r.list, "nor listed")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the lookup blocked on a FIFO at the entry's path")
+	}
 }

@@ -12,6 +12,11 @@ import (
 // noFollow makes opening a cache file fail when it is a symbolic link.
 const noFollow = syscall.O_NOFOLLOW
 
+// nonBlock makes opening a cache file return at once whatever it is: a
+// FIFO planted at an entry's path would otherwise block the open until a
+// writer came.
+const nonBlock = syscall.O_NONBLOCK
+
 // owned reports whether fi belongs to this process's effective user.
 func owned(fi fs.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)

@@ -10,8 +10,9 @@
 // that needs no credential, is [ErrNotFound].
 //
 // Short-lived credentials (ECR and ECR Public passwords) are kept in a
-// [credcache.Cache] keyed by registry and AWS identity, so that a helper
-// run once per pull costs one GetAuthorizationToken per credential life.
+// [credcache.Cache] keyed by registry and the AWS identity the SDK resolved
+// ([AWSIdentity]), so that a helper run once per pull costs one
+// GetAuthorizationToken per credential life and identity.
 // Static credentials (PATs, tokens) are never written anywhere: they are
 // read again from the environment on every run.
 //
@@ -160,9 +161,9 @@ func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
 		}
 		return Credential{}, err
 	}
-	identity := AWSIdentity(r.env)
-	if shortLived(rt.flavor) && r.cache != nil {
-		if e, ok := r.cache.Get(host, identity); ok {
+	cache, identity := r.identityCache(ctx, rt.flavor)
+	if cache != nil {
+		if e, ok := cache.Get(host, identity); ok {
 			return Credential{Registry: host, Username: e.Username, Password: e.Password, Expires: e.Expires}, nil
 		}
 	}
@@ -179,8 +180,8 @@ func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
 		return Credential{}, err
 	}
 	c.Registry = host
-	if shortLived(rt.flavor) && r.cache != nil && !c.Expires.IsZero() {
-		err := r.cache.Put(identity, credcache.Entry{Registry: host, Username: c.Username, Password: c.Password, Expires: c.Expires})
+	if cache != nil && !c.Expires.IsZero() {
+		err := cache.Put(identity, credcache.Entry{Registry: host, Username: c.Username, Password: c.Password, Expires: c.Expires})
 		if err != nil && r.Warn != nil {
 			r.Warn("not caching the credential for " + host + ": " + err.Error())
 		}
@@ -188,24 +189,42 @@ func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
 	return c, nil
 }
 
-// Erase drops the cached credential for server, so that the next Get
-// fetches a new one. A registry with nothing cached is not an error.
-func (r *Resolver) Erase(server string) error {
-	if r.cache == nil {
+// identityCache returns the cache and the AWS identity ([AWSIdentity]) to
+// key a credential of flavor f by; a nil cache when f's credentials are not
+// short-lived, there is no cache, or no AWS identity resolves (the API call
+// then reports why).
+func (r *Resolver) identityCache(ctx context.Context, f registry.Flavor) (*credcache.Cache, string) {
+	if !shortLived(f) || r.cache == nil {
+		return nil, ""
+	}
+	identity, err := AWSIdentity(ctx, r.env)
+	if err != nil {
+		return nil, ""
+	}
+	return r.cache, identity
+}
+
+// Erase drops the cached credential for server of the current AWS
+// identity, so that the next Get fetches a new one. A registry with nothing
+// cached, or no AWS identity, is not an error.
+func (r *Resolver) Erase(ctx context.Context, server string) error {
+	cache, identity := r.identityCache(ctx, registry.FlavorECR)
+	if cache == nil {
 		return nil
 	}
-	return r.cache.Delete(Host(server), AWSIdentity(r.env))
+	return cache.Delete(Host(server), identity)
 }
 
 // Cached returns the registries with a valid cached credential for the
 // current AWS identity, mapped to their user names. It does no I/O beyond
-// the cache directory.
-func (r *Resolver) Cached() map[string]string {
+// the cache directory and resolving the AWS identity.
+func (r *Resolver) Cached(ctx context.Context) map[string]string {
 	out := map[string]string{}
-	if r.cache == nil {
+	cache, identity := r.identityCache(ctx, registry.FlavorECR)
+	if cache == nil {
 		return out
 	}
-	for _, e := range r.cache.List(AWSIdentity(r.env)) {
+	for _, e := range cache.List(identity) {
 		out[e.Registry] = e.Username
 	}
 	return out
@@ -290,27 +309,6 @@ func (r *Resolver) static(ctx context.Context, rt route) (Credential, error) {
 		return Credential{}, ErrNotFound
 	}
 	return Credential{Username: cred.Username, Password: cred.Password}, nil
-}
-
-// AWSIdentity names, from the environment alone (no I/O), the AWS identity
-// the SDK's default chain will use: the access key ID, else the profile,
-// else the web-identity role, else "default" (the default profile, a
-// container or an instance role). Cached credentials are keyed by it, so
-// that switching keys or profiles never hands out another identity's
-// password.
-func AWSIdentity(env registry.Env) string {
-	if id := env.Get("AWS_ACCESS_KEY_ID"); id != "" {
-		return "access-key:" + id
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
-		if p := env.Get(k); p != "" {
-			return "profile:" + p
-		}
-	}
-	if arn := env.Get("AWS_ROLE_ARN"); arn != "" {
-		return "role:" + arn
-	}
-	return "default"
 }
 
 // expiryRecorder is an ECR Public API client that remembers the expiry of

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/molecule-ai/registrykit/examples/internal/pullcred"
-	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -24,20 +23,5 @@ func TestHost(t *testing.T) {
 		"ftp://ghcr.io":               "", // the credential helpers' parser refuses other schemes
 	} {
 		assert.Equal(t, want, pullcred.Host(in), "%q", in)
-	}
-}
-
-func TestAWSIdentity(t *testing.T) {
-	for _, tc := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_PROFILE": "prod"}, "access-key:AKID"},
-		{map[string]string{"AWS_PROFILE": "prod", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r"}, "profile:prod"},
-		{map[string]string{"AWS_DEFAULT_PROFILE": "old"}, "profile:old"},
-		{map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::1:role/r", "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token"}, "role:arn:aws:iam::1:role/r"},
-		{nil, "default"},
-	} {
-		assert.Equal(t, tc.want, pullcred.AWSIdentity(registry.EnvMap(tc.env)), "%v", tc.env)
 	}
 }

@@ -2,7 +2,9 @@
 // EventBridge rule sends "ECR Image Action" events to an SQS queue, which a
 // [Consumer] long-polls; each push of a watched image is checked at once,
 // and its message deleted only after the check ran, so a crash in between
-// redelivers it rather than losing it.
+// redelivers it rather than losing it. Only events of one AWS account
+// count: [Consumer.Account], by default the account of the watcher's
+// backend (its ECR host's); events of other accounts are ignored.
 //
 // The rule's event pattern:
 //
@@ -27,6 +29,7 @@ package ecrevents
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -50,11 +53,17 @@ type Consumer struct {
 	API API
 	// QueueURL names the queue.
 	QueueURL string
-	// Account, when set, is the only AWS account whose events count (the
-	// registry host's account); others are deleted unchecked.
+	// Account is the only AWS account whose events count; events of any
+	// other account are deleted unchecked, logged at debug and reported to
+	// the Observer as refused, reason "other account". When empty, it is
+	// the account of the watcher's backend, parsed from its ECR host
+	// (registry.ParseECRHost); a backend whose host names no account (not
+	// an ECR host) then counts no event at all, so set Account for it.
 	Account string
 	// Observer, when set, learns of each message (source "ecr").
 	Observer watch.Observer
+	// Logger, when set, receives the consumer's log lines; nil logs nothing.
+	Logger *slog.Logger
 	// Clock replaces the system clock (for tests).
 	Clock registry.Clock
 }
@@ -66,6 +75,10 @@ const WaitTimeSeconds = 20
 // failing ReceiveMessage is retried after a pause that doubles up to a
 // minute.
 func (c *Consumer) Run(ctx context.Context) error {
+	if c.account() == "" {
+		c.logger().Warn("ECR events: no account to accept events from: the backend's host is not an ECR host; set Consumer.Account",
+			"host", c.Watcher.Backend().Host())
+	}
 	clock := c.clock()
 	pause := time.Second
 	for ctx.Err() == nil {
@@ -103,9 +116,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 // An error means the check did not run (ctx ended) and the message must
 // stay.
 func (c *Consumer) Handle(ctx context.Context, body string) error {
-	push, ok := parse(body, c.Account)
+	account := c.account()
+	push, from, ok := parse(body, account)
 	if !ok {
 		c.delivered(false, "malformed")
+		return nil
+	}
+	if from != account {
+		c.logger().Debug("ECR events: ignoring an event of another account", "account", from, "accepted", account)
+		c.delivered(false, "other account")
 		return nil
 	}
 	if push == nil {
@@ -132,6 +151,25 @@ func (c *Consumer) Handle(ctx context.Context, body string) error {
 		}
 	}
 	return nil
+}
+
+// account is the account whose events count: Account, else the account of
+// the backend's ECR host; "" when neither names one.
+func (c *Consumer) account() string {
+	if c.Account != "" {
+		return c.Account
+	}
+	if h, ok := registry.ParseECRHost(c.Watcher.Backend().Host()); ok {
+		return h.Account
+	}
+	return ""
+}
+
+func (c *Consumer) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
 }
 
 func (c *Consumer) clock() registry.Clock {
@@ -161,19 +199,20 @@ type event struct {
 }
 
 // parse reads a message body: ok is false for one that is not an ECR
-// event; push is nil for an event that is not a successful push (or from
-// another account than account, when set).
-func parse(body, account string) (push *watch.Push, ok bool) {
+// event; from is the event's account; push is nil for an event that is not
+// a successful push or is not from account ("" accepts none).
+func parse(body, account string) (push *watch.Push, from string, ok bool) {
 	var e event
 	if json.Unmarshal([]byte(body), &e) != nil || e.Source != "aws.ecr" || e.DetailType != "ECR Image Action" {
-		return nil, false
+		return nil, "", false
 	}
-	if e.Detail.ActionType != "PUSH" || e.Detail.Result != "SUCCESS" || e.Detail.Repository == "" || (account != "" && e.Account != account) {
-		return nil, true
+	if account == "" || e.Account != account ||
+		e.Detail.ActionType != "PUSH" || e.Detail.Result != "SUCCESS" || e.Detail.Repository == "" {
+		return nil, e.Account, true
 	}
 	tag := e.Detail.Tag
 	if strings.HasPrefix(tag, "sha256:") {
 		tag = ""
 	}
-	return &watch.Push{Repository: e.Detail.Repository, Tag: tag}, true
+	return &watch.Push{Repository: e.Detail.Repository, Tag: tag}, e.Account, true
 }

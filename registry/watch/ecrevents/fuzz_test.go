@@ -8,7 +8,7 @@ import (
 
 // Any SQS message body: no panic; a push only from an ECR event, naming a
 // repository, never with a digest for a tag, and never from another
-// account than the one configured.
+// account than the one given (none when none is given).
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		`{"source":"aws.ecr","detail-type":"ECR Image Action","account":"123456789012","detail":{"result":"SUCCESS","repository-name":"molecule-ai/workspace-template-codex","image-tag":"latest","action-type":"PUSH"}}`,
@@ -21,7 +21,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(seed, "")
 	}
 	f.Fuzz(func(t *testing.T, body, account string) {
-		push, ok := parse(body, account)
+		push, from, ok := parse(body, account)
 		if push == nil {
 			return
 		}
@@ -32,7 +32,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("push %+v", push)
 		}
 		var e event
-		if err := json.Unmarshal([]byte(body), &e); err != nil || (account != "" && e.Account != account) {
+		if err := json.Unmarshal([]byte(body), &e); err != nil || account == "" || e.Account != account || from != account {
 			t.Fatalf("a push from another account than %q: %s", account, body)
 		}
 	})
