@@ -10,7 +10,7 @@ BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME ?= 60s
 BENCHCOUNT ?= 6
 
-.PHONY: test demo check fuzz bench
+.PHONY: test demo check fuzz bench api
 
 ## test: every test of every module, with the race detector.
 test:
@@ -25,6 +25,10 @@ check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	@command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@set -e; $(foreach m,$(MODULES),echo "== tidy + vet + staticcheck $(m)"; (cd $(m) && export GOTOOLCHAIN=$(call toolchain,$(m)) && go mod tidy -diff && go vet ./... && PATH="$$PATH:$$(go env GOPATH)/bin" staticcheck ./...);)
+
+## api: regenerate api/registrykit.txt, the listing of the public API the tests compare with the code.
+api:
+	go run ./internal/apilist -w
 
 ## fuzz: run each fuzz target for FUZZTIME, in its own module; new findings land in testdata/fuzz.
 fuzz:

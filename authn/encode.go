@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-
-	"github.com/docker/cli/cli/config/types"
 )
 
 // RegistryAuthHeader is the Docker Engine API header that carries pull
@@ -15,8 +13,8 @@ const RegistryAuthHeader = "X-Registry-Auth"
 // RegistryAuth encodes c for the Docker Engine's X-Registry-Auth header:
 // base64url of the Engine's AuthConfig JSON, as the Engine's own
 // EncodeAuthConfig writes it, with serveraddress set to serverAddress (the
-// registry host the image is pulled from). The JSON is docker/cli's
-// AuthConfig, whose names are the Engine API's (api/types/registry in
+// registry host the image is pulled from). The JSON has the fields of
+// docker/cli's AuthConfig, whose names are the Engine API's (api/types/registry in
 // moby/moby; the examples and the consumer-compatibility module decode it
 // with the Engine's own DecodeAuthConfig), so the library needs no Docker
 // Engine SDK.
@@ -30,7 +28,7 @@ func RegistryAuth(c Credential, serverAddress string) (string, error) {
 	if c.IsAnonymous() {
 		return "", nil
 	}
-	buf, err := json.Marshal(types.AuthConfig{
+	buf, err := json.Marshal(authConfig{
 		Username:      c.Username,
 		Password:      c.Password,
 		ServerAddress: serverAddress,
@@ -49,7 +47,7 @@ func RegistryAuth(c Credential, serverAddress string) (string, error) {
 // ~/.docker/config.json. Anonymous credentials are left out. The output is
 // deterministic (hosts sorted).
 func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
-	auths := make(map[string]types.AuthConfig, len(creds))
+	auths := make(map[string]authConfig, len(creds))
 	for host, c := range creds {
 		if host == "" {
 			return nil, fmt.Errorf("docker config: empty registry host")
@@ -57,7 +55,7 @@ func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
 		if c.IsAnonymous() {
 			continue
 		}
-		e := types.AuthConfig{
+		e := authConfig{
 			Username:      c.Username,
 			Password:      c.Password,
 			IdentityToken: c.IdentityToken,
@@ -69,6 +67,21 @@ func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
 		auths[host] = e
 	}
 	return json.Marshal(struct {
-		Auths map[string]types.AuthConfig `json:"auths"`
+		Auths map[string]authConfig `json:"auths"`
 	}{auths})
+}
+
+// authConfig is docker/cli's AuthConfig (cli/config/types/authconfig.go in
+// docker/cli), field for field and in its order, which is also the Engine
+// API's (api/types/registry/authconfig.go in moby/moby): the JSON both
+// encoders write. It is copied rather than imported so that package authn
+// compiles none of docker/cli in.
+type authConfig struct {
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"password,omitempty"`
+	Auth          string `json:"auth,omitempty"`
+	Email         string `json:"email,omitempty"`
+	ServerAddress string `json:"serveraddress,omitempty"`
+	IdentityToken string `json:"identitytoken,omitempty"`
+	RegistryToken string `json:"registrytoken,omitempty"`
 }

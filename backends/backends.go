@@ -14,6 +14,7 @@
 package backends
 
 import (
+	"github.com/molecule-ai/registrykit/authn/dockerconfig"
 	"github.com/molecule-ai/registrykit/backends/distribution"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
@@ -48,6 +49,9 @@ func Drivers() []registry.Driver {
 // The environment (the process's unless registry.WithEnv says otherwise)
 // supplies the flavor override MOLECULE_IMAGE_REGISTRY_FLAVOR, the
 // credential variables, Docker's config location and the AWS configuration.
+// Docker's config is read with package authn/dockerconfig
+// (registry.WithDockerConfig(dockerconfig.From)) unless
+// registry.WithoutDockerConfig is given.
 // Explicit options win over the environment.
 func Open(prefix string, opts ...registry.Option) (registry.Backend, error) {
 	p, err := registry.ParsePrefix(prefix)
@@ -85,8 +89,11 @@ func open(p registry.Prefix, opts []registry.Option) (registry.Backend, error) {
 	return registry.Open(p, Drivers(), opts...)
 }
 
-// withDefaults puts the process environment first, so that the caller's
-// options win.
+// withDefaults puts the process environment and Docker's config loader
+// first, so that the caller's options win.
 func withDefaults(opts []registry.Option) []registry.Option {
-	return append([]registry.Option{registry.WithEnv(registry.ProcessEnv())}, opts...)
+	return append([]registry.Option{
+		registry.WithEnv(registry.ProcessEnv()),
+		registry.WithDockerConfig(dockerconfig.From),
+	}, opts...)
 }

@@ -201,22 +201,50 @@ func ExampleFromEnv_badPrefix() {
 	// Output: invalid MOLECULE_IMAGE_REGISTRY "https://ghcr.io/molecule-ai": has a URL scheme; remove "https://"; set MOLECULE_IMAGE_REGISTRY to host[:port][/path], e.g. ghcr.io/molecule-ai
 }
 
-// Docker's config is read through the environment given, and left out
-// with registry.WithoutDockerConfig.
+// Docker's config is read through the environment given by every backend
+// that backends.Open and backends.FromEnv open with a default credential
+// chain, and left out with registry.WithoutDockerConfig.
 func TestDockerConfigInTheChain(t *testing.T) {
 	dir := t.TempDir()
-	cfg := `{"auths":{"reg.example.com":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("dock:er-secret")) + `"}}}`
+	auth := base64.StdEncoding.EncodeToString([]byte("dock:er-secret"))
+	cfg := `{"auths":{"reg.example.com":{"auth":"` + auth + `"},"ghcr.io":{"auth":"` + auth + `"}}}`
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600))
-	env := map[string]string{"DOCKER_CONFIG": dir}
-	b, err := backends.Open("reg.example.com/org", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(env))
-	require.NoError(t, err)
-	c, err := b.(registry.CredentialProvider).Credential(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, "dock", c.Username)
+	cases := []struct {
+		prefix string
+		flavor registry.Flavor
+	}{
+		{"ghcr.io/org", registry.FlavorGHCR},
+		{"reg.example.com/org", registry.FlavorGitea},
+		{"reg.example.com/org", registry.FlavorGitLab},
+		{"reg.example.com/org", registry.FlavorDistribution},
+	}
+	opens := []struct {
+		name string
+		open func(prefix string, opts ...registry.Option) (registry.Backend, error)
+	}{
+		{"Open", backends.Open},
+		{"FromEnv", func(_ string, opts ...registry.Option) (registry.Backend, error) { return backends.FromEnv(opts...) }},
+	}
+	for _, tc := range cases {
+		for _, o := range opens {
+			open := o.open
+			t.Run(o.name+"/"+string(tc.flavor), func(t *testing.T) {
+				// No credential variable is set: only Docker's config
+				// can supply one.
+				env := map[string]string{"DOCKER_CONFIG": dir, registry.EnvRegistry: tc.prefix}
+				b, err := open(tc.prefix, registry.WithFlavor(tc.flavor), registry.WithEnvMap(env))
+				require.NoError(t, err)
+				require.Equal(t, tc.flavor, b.(registry.Flavored).Flavor())
+				c, err := b.(registry.CredentialProvider).Credential(context.Background())
+				require.NoError(t, err)
+				assert.Equal(t, "dock", c.Username)
 
-	b, err = backends.Open("reg.example.com/org", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(env), registry.WithoutDockerConfig())
-	require.NoError(t, err)
-	c, err = b.(registry.CredentialProvider).Credential(context.Background())
-	require.NoError(t, err)
-	assert.True(t, c.IsAnonymous())
+				b, err = open(tc.prefix, registry.WithFlavor(tc.flavor), registry.WithEnvMap(env), registry.WithoutDockerConfig())
+				require.NoError(t, err)
+				c, err = b.(registry.CredentialProvider).Credential(context.Background())
+				require.NoError(t, err)
+				assert.True(t, c.IsAnonymous())
+			})
+		}
+	}
 }

@@ -26,8 +26,15 @@ type Options struct {
 	Clock Clock
 	// Credentials replaces the driver's default credential chain.
 	Credentials authn.Source
+	// DockerConfig returns the source of Docker's (and Podman's) config,
+	// found through the environment lookup reads, for the default
+	// credential chain; nil leaves it out. Package backends sets it to
+	// dockerconfig.From (package authn/dockerconfig); package registry
+	// itself reads no Docker config, so that a program compiles docker/cli
+	// in only when it asks for it.
+	DockerConfig func(lookup func(string) (string, bool)) authn.Source
 	// NoDockerConfig leaves Docker's (and Podman's) config out of the
-	// default credential chain.
+	// default credential chain, even when DockerConfig is set.
 	NoDockerConfig bool
 	// Environ is the environment every variable is read from, Docker's
 	// config location and the AWS configuration included. The zero Env has
@@ -96,6 +103,16 @@ func WithEnv(env Env) Option { return func(o *Options) { o.Environ = env } }
 // variables or nowhere. A Docker credential helper built on registrykit
 // needs it, since a config that names the helper would make it run itself.
 func WithoutDockerConfig() Option { return func(o *Options) { o.NoDockerConfig = true } }
+
+// WithDockerConfig puts the source load returns, for the backend's
+// environment, in the default credential chain, after the environment
+// variables: pass dockerconfig.From (package authn/dockerconfig) to read
+// Docker's and Podman's config as package backends does. [Open] with a
+// driver list of the caller's own reads no Docker config without it.
+// [WithoutDockerConfig] wins over it.
+func WithDockerConfig(load func(lookup func(string) (string, bool)) authn.Source) Option {
+	return func(o *Options) { o.DockerConfig = load }
+}
 
 // WithGetenv reads variables through f, as a custom environment ([EnvFunc]).
 func WithGetenv(f func(string) (string, bool)) Option { return WithEnv(EnvFunc(f)) }

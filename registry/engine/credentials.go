@@ -15,8 +15,9 @@ import (
 // caller's source (registry.WithCredentials) when set, otherwise, in order,
 // the flavor's user/secret environment pair (when userVar is not empty),
 // the generic pair MOLECULE_IMAGE_REGISTRY_USER / MOLECULE_IMAGE_REGISTRY_TOKEN,
-// Docker's config (found through t's environment; not with
-// registry.WithoutDockerConfig) and anonymous access.
+// Docker's config (the source registry.WithDockerConfig gives, found
+// through t's environment; package backends gives it, and
+// registry.WithoutDockerConfig leaves it out) and anonymous access.
 //
 // Credentials from environment variables go only to the registry they were
 // configured for: the host of MOLECULE_IMAGE_REGISTRY, or one of envHosts
@@ -34,8 +35,8 @@ func DefaultCredentials(t registry.Target, userVar, secretVar string, envHosts .
 		}
 		sources = append(sources, authn.Env(registry.EnvUser, registry.EnvToken, o.Environ.Lookup))
 	}
-	if !o.NoDockerConfig {
-		sources = append(sources, authn.DockerConfigFrom(o.Environ.Lookup))
+	if o.DockerConfig != nil && !o.NoDockerConfig {
+		sources = append(sources, o.DockerConfig(o.Environ.Lookup))
 	}
 	return authn.Chain(append(sources, authn.Anonymous)...)
 }

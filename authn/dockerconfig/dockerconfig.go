@@ -1,4 +1,4 @@
-package authn
+package dockerconfig
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"github.com/docker/cli/cli/config/configfile"
 	ggcrauthn "github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/molecule-ai/registrykit/authn"
 )
 
-// DockerConfig is the source backed by Docker's client configuration in the
-// process environment; it is DockerConfigFrom(os.LookupEnv).
-var DockerConfig Source = DockerConfigFrom(os.LookupEnv)
+// Default is the source backed by Docker's client configuration in the
+// process environment; it is From(os.LookupEnv).
+var Default authn.Source = From(os.LookupEnv)
 
-// DockerConfigFrom is the source backed by Docker's client configuration,
+// From is the source backed by Docker's client configuration,
 // found through the variables lookup yields — never through the process
 // environment unless lookup is os.LookupEnv:
 //
@@ -31,40 +32,40 @@ var DockerConfig Source = DockerConfigFrom(os.LookupEnv)
 // This is the Docker CLI's search order (go-containerregistry's
 // DefaultKeychain differs: it tries $HOME's file first), with the
 // environment made explicit. A host the configuration does not know,
-// or no configuration at all, yields ErrNoCredential. A credential helper
+// or no configuration at all, yields authn.ErrNoCredential. A credential helper
 // runs with the process environment, as Docker runs it.
-func DockerConfigFrom(lookup func(string) (string, bool)) Source {
+func From(lookup func(string) (string, bool)) authn.Source {
 	return FromKeychain(dockerConfigKeychain{lookup: lookup})
 }
 
-// FromKeychain adapts a go-containerregistry keychain to a [Source] (the
+// FromKeychain adapts a go-containerregistry keychain to an [authn.Source] (the
 // other way round from dockerauth.Keychain, which makes a keychain of a
 // backend).
-func FromKeychain(kc ggcrauthn.Keychain) Source {
-	return SourceFunc(func(ctx context.Context, host string) (Credential, error) {
+func FromKeychain(kc ggcrauthn.Keychain) authn.Source {
+	return authn.SourceFunc(func(ctx context.Context, host string) (authn.Credential, error) {
 		reg, err := name.NewRegistry(dockerConfigKey(host), name.WeakValidation)
 		if err != nil {
-			return Credential{}, fmt.Errorf("docker config: registry host %q: %w", host, err)
+			return authn.Credential{}, fmt.Errorf("docker config: registry host %q: %w", host, err)
 		}
 		auth, err := ggcrauthn.Resolve(ctx, kc, reg)
 		if err != nil {
-			return Credential{}, fmt.Errorf("docker config for %s: %w", host, err)
+			return authn.Credential{}, fmt.Errorf("docker config for %s: %w", host, err)
 		}
 		if auth == ggcrauthn.Anonymous {
-			return Credential{}, ErrNoCredential
+			return authn.Credential{}, authn.ErrNoCredential
 		}
 		cfg, err := ggcrauthn.Authorization(ctx, auth)
 		if err != nil {
-			return Credential{}, fmt.Errorf("docker config for %s: %w", host, err)
+			return authn.Credential{}, fmt.Errorf("docker config for %s: %w", host, err)
 		}
-		c := Credential{
+		c := authn.Credential{
 			Username:      cfg.Username,
 			Password:      cfg.Password,
 			IdentityToken: cfg.IdentityToken,
 			RegistryToken: cfg.RegistryToken,
 		}
 		if c.IsAnonymous() {
-			return Credential{}, ErrNoCredential
+			return authn.Credential{}, authn.ErrNoCredential
 		}
 		return c, nil
 	})

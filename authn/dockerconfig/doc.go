@@ -1,0 +1,10 @@
+// Package dockerconfig finds registry credentials in Docker's (and Podman's)
+// client configuration, with docker/cli's own loader and credential helpers.
+//
+// It is apart from package authn so that a program compiles docker/cli and
+// the credential helpers' client in only when it reads Docker's config:
+// package backends plugs [From] into every backend it opens
+// (registry.WithDockerConfig); a program that calls registry.Open with its
+// own drivers passes registry.WithDockerConfig(dockerconfig.From) to do the
+// same.
+package dockerconfig

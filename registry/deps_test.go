@@ -1,0 +1,68 @@
+package registry_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// heavyModules are what Docker's config loader compiles in: docker/cli's
+// config package and, through it, the credential helpers' client, logrus
+// and pkg/errors. Only a program that reads Docker's config (package
+// authn/dockerconfig, which package backends plugs in) may depend on them.
+var heavyModules = []string{
+	"github.com/docker/cli",
+	"github.com/docker/docker-credential-helpers",
+	"github.com/sirupsen/logrus",
+	"github.com/pkg/errors",
+}
+
+// The core and the token-flow drivers compile none of Docker's config
+// loader in: a program that imports registry and one driver pays only for
+// what it uses.
+func TestCoreCompilesNoDockerConfigLoader(t *testing.T) {
+	const mod = "github.com/molecule-ai/registrykit/"
+	cases := []struct {
+		name      string
+		pkgs      []string
+		wantHeavy bool
+	}{
+		{"registry", []string{"registry"}, false},
+		{"authn", []string{"authn"}, false},
+		{"registry and the ghcr driver", []string{"registry", "backends/ghcr"}, false},
+		{"engine and the token-flow drivers", []string{"registry/engine", "backends/ghcr", "backends/gitea", "backends/gitlab", "backends/distribution"}, false},
+		// The loader itself, and backends, which plugs it in: the check
+		// above would pass vacuously if it could not see the loader.
+		{"authn/dockerconfig", []string{"authn/dockerconfig"}, true},
+		{"backends", []string{"backends"}, true},
+	}
+	gobin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command lists the packages a program compiles in")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"list", "-deps"}
+			for _, p := range tc.pkgs {
+				args = append(args, mod+p)
+			}
+			out, err := exec.Command(gobin, args...).Output()
+			require.NoError(t, err, "go %s", strings.Join(args, " "))
+			deps := strings.Fields(string(out))
+			for _, m := range heavyModules {
+				var found []string
+				for _, d := range deps {
+					if d == m || strings.HasPrefix(d, m+"/") {
+						found = append(found, d)
+					}
+				}
+				if tc.wantHeavy {
+					assert.NotEmpty(t, found, "%s should compile %s in", tc.name, m)
+					continue
+				}
+				assert.Empty(t, found, "%s compiles %s in; Docker's config loader belongs in authn/dockerconfig, plugged in by package backends (registry.WithDockerConfig)", tc.name, m)
+			}
+		})
+	}
+}
