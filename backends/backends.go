@@ -4,7 +4,7 @@
 //
 //	b, err := backends.FromEnv() // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
 //
-// Construction does no I/O. Selection follows registry.Open:
+// Construction does no I/O. Selection follows engine.Open:
 // MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.WithFlavor) forces a driver;
 // otherwise ghcr.io, ECR hosts, ECR Public, registry.gitlab.com and Docker
 // Hub are recognised by name; any other host is probed once with GET /v2/ on
@@ -22,13 +22,14 @@ import (
 	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/backends/gitlab"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
 // Drivers returns the built-in drivers in selection order. The slice is new
 // on every call; a caller may append its own drivers and pass the result to
-// registry.Open.
-func Drivers() []registry.Driver {
-	return []registry.Driver{
+// engine.Open.
+func Drivers() []engine.Spec {
+	return []engine.Spec{
 		ghcr.Driver(),
 		ecr.Driver(),
 		ecrpublic.Driver(),
@@ -86,7 +87,7 @@ func open(p registry.Prefix, opts []registry.Option) (registry.Backend, error) {
 		}
 		opts = append(opts, registry.WithFlavor(f))
 	}
-	return registry.Open(p, Drivers(), opts...)
+	return engine.Open(p, Drivers(), opts...)
 }
 
 // withDefaults puts the process environment and Docker's config loader

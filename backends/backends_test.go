@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,7 +30,7 @@ func TestFromEnvSelectsByHost(t *testing.T) {
 		t.Run(prefix, func(t *testing.T) {
 			b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: prefix}))
 			require.NoError(t, err)
-			assert.Equal(t, want, b.(registry.Flavored).Flavor())
+			assert.Equal(t, want, b.Flavor())
 			p := registry.MustParsePrefix(prefix)
 			assert.Equal(t, p.Host(), b.Host())
 			assert.Equal(t, p.String(), b.Prefix())
@@ -48,10 +49,11 @@ func TestFromEnvProbesUnknownHosts(t *testing.T) {
 		b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}))
 		require.NoError(t, err)
 		assert.Zero(t, srv.Counts().Total(), "construction does no I/O")
-		f, err := registry.Discover(context.Background(), b)
+		_, err = b.Discover(context.Background())
+		f := b.Flavor()
 		require.NoError(t, err)
 		assert.Equal(t, want, f, mode)
-		assert.Equal(t, want, b.(registry.Flavored).Flavor(), mode)
+		assert.Equal(t, want, b.Flavor(), mode)
 		assert.Equal(t, int64(1), srv.Counts().Ping, "one probe")
 		srv.Close()
 	}
@@ -64,7 +66,7 @@ func TestFromEnvForcedFlavorSkipsProbe(t *testing.T) {
 		registry.EnvRegistry: srv.Host() + "/org", registry.EnvFlavor: "GITEA",
 	}))
 	require.NoError(t, err)
-	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor())
+	assert.Equal(t, registry.FlavorGitea, b.Flavor())
 	assert.Zero(t, srv.Counts().Total())
 }
 
@@ -88,11 +90,11 @@ func TestOpenHonoursTheFlavorVariable(t *testing.T) {
 	defer srv.Close()
 	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "gitea"}))
 	require.NoError(t, err)
-	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor())
+	assert.Equal(t, registry.FlavorGitea, b.Flavor())
 	b, err = backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "gitea"}),
 		registry.WithFlavor(registry.FlavorDistribution))
 	require.NoError(t, err)
-	assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor(), "an explicit option wins")
+	assert.Equal(t, registry.FlavorDistribution, b.Flavor(), "an explicit option wins")
 	assert.Zero(t, srv.Counts().Total())
 }
 
@@ -114,12 +116,12 @@ func TestProbedRegistryDownAtStartCatchesUp(t *testing.T) {
 		_, err = b.ManifestDigest(context.Background(), "app", "latest")
 		require.ErrorIs(t, err, registry.ErrUnavailable)
 	}
-	assert.Equal(t, registry.FlavorUnknown, b.(registry.Flavored).Flavor(), "not selected yet")
+	assert.Equal(t, registry.FlavorUnknown, b.Flavor(), "not selected yet")
 	faults.Clear() // the registry comes back
 	d, err := b.ManifestDigest(context.Background(), "app", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, h.String(), d)
-	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor())
+	assert.Equal(t, registry.FlavorGitea, b.Flavor())
 }
 
 // A probed backend's first check reuses the probe's connection: registry.Open
@@ -131,7 +133,7 @@ func TestProbeAndBackendShareAConnection(t *testing.T) {
 			return backends.Open(prefix, registry.WithEnvMap(nil))
 		},
 		"registry.Open": func(prefix string) (registry.Backend, error) {
-			return registry.Open(registry.MustParsePrefix(prefix), backends.Drivers())
+			return engine.Open(registry.MustParsePrefix(prefix), backends.Drivers())
 		},
 	}
 	for name, open := range open {
@@ -190,7 +192,7 @@ func ExampleFromEnv() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.Prefix(), b.(registry.Flavored).Flavor())
+	fmt.Println(b.Prefix(), b.Flavor())
 	// Output: ghcr.io/molecule-ai ghcr
 }
 
@@ -234,14 +236,14 @@ func TestDockerConfigInTheChain(t *testing.T) {
 				env := map[string]string{"DOCKER_CONFIG": dir, registry.EnvRegistry: tc.prefix}
 				b, err := open(tc.prefix, registry.WithFlavor(tc.flavor), registry.WithEnvMap(env))
 				require.NoError(t, err)
-				require.Equal(t, tc.flavor, b.(registry.Flavored).Flavor())
-				c, err := b.(registry.CredentialProvider).Credential(context.Background())
+				require.Equal(t, tc.flavor, b.Flavor())
+				c, err := b.Credential(context.Background())
 				require.NoError(t, err)
 				assert.Equal(t, "dock", c.Username)
 
 				b, err = open(tc.prefix, registry.WithFlavor(tc.flavor), registry.WithEnvMap(env), registry.WithoutDockerConfig())
 				require.NoError(t, err)
-				c, err = b.(registry.CredentialProvider).Credential(context.Background())
+				c, err = b.Credential(context.Background())
 				require.NoError(t, err)
 				assert.True(t, c.IsAnonymous())
 			})

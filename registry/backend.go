@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/molecule-ai/registrykit/authn"
 	"golang.org/x/oauth2"
@@ -35,7 +34,7 @@ type Backend interface {
 	// tok.SetAuthHeader(req): TokenType "Bearer" for token-flow registries,
 	// "Basic" where the registry takes basic credentials directly (ECR,
 	// htpasswd). A registry that needs no authentication yields a token with
-	// an empty AccessToken, for which [SetAuthHeader] does nothing.
+	// an empty AccessToken: send no Authorization header for it.
 	//
 	// Tokens are cached per registry, identity and scope and refreshed ahead of
 	// their expiry; concurrent callers needing the same token cause a single
@@ -47,47 +46,29 @@ type Backend interface {
 	// For a multi-platform image it is the digest of the index, the one
 	// "docker pull" resolves. In steady state it costs one HEAD request.
 	ManifestDigest(ctx context.Context, repo, ref string) (string, error)
-}
-
-// PlatformResolver is implemented by backends that can resolve the digest of
-// one platform's manifest inside an image index. All built-in backends do.
-type PlatformResolver interface {
 	// PlatformDigest returns the digest of the manifest for platform
 	// ("linux/amd64", "linux/arm64/v8") that ref points at in repo. When ref
 	// names a single-platform manifest, its own digest is returned.
 	PlatformDigest(ctx context.Context, repo, ref string, platform Platform) (string, error)
-}
-
-// CredentialProvider is implemented by backends that can say which
-// credential a client such as the Docker Engine should present to the
-// registry: the PAT for GHCR, "AWS" and the decoded password for ECR, the
-// token for Gitea, an empty credential for anonymous access. All built-in
-// backends do.
-type CredentialProvider interface {
+	// Credential returns the credential a client such as the Docker Engine
+	// should present to the registry: the PAT for GHCR, "AWS" and the
+	// decoded password for ECR, the token for Gitea, an empty credential
+	// for anonymous access.
 	Credential(ctx context.Context) (authn.Credential, error)
-}
-
-// Flavored is implemented by backends that know their flavor. All built-in
-// backends do.
-type Flavored interface {
+	// Flavor returns the flavor serving the registry; FlavorUnknown until a
+	// backend that selects its flavor from the registry's challenge has
+	// made its first request (or Discover).
 	Flavor() Flavor
-}
-
-// SetAuthHeader sets the Authorization header of req from tok, and does
-// nothing when tok is nil or carries no access token (anonymous access).
-func SetAuthHeader(req *http.Request, tok *oauth2.Token) {
-	if tok == nil || tok.AccessToken == "" {
-		return
-	}
-	tok.SetAuthHeader(req)
-}
-
-// TokenPreparer is implemented by backends that can fetch the tokens of
-// several repositories at once: one token request carrying every scope, where
-// the registry honours several scopes (the distribution token spec allows
-// it), instead of one per repository. A watcher calls it at the start of a
-// tick. Repositories whose tokens are cached and fresh are left alone; a
-// backend that needs no tokens, or whose tokens are not scoped, does nothing.
-type TokenPreparer interface {
+	// Discover selects the flavor when it is not known yet and learns the
+	// registry's challenge now, which it returns (nil for a flavor with
+	// none, such as ECR's fetched token).
+	Discover(ctx context.Context) (*Challenge, error)
+	// PrepareTokens fetches the tokens of several repositories at once: one
+	// token request carrying every scope, where the registry honours
+	// several scopes (the distribution token spec allows it), instead of
+	// one per repository. A watcher calls it at the start of a tick.
+	// Repositories whose tokens are cached and fresh are left alone; a
+	// backend that needs no tokens, or whose tokens are not scoped, does
+	// nothing.
 	PrepareTokens(ctx context.Context, repos []string) error
 }

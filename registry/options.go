@@ -178,7 +178,7 @@ func (o *Options) DriverOption(f Flavor, key any) any { return o.drivers[driverK
 
 // checkDriverOptions reports a driver option meant for another flavor than
 // the one selected.
-func (o *Options) checkDriverOptions(selected Flavor, p Prefix) error {
+func (o *Options) CheckDriverOptions(selected Flavor, p Prefix) error {
 	for k := range o.drivers {
 		if k.flavor != selected {
 			return &ConfigError{Var: "driver option", Value: string(k.flavor) + " option",

@@ -31,16 +31,16 @@ const (
 
 // Driver returns the OCI distribution driver: it claims Docker Hub's hosts
 // and serves any registry no other driver claims.
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:     registry.FlavorDistribution,
 		ClaimsHost: registry.IsDockerHub,
 		Fallback:   true,
 		Configure:  configure,
-	})
+	}
 }
 
-func configure(t registry.Target) (engine.Config, error) {
+func configure(t engine.Target) (engine.Config, error) {
 	host := t.Prefix.Host()
 	// The distribution token spec allows several scopes in one request
 	// (docs/content/spec/auth/scope.md); the CNCF registry's token servers,

@@ -28,7 +28,8 @@ func open(t *testing.T, srv *registrytest.Server, clock *registrytest.Clock, cre
 	t.Helper()
 	b, err := backends.Open(srv.Host()+"/org", registry.WithClock(clock), registry.WithCredentials(authn.Static(cred)))
 	require.NoError(t, err)
-	f, err := registry.Discover(context.Background(), b) // the probe, which a first check would send
+	_, err = b.Discover(context.Background()) // the probe, which a first check would send
+	f := b.Flavor()
 	require.NoError(t, err)
 	require.Equal(t, registry.FlavorDistribution, f)
 	return b
@@ -127,7 +128,7 @@ func TestIndexAndPlatformDigests(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, h.String(), d, "the index digest, as docker pull resolves")
 
-	pr := b.(registry.PlatformResolver)
+	pr := b
 	for _, p := range []string{"linux/amd64", "linux/arm64/v8", "linux/arm64"} {
 		plat, err := registry.ParsePlatform(p)
 		require.NoError(t, err)
@@ -237,7 +238,7 @@ func TestPlatformDigestGETsOnlyWhenTheIndexMoves(t *testing.T) {
 	_, err := srv.PushIndex("org/multi", "latest", idx)
 	require.NoError(t, err)
 	b := open(t, srv, clock, authn.Credential{Username: user, Password: pass})
-	pr := b.(registry.PlatformResolver)
+	pr := b
 	amd := registry.Platform{OS: "linux", Architecture: "amd64"}
 	srv.ResetCounts()
 	for range 5 {

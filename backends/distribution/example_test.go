@@ -9,13 +9,13 @@ import (
 
 // Docker Hub is known by name: docker.io is served from
 // registry-1.docker.io, with its known token service.
-func ExampleDriver() {
+func Example() {
 	b, err := backends.Open("docker.io/library", registry.WithEnvMap(map[string]string{}))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	img, _ := registry.RuntimeImage(b, "codex")
-	fmt.Println(b.(registry.Flavored).Flavor(), img)
+	fmt.Println(b.Flavor(), img)
 	// Output: distribution docker.io/library/workspace-template-codex:latest
 }

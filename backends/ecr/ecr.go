@@ -73,18 +73,18 @@ func WithRegion(region string) registry.Option { return option(regionKey{}, regi
 func WithAPI(api API) registry.Option { return option(apiKey{}, api) }
 
 // Driver returns the ECR private-registry driver.
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:     registry.FlavorECR,
 		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorECR },
 		Configure:  configure,
-	})
+	}
 }
 
 // configure does no I/O: the AWS configuration is loaded, and the ECR client
 // built, on the first token request, and again on a later one if loading
 // failed.
-func configure(t registry.Target) (engine.Config, error) {
+func configure(t engine.Target) (engine.Config, error) {
 	o := t.Options
 	host := t.Prefix.Host()
 	region, err := resolveRegion(t.Prefix, o)

@@ -99,7 +99,7 @@ func TestColdAndSteadyCounts(t *testing.T) {
 	tok, err := f.backend.Token(ctx, "repo-00")
 	require.NoError(t, err)
 	assert.Equal(t, "Basic", tok.Type())
-	cred, err := f.backend.(registry.CredentialProvider).Credential(ctx)
+	cred, err := f.backend.Credential(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "AWS", cred.Username)
 	assert.NotEmpty(t, cred.Password)

@@ -16,7 +16,7 @@ func ExampleDriver() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.(registry.Flavored).Flavor(), b.Host())
+	fmt.Println(b.Flavor(), b.Host())
 	_, err = backends.Open("ghcr.io/molecule-ai", ecr.WithRegion("eu-west-1"), registry.WithEnvMap(map[string]string{}))
 	fmt.Println(err)
 	// Output:

@@ -63,17 +63,17 @@ func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
 }
 
 // Driver returns the ECR Public driver: public.ecr.aws and ecr-public.aws.com.
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:     registry.FlavorECRPublic,
 		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorECRPublic },
 		Configure:  configure,
-	})
+	}
 }
 
 // configure does no I/O: when authenticated pulls are wanted, the AWS
 // configuration is loaded on the first token request.
-func configure(t registry.Target) (engine.Config, error) {
+func configure(t engine.Target) (engine.Config, error) {
 	o := t.Options
 	host := t.Prefix.Host()
 	cred := authn.Anonymous

@@ -36,7 +36,7 @@ func TestAnonymousBearerFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, d)
 	assert.Equal(t, registrytest.Counts{Token: 1, Head: 1}, srv.Counts(), "known realm: no probe")
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.True(t, cred.IsAnonymous())
 }
@@ -76,7 +76,7 @@ func TestAWSAuthenticatedPulls(t *testing.T) {
 	assert.Equal(t, int64(1), api.Calls())
 	assert.Empty(t, api.Errors())
 	assert.Equal(t, registrytest.Counts{Token: 1, Head: 3}, srv.Counts())
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "AWS", cred.Username)
 }

@@ -16,6 +16,6 @@ func ExampleWithAWSAuth() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.(registry.Flavored).Flavor(), b.Prefix())
+	fmt.Println(b.Flavor(), b.Prefix())
 	// Output: ecr-public public.ecr.aws/a1b2c3d4
 }

@@ -48,20 +48,20 @@ func WithTokenService() registry.Option {
 }
 
 // direct is "Bearer" unless WithTokenService said otherwise.
-func direct(t registry.Target) bool {
+func direct(t engine.Target) bool {
 	return t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) == nil
 }
 
 // Driver returns the GHCR driver.
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:     registry.FlavorGHCR,
 		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorGHCR },
 		Configure:  configure,
-	})
+	}
 }
 
-func configure(t registry.Target) (engine.Config, error) {
+func configure(t engine.Target) (engine.Config, error) {
 	host := t.Prefix.Host()
 	svc := engine.TokenService{
 		// GHCR answers GET /v2/ with

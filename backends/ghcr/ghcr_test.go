@@ -11,6 +11,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,10 +56,10 @@ func setup(t *testing.T, anonymous bool, env map[string]string, mods ...func(*re
 	p := registry.MustParsePrefix(srv.Host() + "/molecule-ai")
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	// The driver's own chain, without the machine's Docker config.
-	b, err := ghcr.Driver().Open(registry.Target{Prefix: p, Options: registry.NewOptions(
+	b, err := engine.Open(p, []engine.Spec{ghcr.Driver()}, registry.WithFlavor(registry.FlavorGHCR),
 		registry.WithClock(clock),
 		registry.WithCredentials(authn.Chain(authn.Env(ghcr.EnvUser, ghcr.EnvToken, lookup), authn.Anonymous)),
-	)})
+	)
 	require.NoError(t, err)
 	f.backend = b
 	return f
@@ -151,7 +152,7 @@ func TestAnonymousPublicImage(t *testing.T) {
 	d, err := f.backend.ManifestDigest(context.Background(), "workspace-template-langgraph", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, f.digests["workspace-template-langgraph"], d)
-	cred, err := f.backend.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := f.backend.Credential(context.Background())
 	require.NoError(t, err)
 	assert.True(t, cred.IsAnonymous())
 }
@@ -209,7 +210,7 @@ func TestRevokedTokenIsRefetchedOnce(t *testing.T) {
 
 func TestCredentialIsThePAT(t *testing.T) {
 	f := setup(t, false, creds())
-	cred, err := f.backend.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := f.backend.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, user, cred.Username)
 	assert.Equal(t, pat, cred.Password)

@@ -19,8 +19,9 @@ func ExampleIsChallenge() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.(registry.Flavored).Flavor()) // nothing sent yet
-	f, err := registry.Discover(context.Background(), b)
+	fmt.Println(b.Flavor()) // nothing sent yet
+	_, err = b.Discover(context.Background())
+	f := b.Flavor()
 	fmt.Println(f, err)
 	// Output:
 	// unknown

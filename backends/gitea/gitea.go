@@ -54,12 +54,12 @@ func WithRealmHost(hosts ...string) registry.Option {
 }
 
 // Driver returns the Gitea driver.
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:          registry.FlavorGitea,
 		ClaimsChallenge: IsChallenge,
 		Configure:       configure,
-	})
+	}
 }
 
 // IsChallenge reports whether c is Gitea's challenge. Gitea answers
@@ -71,7 +71,7 @@ func IsChallenge(c *registry.Challenge) bool {
 	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/v2/token")
 }
 
-func configure(t registry.Target) (engine.Config, error) {
+func configure(t engine.Target) (engine.Config, error) {
 	host := t.Prefix.Host()
 	scheme := engine.Scheme(host, t.Options)
 	hosts, _ := t.Options.DriverOption(registry.FlavorGitea, realmHostsKey{}).([]string)

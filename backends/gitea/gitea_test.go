@@ -2,6 +2,7 @@ package gitea_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,13 +53,13 @@ func TestProbedGitea(t *testing.T) {
 	ctx := context.Background()
 	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock))
 	require.NoError(t, err)
-	assert.Equal(t, registry.FlavorUnknown, b.(registry.Flavored).Flavor(), "not probed before the first request")
+	assert.Equal(t, registry.FlavorUnknown, b.Flavor(), "not probed before the first request")
 
 	d, err := b.ManifestDigest(ctx, repos[0], "latest")
 	require.NoError(t, err)
 	assert.Equal(t, digests[repos[0]], d)
 	assert.Equal(t, registrytest.Counts{Ping: 1, Head: 1}, srv.Counts(), "probed cold check: ping + HEAD with Basic credentials, no token")
-	assert.Equal(t, registry.FlavorGitea, b.(registry.Flavored).Flavor(), "the challenge's service=container_registry selects Gitea")
+	assert.Equal(t, registry.FlavorGitea, b.Flavor(), "the challenge's service=container_registry selects Gitea")
 
 	srv.ResetCounts()
 	for _, repo := range repos[1:] {
@@ -120,23 +122,32 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 }
 
 // tokenStub answers every request with a token, recording where it went.
-type tokenStub struct{ hosts []string }
+type tokenStub struct {
+	challenge *registry.Challenge // what /v2/ answers
+	hosts     []string            // where token requests went
+}
 
 func (s *tokenStub) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/v2/" {
+		c := s.challenge
+		h := http.Header{}
+		h.Set("WWW-Authenticate", fmt.Sprintf(`%s realm=%q,service=%q`, c.Scheme, c.Params["realm"], c.Params["service"]))
+		return &http.Response{StatusCode: http.StatusUnauthorized, Header: h, Request: r, Body: http.NoBody}, nil
+	}
 	s.hosts = append(s.hosts, r.URL.Host)
 	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: r,
 		Body: io.NopCloser(strings.NewReader(`{"token":"t"}`))}, nil
 }
 
-// openWithChallenge opens a Gitea backend as selection does after a probe
-// answered c, with a transport that never leaves the process, and asks for a
-// token: the realm rule runs before anything is sent.
+// openWithChallenge opens a Gitea backend whose probe answers c, through a
+// transport that never leaves the process, and asks for a token: the realm
+// rule runs before anything is sent.
 func openWithChallenge(t *testing.T, prefix string, c *registry.Challenge, opts ...registry.Option) (*tokenStub, error) {
 	t.Helper()
-	stub := &tokenStub{}
-	o := registry.NewOptions(append([]registry.Option{registry.WithHTTPClient(&http.Client{Transport: stub}), gitea.WithTokenService(),
+	stub := &tokenStub{challenge: c}
+	b, err := engine.Open(registry.MustParsePrefix(prefix), []engine.Spec{gitea.Driver()}, append([]registry.Option{
+		registry.WithHTTPClient(&http.Client{Transport: stub}), gitea.WithTokenService(),
 		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: token}))}, opts...)...)
-	b, err := gitea.Driver().Open(registry.Target{Prefix: registry.MustParsePrefix(prefix), Options: o, Challenge: c})
 	require.NoError(t, err, "Open does no I/O and checks nothing remote")
 	_, err = b.Token(context.Background(), "app")
 	return stub, err
@@ -200,7 +211,7 @@ func TestDockerCredentialIsTheToken(t *testing.T) {
 	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
 		registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token}))
 	require.NoError(t, err)
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, authn.Credential{Username: user, Password: token}, cred)
 }
@@ -224,7 +235,7 @@ func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
 
 	b, err := backends.Open(other.Host()+"/molecule-ai", registry.WithEnvMap(env))
 	require.NoError(t, err)
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.True(t, cred.IsAnonymous(), "another host gets neither GITEA_* nor the generic variables")
 	_, err = b.ManifestDigest(context.Background(), "nothing-here", "latest")
@@ -233,7 +244,7 @@ func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
 
 	b, err = backends.Open(mine.Host()+"/molecule-ai", registry.WithEnvMap(env))
 	require.NoError(t, err)
-	cred, err = b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err = b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, authn.Credential{Username: user, Password: token}, cred, "the flavor's own variables win over the generic ones")
 
@@ -241,7 +252,7 @@ func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
 	delete(env, gitea.EnvToken)
 	b, err = backends.Open(mine.Host()+"/molecule-ai", registry.WithEnvMap(env))
 	require.NoError(t, err)
-	cred, err = b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err = b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, authn.Credential{Username: "generic", Password: "generic-secret"}, cred, "the generic variables serve any flavor")
 }

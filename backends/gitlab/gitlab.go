@@ -49,13 +49,13 @@ const Service = "container_registry"
 const Hint = "set GITLAB_USER and GITLAB_TOKEN (a deploy token, or an access token with read_registry), or run docker login for this host; in CI the job token (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD) is used"
 
 // Driver returns the GitLab driver.
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:          registry.FlavorGitLab,
 		ClaimsHost:      func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorGitLab },
 		ClaimsChallenge: IsChallenge,
 		Configure:       configure,
-	})
+	}
 }
 
 // IsChallenge reports whether c is GitLab's challenge: service
@@ -64,7 +64,7 @@ func IsChallenge(c *registry.Challenge) bool {
 	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/jwt/auth")
 }
 
-func configure(t registry.Target) (engine.Config, error) {
+func configure(t engine.Target) (engine.Config, error) {
 	// GitLab reads every scope of a token request (jwt_controller.rb,
 	// scopes_param).
 	svc := engine.TokenService{MultiScope: true}
@@ -76,7 +76,7 @@ func configure(t registry.Target) (engine.Config, error) {
 
 // credentials puts the CI job's pair after GITLAB_USER/GITLAB_TOKEN, for the
 // registry CI_REGISTRY names only.
-func credentials(t registry.Target) authn.Source {
+func credentials(t engine.Target) authn.Source {
 	if t.Options.Credentials != nil {
 		return t.Options.Credentials
 	}

@@ -51,7 +51,7 @@ func TestSelfManagedGitLab(t *testing.T) {
 	d, err := b.ManifestDigest(ctx, "app", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, digests["app"], d)
-	assert.Equal(t, registry.FlavorGitLab, b.(registry.Flavored).Flavor())
+	assert.Equal(t, registry.FlavorGitLab, b.Flavor())
 	assert.Equal(t, registrytest.Counts{Ping: 1, Token: 1, Head: 1}, srv.Counts())
 
 	srv.ResetCounts()
@@ -71,7 +71,8 @@ func TestGitLabAndGiteaAreToldApart(t *testing.T) {
 		srv := registrytest.NewServer(registrytest.Config{Mode: mode})
 		b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{}))
 		require.NoError(t, err)
-		f, err := registry.Discover(context.Background(), b)
+		_, err = b.Discover(context.Background())
+		f := b.Flavor()
 		require.NoError(t, err)
 		assert.Equal(t, want, f)
 		srv.Close()
@@ -90,13 +91,13 @@ func TestCIJobToken(t *testing.T) {
 	d, err := b.ManifestDigest(context.Background(), "worker", "latest")
 	require.NoError(t, err)
 	assert.Equal(t, digests["worker"], d)
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "gitlab-ci-token", cred.Username)
 
 	other, err := backends.Open("127.0.0.1:1/group/project", registry.WithFlavor(registry.FlavorGitLab), registry.WithEnvMap(env))
 	require.NoError(t, err)
-	cred, err = other.(registry.CredentialProvider).Credential(context.Background())
+	cred, err = other.Credential(context.Background())
 	require.NoError(t, err)
 	assert.True(t, cred.IsAnonymous(), "the job token goes to CI_REGISTRY only")
 }
@@ -122,6 +123,6 @@ func ExampleDriver() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.(registry.Flavored).Flavor(), b.Host())
+	fmt.Println(b.Flavor(), b.Host())
 	// Output: gitlab registry.gitlab.com
 }

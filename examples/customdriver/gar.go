@@ -33,11 +33,11 @@ func WithTokenSource(ts oauth2.TokenSource) registry.Option {
 
 // Driver returns the Artifact Registry driver; pass it to registry.Open
 // with backends.Drivers().
-func Driver() registry.Driver {
-	return engine.NewDriver(engine.Spec{
+func Driver() engine.Spec {
+	return engine.Spec{
 		Flavor:     Flavor,
 		ClaimsHost: func(host string) bool { return strings.HasSuffix(host, "-docker.pkg.dev") },
-		Configure: func(t registry.Target) (engine.Config, error) {
+		Configure: func(t engine.Target) (engine.Config, error) {
 			ts, _ := t.Options.DriverOption(Flavor, tokenSourceKey{}).(oauth2.TokenSource)
 			var mu sync.Mutex
 			return engine.Config{
@@ -60,5 +60,5 @@ func Driver() registry.Driver {
 				Hint: "run gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS",
 			}, nil
 		},
-	})
+	}
 }

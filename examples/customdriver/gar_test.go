@@ -9,6 +9,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/examples/customdriver"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,7 +28,7 @@ func TestArtifactRegistryDriver(t *testing.T) {
 	require.NoError(t, err)
 
 	drivers := append(backends.Drivers(), customdriver.Driver())
-	b, err := registry.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers,
+	b, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers,
 		registry.WithFlavor(customdriver.Flavor), registry.WithEnvMap(map[string]string{}),
 		customdriver.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.access-token"})))
 	require.NoError(t, err)
@@ -38,11 +39,11 @@ func TestArtifactRegistryDriver(t *testing.T) {
 	}
 	assert.Equal(t, registrytest.Counts{Ping: 1, Token: 1, Head: 3}, srv.Counts(), "probe, token, then one HEAD per check")
 
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "oauth2accesstoken", cred.Username)
 
-	bad, err := registry.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers,
+	bad, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers,
 		registry.WithFlavor(customdriver.Flavor), registry.WithEnvMap(map[string]string{}),
 		customdriver.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "revoked"})))
 	require.NoError(t, err)
@@ -55,11 +56,11 @@ func TestArtifactRegistryDriver(t *testing.T) {
 // Artifact Registry hosts select the driver by name.
 func ExampleDriver() {
 	drivers := append(backends.Drivers(), customdriver.Driver())
-	b, err := registry.Open(registry.MustParsePrefix("us-docker.pkg.dev/my-project/images"), drivers)
+	b, err := engine.Open(registry.MustParsePrefix("us-docker.pkg.dev/my-project/images"), drivers)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.(registry.Flavored).Flavor(), b.Host())
+	fmt.Println(b.Flavor(), b.Host())
 	// Output: gar us-docker.pkg.dev
 }

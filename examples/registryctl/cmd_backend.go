@@ -56,14 +56,12 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		f, err := registry.Discover(ctx, b)
+		c, err := b.Discover(ctx)
 		if err != nil {
 			return err
 		}
-		info.Flavor = f.String()
-		if cr, ok := b.(registry.ChallengeReporter); ok {
-			info.Product = registry.Product(cr.Challenge())
-		}
+		info.Flavor = b.Flavor().String()
+		info.Product = registry.Product(c)
 	} else if flavor == registry.FlavorUnknown {
 		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea, gitlab or distribution); run with -probe to see it"
 	}

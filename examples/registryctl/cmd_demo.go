@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   backend: flavor=%s host=%s prefix=%s\n\n", b.(registry.Flavored).Flavor(), b.Host(), b.Prefix())
+	fmt.Fprintf(out, "   backend: flavor=%s host=%s prefix=%s\n\n", b.Flavor(), b.Host(), b.Prefix())
 
 	fmt.Fprintln(out, "2. Push generated images for two runtimes")
 	for _, rt := range []string{"langgraph", "codex"} {

@@ -32,11 +32,7 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		pr, ok := b.(registry.PlatformResolver)
-		if !ok {
-			return fmt.Errorf("the %T backend cannot resolve platforms", b)
-		}
-		d, err = pr.PlatformDigest(ctx, repo, ref, p)
+		d, err = b.PlatformDigest(ctx, repo, ref, p)
 		if err != nil {
 			return err
 		}
@@ -85,8 +81,8 @@ func target(e *env, c *common, runtime string, args []string) (registry.Backend,
 	if !strings.EqualFold(a.Host, b.Host()) {
 		// The forced flavor describes the configured registry, not this one.
 		opts = append(opts, registry.WithFlavor(registry.DetectFlavor(a.Host)))
-	} else if f, ok := b.(registry.Flavored); ok {
-		opts = append(opts, registry.WithFlavor(f.Flavor()))
+	} else {
+		opts = append(opts, registry.WithFlavor(b.Flavor()))
 	}
 	other, err := backends.Open(a.Host, opts...)
 	if err != nil {

@@ -85,7 +85,7 @@ func check(t *testing.T, b registry.Backend, want pushed) {
 	require.NoError(t, err)
 	assert.Equal(t, want.index, d, "by digest")
 
-	pr := b.(registry.PlatformResolver)
+	pr := b
 	for p, child := range want.children {
 		plat, err := registry.ParsePlatform(p)
 		require.NoError(t, err)
@@ -121,7 +121,7 @@ func TestTokenAuthRegistry(t *testing.T) {
 			b := open(t, reg, good, registry.WithFlavor(flavor))
 			check(t, b, want)
 			if flavor == registry.FlavorUnknown {
-				assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor(), "probed on the first check")
+				assert.Equal(t, registry.FlavorDistribution, b.Flavor(), "probed on the first check")
 			}
 
 			wrong := open(t, reg, bad, registry.WithFlavor(flavor))
@@ -180,7 +180,7 @@ func TestHtpasswdRegistry(t *testing.T) {
 
 	b := open(t, reg, authn.Credential{Username: user, Password: password})
 	check(t, b, want)
-	assert.Equal(t, registry.FlavorDistribution, b.(registry.Flavored).Flavor())
+	assert.Equal(t, registry.FlavorDistribution, b.Flavor())
 	reg.Reset()
 	_, err = b.ManifestDigest(context.Background(), "single", "latest")
 	require.NoError(t, err)
@@ -209,7 +209,7 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 	check(t, b, want)
 	assert.Equal(t, int64(1), api.Calls())
 	assert.Empty(t, api.Errors())
-	cred, err := b.(registry.CredentialProvider).Credential(context.Background())
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, authn.Credential{Username: "AWS", Password: ecrPassword}, cred)
 

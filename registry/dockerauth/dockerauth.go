@@ -19,21 +19,10 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-// Credential returns the credential a Docker client should present to b's
-// registry. Backends that are not a registry.CredentialProvider yield an
-// anonymous credential.
-func Credential(ctx context.Context, b registry.Backend) (authn.Credential, error) {
-	cp, ok := b.(registry.CredentialProvider)
-	if !ok {
-		return authn.Credential{}, nil
-	}
-	return cp.Credential(ctx)
-}
-
 // RegistryAuth returns the X-Registry-Auth header value for pulling from b
 // through the Docker Engine, with serveraddress set to b.Host().
 func RegistryAuth(ctx context.Context, b registry.Backend) (string, error) {
-	c, err := Credential(ctx, b)
+	c, err := b.Credential(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -45,7 +34,7 @@ func RegistryAuth(ctx context.Context, b registry.Backend) (string, error) {
 func DockerConfigJSON(ctx context.Context, bs ...registry.Backend) ([]byte, error) {
 	creds := make(map[string]authn.Credential, len(bs))
 	for _, b := range bs {
-		c, err := Credential(ctx, b)
+		c, err := b.Credential(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -36,6 +36,12 @@ func (s staticBackend) ManifestDigest(context.Context, string, string) (string, 
 	return "", nil
 }
 func (s staticBackend) Credential(context.Context) (authn.Credential, error) { return s.cred, nil }
+func (s staticBackend) PlatformDigest(context.Context, string, string, registry.Platform) (string, error) {
+	return "", nil
+}
+func (s staticBackend) Flavor() registry.Flavor                               { return registry.FlavorUnknown }
+func (s staticBackend) Discover(context.Context) (*registry.Challenge, error) { return nil, nil }
+func (s staticBackend) PrepareTokens(context.Context, []string) error         { return nil }
 
 func TestRegistryAuthServerAddressIsTheHost(t *testing.T) {
 	for _, b := range []staticBackend{
@@ -58,7 +64,7 @@ func TestRegistryAuthAnonymousSendsNoHeader(t *testing.T) {
 	enc, err := dockerauth.RegistryAuth(context.Background(), b)
 	require.NoError(t, err)
 	assert.Empty(t, enc)
-	cred, err := dockerauth.Credential(context.Background(), b)
+	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
 	assert.True(t, cred.IsAnonymous(), "Credential tells anonymous access apart")
 }

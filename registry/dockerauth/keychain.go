@@ -34,7 +34,7 @@ func (k *keychain) ResolveContext(ctx context.Context, r ggcrauthn.Resource) (gg
 		}
 		return ggcrauthn.Resolve(ctx, k.fallback, r)
 	}
-	c, err := Credential(ctx, k.backend)
+	c, err := k.backend.Credential(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // [FetchedToken] such as ECR's. Each owns its cache keys, what it counts as
 // a refusal and what it learns from the registry's answers.
 type Auth interface {
-	newStrategy(b *backend, t registry.Target) strategy
+	newStrategy(b *backend, t Target) strategy
 }
 
 // strategy is one backend's authentication state.
@@ -56,7 +56,7 @@ type FetchedToken struct {
 	DockerCredential func(tok *oauth2.Token) (authn.Credential, error)
 }
 
-func (f FetchedToken) newStrategy(b *backend, _ registry.Target) strategy {
+func (f FetchedToken) newStrategy(b *backend, _ Target) strategy {
 	return &fetchedToken{b: b, cfg: f, cache: tokencache.New(b.opts.Now().Now)}
 }
 

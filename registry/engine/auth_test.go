@@ -50,8 +50,8 @@ func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
 // openTest opens an engine backend for prefix with cfg, as a driver would.
 func openTest(t *testing.T, prefix string, cfg Config, opts ...registry.Option) *backend {
 	t.Helper()
-	d := NewDriver(Spec{Flavor: registry.FlavorDistribution, Configure: func(registry.Target) (Config, error) { return cfg, nil }})
-	b, err := d.Open(registry.Target{Prefix: registry.MustParsePrefix(prefix), Options: registry.NewOptions(opts...)})
+	spec := Spec{Flavor: registry.FlavorDistribution, Configure: func(Target) (Config, error) { return cfg, nil }}
+	b, err := Open(registry.MustParsePrefix(prefix), []Spec{spec}, append(opts, registry.WithFlavor(registry.FlavorDistribution))...)
 	require.NoError(t, err)
 	return b.(*backend)
 }

@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"sync/atomic"
+
+	"github.com/molecule-ai/registrykit/internal/flight"
 	"net/http"
 	"time"
 
@@ -10,34 +13,53 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// backend is the engine's registry.Backend.
+// backend is the engine's registry.Backend. A backend opened without a
+// flavor configures itself on its first request (ready); the fields below
+// configured are written once, before configured is set, and read only
+// after.
 type backend struct {
-	flavor    registry.Flavor
 	prefix    registry.Prefix
-	apiHost   string
-	scheme    string
 	opts      *registry.Options
-	cfg       Config
 	client    *http.Client
 	userAgent string
+
+	specs      []Spec // the candidates of a backend that selects its flavor by probing
+	selection  flight.Group[struct{}, struct{}]
+	finalErr   atomic.Pointer[error] // a configuration error selection met
+	configured atomic.Bool
+
+	flavor    registry.Flavor
+	apiHost   string
+	scheme    string
+	cfg       Config
 	auth      strategy
 	refusals  refusals
 	platforms platformCache
 }
 
-var (
-	_ registry.Backend            = (*backend)(nil)
-	_ registry.PlatformResolver   = (*backend)(nil)
-	_ registry.CredentialProvider = (*backend)(nil)
-	_ registry.Flavored           = (*backend)(nil)
-	_ registry.Discoverer         = (*backend)(nil)
-	_ registry.TokenPreparer      = (*backend)(nil)
-)
+var _ registry.Backend = (*backend)(nil)
 
-func newBackend(flavor registry.Flavor, t registry.Target, cfg Config) *backend {
+func newBackend(p registry.Prefix, o *registry.Options) *backend {
+	b := &backend{prefix: p, opts: o, client: newClient(o), userAgent: userAgent(o)}
+	b.selection.Timeout = o.Timeout()
+	return b
+}
+
+// setup configures b as spec's backend for t.
+func (b *backend) setup(spec Spec, t Target) error {
 	o := t.Options
-	b := &backend{flavor: flavor, prefix: t.Prefix, apiHost: cfg.APIHost, opts: o, cfg: cfg,
-		client: newClient(o), userAgent: userAgent(o)}
+	if err := o.CheckDriverOptions(spec.Flavor, t.Prefix); err != nil {
+		return err
+	}
+	var cfg Config
+	if spec.Configure != nil {
+		c, err := spec.Configure(t)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	}
+	b.flavor, b.cfg, b.apiHost = spec.Flavor, cfg, cfg.APIHost
 	if b.apiHost == "" {
 		b.apiHost = t.Prefix.Host()
 	}
@@ -49,37 +71,48 @@ func newBackend(flavor registry.Flavor, t registry.Target, cfg Config) *backend 
 		b.cfg.Auth = TokenService{}
 	}
 	b.auth = b.cfg.Auth.newStrategy(b, t)
-	return b
-}
-
-func (b *backend) Host() string            { return b.prefix.Host() }
-func (b *backend) Prefix() string          { return b.prefix.String() }
-func (b *backend) Flavor() registry.Flavor { return b.flavor }
-
-// Challenge implements registry.ChallengeReporter.
-func (b *backend) Challenge() *registry.Challenge {
-	if s, ok := b.auth.(interface{ known() *registry.Challenge }); ok {
-		return s.known()
-	}
+	b.configured.Store(true)
 	return nil
 }
 
-// Discover implements registry.Discoverer: it learns the registry's
-// challenge now (a probe, unless it is known). A flavor with its own token
-// fetcher (ECR) has no challenge to learn, and Discover does nothing: its
-// cloud configuration is loaded and checked by the first token request,
-// which Token(ctx, "") makes early.
-func (b *backend) Discover(ctx context.Context) error {
-	ctx, cancel := withDeadline(ctx, b.opts)
-	defer cancel()
-	_, err := b.auth.discover(ctx)
-	return err
+// Host returns the registry host of the prefix.
+func (b *backend) Host() string { return b.prefix.Host() }
+
+// Prefix returns the prefix.
+func (b *backend) Prefix() string { return b.prefix.String() }
+
+// Flavor returns the flavor serving the registry: registry.FlavorUnknown
+// until a backend that selects its flavor by probing has made its first
+// request (or Discover).
+func (b *backend) Flavor() registry.Flavor {
+	if !b.configured.Load() {
+		return registry.FlavorUnknown
+	}
+	return b.flavor
 }
 
-// Token implements registry.Backend. An empty repo asks for the registry's
-// token that names no repository (ECR's, Gitea's, a Basic credential; for a
-// scoped token service, a token without scope).
+// Discover selects the flavor if it is not known yet and learns the
+// registry's challenge now (a probe, unless it is known), which it
+// returns. A flavor with its own token fetcher (ECR) has no challenge: its
+// cloud configuration is loaded and checked by the first token request.
+func (b *backend) Discover(ctx context.Context) (*registry.Challenge, error) {
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	if err := b.ready(ctx); err != nil {
+		return nil, err
+	}
+	return b.auth.discover(ctx)
+}
+
+// Token returns the pull token of repo. An empty repo asks for the
+// registry's token that names no repository (ECR's, Gitea's, a Basic
+// credential; for a scoped token service, a token without scope).
 func (b *backend) Token(ctx context.Context, repo string) (*oauth2.Token, error) {
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	if err := b.ready(ctx); err != nil {
+		return nil, err
+	}
 	full := ""
 	if repo != "" {
 		var err error
@@ -87,32 +120,35 @@ func (b *backend) Token(ctx context.Context, repo string) (*oauth2.Token, error)
 			return nil, err
 		}
 	}
-	ctx, cancel := withDeadline(ctx, b.opts)
-	defer cancel()
 	tok, _, err := b.auth.token(ctx, full)
 	return tok, err
 }
 
-// Credential implements registry.CredentialProvider: what a Docker client
-// should present to the registry.
+// Credential returns what a Docker client should present to the registry.
 func (b *backend) Credential(ctx context.Context) (authn.Credential, error) {
 	ctx, cancel := withDeadline(ctx, b.opts)
 	defer cancel()
+	if err := b.ready(ctx); err != nil {
+		return authn.Credential{}, err
+	}
 	return b.auth.credential(ctx)
 }
 
-// PrepareTokens implements registry.TokenPreparer: one token request for
-// every repository whose token is missing or due, where the flavor's token
-// service honours several scopes.
+// PrepareTokens makes one token request for every repository whose token
+// is missing or due, where the flavor's token service honours several
+// scopes.
 func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	if err := b.ready(ctx); err != nil {
+		return err
+	}
 	full := make([]string, 0, len(repos))
 	for _, repo := range repos {
 		if r, err := b.repository(repo); err == nil {
 			full = append(full, r)
 		}
 	}
-	ctx, cancel := withDeadline(ctx, b.opts)
-	defer cancel()
 	return b.auth.prepare(ctx, full)
 }
 

@@ -136,8 +136,8 @@ func TestRequestObserver(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	d := NewDriver(Spec{Flavor: registry.FlavorDistribution})
-	b, err := d.Open(registry.Target{Prefix: registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://") + "/org"), Options: o})
+	b, err := Open(registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://")+"/org"), []Spec{{Flavor: registry.FlavorDistribution, Fallback: true}},
+		registry.WithRequestObserver(o.OnRequest))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.NoError(t, err)

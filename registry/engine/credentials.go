@@ -23,7 +23,7 @@ import (
 // configured for: the host of MOLECULE_IMAGE_REGISTRY, or one of envHosts
 // (ghcr.io for GHCR_USER and GHCR_TOKEN). Any other host gets Docker's
 // config or nothing.
-func DefaultCredentials(t registry.Target, userVar, secretVar string, envHosts ...string) authn.Source {
+func DefaultCredentials(t Target, userVar, secretVar string, envHosts ...string) authn.Source {
 	o := t.Options
 	if o.Credentials != nil {
 		return o.Credentials

@@ -44,7 +44,7 @@ func TestDefaultCredentialsDockerConfigIsPluggedIn(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			target := registry.Target{Prefix: registry.MustParsePrefix("reg.example.com/org"), Options: registry.NewOptions(tc.opts...)}
+			target := engine.Target{Prefix: registry.MustParsePrefix("reg.example.com/org"), Options: registry.NewOptions(tc.opts...)}
 			c, err := engine.DefaultCredentials(target, "", "").Resolve(context.Background(), "reg.example.com")
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, c.Username)

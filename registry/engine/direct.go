@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"github.com/molecule-ai/registrykit/internal/tokencache"
-	"github.com/molecule-ai/registrykit/registry"
 	"golang.org/x/oauth2"
 )
 
@@ -23,7 +22,7 @@ type Direct struct {
 	Fallback TokenService
 }
 
-func (d Direct) newStrategy(b *backend, t registry.Target) strategy {
+func (d Direct) newStrategy(b *backend, t Target) strategy {
 	svc := d.Fallback.newStrategy(b, t).(*tokenService)
 	return &direct{scheme: d.Scheme, tokenService: svc}
 }

@@ -17,25 +17,25 @@ import (
 // under "*.registry.example" (and a loopback test server, forced) whose
 // token service is known and whose repository names are lowercase; the
 // engine does everything else.
-func ExampleNewDriver() {
+func ExampleOpen() {
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Distribution, Users: map[string]string{"ci": "secret-0123456789"}})
 	defer srv.Close()
 	img, _ := random.Image(64, 1)
 	want, _ := srv.Push("org/app", "latest", img)
 
 	const flavor registry.Flavor = "example"
-	driver := engine.NewDriver(engine.Spec{
+	driver := engine.Spec{
 		Flavor:     flavor,
 		ClaimsHost: func(host string) bool { return strings.HasSuffix(host, ".registry.example") },
-		Configure: func(t registry.Target) (engine.Config, error) {
+		Configure: func(t engine.Target) (engine.Config, error) {
 			return engine.Config{
 				Auth:          engine.TokenService{Realm: "http://" + t.Prefix.Host() + "/auth/token", Service: "registry", MultiScope: true},
 				Credentials:   engine.DefaultCredentials(t, "", ""),
 				NormalizeRepo: strings.ToLower,
 			}, nil
 		},
-	})
-	b, err := registry.Open(registry.MustParsePrefix(srv.Host()+"/org"), append(backends.Drivers(), driver),
+	}
+	b, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/org"), append(backends.Drivers(), driver),
 		registry.WithFlavor(flavor), registry.WithCredentials(authn.Static(authn.Credential{Username: "ci", Password: "secret-0123456789"})))
 	if err != nil {
 		fmt.Println(err)

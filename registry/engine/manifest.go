@@ -33,6 +33,11 @@ var AcceptManifests = strings.Join([]string{
 // 405, it falls back to GET and hashes the body (at most 4 MiB), which must
 // be a manifest or an index.
 func (b *backend) ManifestDigest(ctx context.Context, repo, ref string) (string, error) {
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	if err := b.ready(ctx); err != nil {
+		return "", err
+	}
 	repository, err := b.repository(repo)
 	if err != nil {
 		return "", err
@@ -40,8 +45,6 @@ func (b *backend) ManifestDigest(ctx context.Context, repo, ref string) (string,
 	if err := checkRef(ref); err != nil {
 		return "", err
 	}
-	ctx, cancel := withDeadline(ctx, b.opts)
-	defer cancel()
 	d, ok, err := b.head(ctx, repository, ref)
 	if err != nil || ok {
 		return d, err
@@ -110,12 +113,17 @@ func (c *platformCache) store(key, index, platform, digest string) {
 	})
 }
 
-// PlatformDigest implements registry.PlatformResolver: the digest of the
+// PlatformDigest returns the digest of the
 // manifest inside the index that matches platform, or the manifest's own
 // digest when ref is a single-platform manifest. It HEADs the index and
 // GETs it only when its digest moved since the last call (Docker Hub counts
 // a manifest GET as a pull, a HEAD as none): one HEAD in steady state.
 func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform registry.Platform) (string, error) {
+	ctx, cancel := withDeadline(ctx, b.opts)
+	defer cancel()
+	if err := b.ready(ctx); err != nil {
+		return "", err
+	}
 	repository, err := b.repository(repo)
 	if err != nil {
 		return "", err
@@ -123,8 +131,6 @@ func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform
 	if err := checkRef(ref); err != nil {
 		return "", err
 	}
-	ctx, cancel := withDeadline(ctx, b.opts)
-	defer cancel()
 	key, pkey := repository+":"+ref, platform.String()
 	index, ok, err := b.head(ctx, repository, ref)
 	if err != nil {

@@ -41,10 +41,9 @@ func TestPlatformMismatchErrorIsSanitizedAndBounded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	b, err := NewDriver(Spec{Flavor: registry.FlavorDistribution}).Open(registry.Target{
-		Prefix: registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://") + "/org"), Options: registry.NewOptions()})
+	b, err := Open(registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://")+"/org"), []Spec{{Flavor: registry.FlavorDistribution, Fallback: true}})
 	require.NoError(t, err)
-	_, err = b.(registry.PlatformResolver).PlatformDigest(context.Background(), "app", "latest", registry.Platform{OS: "windows", Architecture: "arm"})
+	_, err = b.PlatformDigest(context.Background(), "app", "latest", registry.Platform{OS: "windows", Architecture: "arm"})
 	require.ErrorIs(t, err, registry.ErrNotFound)
 	msg := err.Error()
 	require.Less(t, len(msg), 1000, "bounded")

@@ -1,15 +1,16 @@
 package engine
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-// Spec describes a registry flavor to the engine: only what differs from
-// the OCI distribution protocol. [NewDriver] makes a registry.Driver of it.
+// Spec describes a registry flavor to the engine — only what differs from
+// the OCI distribution protocol. It is the one driver contract: the
+// built-in flavors are Specs, and a third party's flavor is one too
+// ([Open] takes a list of them).
 type Spec struct {
 	// Flavor names the flavor.
 	Flavor registry.Flavor
@@ -25,7 +26,18 @@ type Spec struct {
 	// Configure returns the configuration of one backend. It must do no I/O
 	// and fails only on configuration errors. Nil means the zero Config
 	// (plain distribution: discover the challenge, Docker's config).
-	Configure func(t registry.Target) (Config, error)
+	Configure func(t Target) (Config, error)
+}
+
+// Target is what a Spec's Configure receives to configure a backend: the
+// prefix, the caller's options (read-only) and, when selection probed the
+// registry, the challenge its /v2/ answered.
+type Target struct {
+	Prefix  registry.Prefix
+	Options *registry.Options
+	// Challenge is the registry's /v2/ challenge when selection probed it,
+	// so that the flavor need not probe again; nil otherwise.
+	Challenge *registry.Challenge
 }
 
 // Config is what a flavor says about one backend. Every field is optional.
@@ -49,52 +61,4 @@ type Config struct {
 	// Hint says how to fix an authentication failure, naming the flavor's
 	// variables.
 	Hint string
-}
-
-// NewDriver returns the registry.Driver of spec. It implements
-// registry.ChallengeClaimer, registry.FallbackDriver, registry.Prober and
-// registry.TransportMaker too.
-func NewDriver(spec Spec) registry.Driver { return driver{spec} }
-
-type driver struct{ spec Spec }
-
-var (
-	_ registry.ChallengeClaimer = driver{}
-	_ registry.FallbackDriver   = driver{}
-	_ registry.Prober           = driver{}
-	_ registry.TransportMaker   = driver{}
-)
-
-func (d driver) Flavor() registry.Flavor { return d.spec.Flavor }
-
-func (d driver) Claims(p registry.Prefix) bool {
-	return d.spec.ClaimsHost != nil && d.spec.ClaimsHost(p.Host())
-}
-
-func (d driver) ClaimsChallenge(c *registry.Challenge) bool {
-	return d.spec.ClaimsChallenge != nil && c != nil && d.spec.ClaimsChallenge(c)
-}
-
-func (d driver) Fallback() bool { return d.spec.Fallback }
-
-// Probe implements registry.Prober: GET /v2/ on p's host.
-func (d driver) Probe(ctx context.Context, p registry.Prefix, o *registry.Options) (*registry.Challenge, error) {
-	return Ping(ctx, newClient(o), p.Host(), Scheme(p.Host(), o), o)
-}
-
-// NewTransport implements registry.TransportMaker: the transport a backend
-// builds when registry.Options.HTTPClient is nil (see [NewTransport]).
-func (d driver) NewTransport() http.RoundTripper { return NewTransport() }
-
-// Open implements registry.Driver. It does no I/O.
-func (d driver) Open(t registry.Target) (registry.Backend, error) {
-	var cfg Config
-	if d.spec.Configure != nil {
-		c, err := d.spec.Configure(t)
-		if err != nil {
-			return nil, err
-		}
-		cfg = c
-	}
-	return newBackend(d.spec.Flavor, t, cfg), nil
 }

@@ -43,7 +43,7 @@ type TokenService struct {
 	Unscoped bool
 }
 
-func (ts TokenService) newStrategy(b *backend, t registry.Target) strategy {
+func (ts TokenService) newStrategy(b *backend, t Target) strategy {
 	s := &tokenService{b: b, cfg: ts, cache: tokencache.New(b.opts.Now().Now)}
 	s.probes.Timeout = b.opts.Timeout()
 	switch {

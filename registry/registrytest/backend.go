@@ -15,10 +15,9 @@ import (
 // Backend is a fake registry.Backend for the code that consumes one (an
 // image watcher, a pull handler): a test sets the digest each reference
 // points at, or the error it fails with, and counts the calls. It does no
-// I/O. It also implements registry.PlatformResolver (every platform sees the
-// reference's digest unless [Backend.SetPlatformDigest] says otherwise),
-// registry.CredentialProvider and registry.Flavored. It is safe for
-// concurrent use.
+// I/O. Every platform sees the reference's digest unless
+// [Backend.SetPlatformDigest] says otherwise. It is safe for concurrent
+// use.
 type Backend struct {
 	prefix registry.Prefix
 	flavor registry.Flavor
@@ -31,12 +30,7 @@ type Backend struct {
 	calls     int
 }
 
-var (
-	_ registry.Backend            = (*Backend)(nil)
-	_ registry.PlatformResolver   = (*Backend)(nil)
-	_ registry.CredentialProvider = (*Backend)(nil)
-	_ registry.Flavored           = (*Backend)(nil)
-)
+var _ registry.Backend = (*Backend)(nil)
 
 // NewBackend returns a fake backend for prefix ("host[:port][/path]", empty
 // for the default). It panics on an invalid prefix, as a test fixture
@@ -181,3 +175,10 @@ func (b *Backend) Credential(context.Context) (authn.Credential, error) {
 	defer b.mu.Unlock()
 	return b.cred, nil
 }
+
+// Discover implements registry.Backend: a fake has no challenge to learn.
+func (b *Backend) Discover(context.Context) (*registry.Challenge, error) { return nil, nil }
+
+// PrepareTokens implements registry.Backend: a fake has no tokens to
+// prepare.
+func (b *Backend) PrepareTokens(context.Context, []string) error { return nil }

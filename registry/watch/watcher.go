@@ -177,11 +177,6 @@ func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 	case w.concurrency < 0:
 		return nil, fmt.Errorf("watch: concurrency %d must be 0 (every check at once) or more", w.concurrency)
 	}
-	if w.platform != nil {
-		if _, ok := b.(registry.PlatformResolver); !ok {
-			return nil, fmt.Errorf("watch: the %T backend cannot resolve platforms", b)
-		}
-	}
 	return w, nil
 }
 
@@ -251,8 +246,7 @@ func (w *Watcher) dueImages() []int {
 // left to the checks, which fetch their own tokens and report their own
 // errors.
 func (w *Watcher) prepareTokens(ctx context.Context, due []int) {
-	tp, ok := w.backend.(registry.TokenPreparer)
-	if !ok || len(due) < 2 {
+	if len(due) < 2 {
 		return
 	}
 	repos := make([]string, len(due))
@@ -261,7 +255,7 @@ func (w *Watcher) prepareTokens(ctx context.Context, due []int) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.checkTimeout)
 	defer cancel()
-	if err := tp.PrepareTokens(cctx, repos); err != nil {
+	if err := w.backend.PrepareTokens(cctx, repos); err != nil {
 		w.log.Debug("preparing the tick's tokens failed; each check fetches its own", "error", err)
 	}
 }
@@ -343,7 +337,7 @@ func (w *Watcher) callHandler(ctx context.Context, img Image, old, digest string
 
 func (w *Watcher) digest(ctx context.Context, img Image) (string, error) {
 	if w.platform != nil {
-		return w.backend.(registry.PlatformResolver).PlatformDigest(ctx, img.Repo, img.Tag, *w.platform)
+		return w.backend.PlatformDigest(ctx, img.Repo, img.Tag, *w.platform)
 	}
 	return w.backend.ManifestDigest(ctx, img.Repo, img.Tag)
 }

@@ -43,8 +43,14 @@ func newFake() *fakeBackend {
 	return &fakeBackend{digests: map[string]string{}, platform: map[string]string{}, errs: map[string]error{}, calls: map[string]int{}}
 }
 
-func (f *fakeBackend) Host() string   { return "reg.example" }
-func (f *fakeBackend) Prefix() string { return "reg.example/org" }
+func (f *fakeBackend) Host() string { return "reg.example" }
+func (f *fakeBackend) Credential(context.Context) (authn.Credential, error) {
+	return authn.Credential{}, nil
+}
+func (f *fakeBackend) Flavor() registry.Flavor                               { return registry.FlavorDistribution }
+func (f *fakeBackend) Discover(context.Context) (*registry.Challenge, error) { return nil, nil }
+func (f *fakeBackend) PrepareTokens(context.Context, []string) error         { return nil }
+func (f *fakeBackend) Prefix() string                                        { return "reg.example/org" }
 func (f *fakeBackend) Token(context.Context, string) (*oauth2.Token, error) {
 	return &oauth2.Token{}, nil
 }

@@ -38,7 +38,6 @@ import (
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
 	"github.com/molecule-ai/registrykit/examples/internal/credcache"
 	"github.com/molecule-ai/registrykit/registry"
-	"github.com/molecule-ai/registrykit/registry/dockerauth"
 )
 
 // ErrNotFound means the helper has no credential for the registry: it is
@@ -281,7 +280,7 @@ func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) 
 	if err != nil {
 		return Credential{}, err
 	}
-	cred, err := dockerauth.Credential(ctx, b)
+	cred, err := b.Credential(ctx)
 	if err != nil {
 		return Credential{}, err
 	}
@@ -299,7 +298,7 @@ func (r *Resolver) static(ctx context.Context, rt route) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
-	cred, err := dockerauth.Credential(ctx, b)
+	cred, err := b.Credential(ctx)
 	if err != nil {
 		return Credential{}, err
 	}
