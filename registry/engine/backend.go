@@ -167,7 +167,7 @@ func (b *backend) repository(repo string) (string, error) {
 // image renders repository:ref on the registry for error messages.
 func (b *backend) image(repository, ref string) string {
 	name := b.prefix.Host() + "/" + repository
-	if IsDigest(ref) {
+	if isDigest(ref) {
 		return name + "@" + ref
 	}
 	return name + ":" + ref

@@ -8,16 +8,16 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-// MaxChallengeHeader bounds the WWW-Authenticate text parsed from one
+// maxChallengeHeader bounds the WWW-Authenticate text parsed from one
 // answer; the rest is ignored.
-const MaxChallengeHeader = 8 << 10
+const maxChallengeHeader = 8 << 10
 
-// Ping sends GET <scheme>://<host>/v2/ and returns the registry's challenge:
+// ping sends GET <scheme>://<host>/v2/ and returns the registry's challenge:
 // Scheme "" when the registry answered 200 (no authentication), otherwise
 // "Bearer" or "Basic" with the challenge's parameters (Bearer wins when
 // both are offered, as Gitea 1.26 does). It costs one request; redirects
 // must pass the realm rule.
-func Ping(ctx context.Context, client *http.Client, host, scheme string, o *registry.Options) (*registry.Challenge, error) {
+func ping(ctx context.Context, client *http.Client, host, scheme string, o *registry.Options) (*registry.Challenge, error) {
 	ctx, cancel := withDeadline(ctx, o)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+host+"/v2/", nil)
@@ -34,7 +34,7 @@ func Ping(ctx context.Context, client *http.Client, host, scheme string, o *regi
 	case http.StatusOK:
 		return &registry.Challenge{Insecure: scheme == "http"}, nil
 	case http.StatusUnauthorized:
-		c, ok := ParseChallenge(resp.Header.Values("WWW-Authenticate"))
+		c, ok := parseChallenge(resp.Header.Values("WWW-Authenticate"))
 		if !ok {
 			return nil, unsupportedChallenge(resp, host)
 		}
@@ -44,14 +44,14 @@ func Ping(ctx context.Context, client *http.Client, host, scheme string, o *regi
 	return nil, pingError(resp, host, o)
 }
 
-// ParseChallenge reads the challenges of WWW-Authenticate header values
+// parseChallenge reads the challenges of WWW-Authenticate header values
 // (RFC 7235: several headers, several challenges per header, quoted or
 // token parameter values) and returns the Bearer one if any, else the Basic
 // one. Parameter names are lowercased. It reports false when neither is
 // offered.
-func ParseChallenge(headers []string) (*registry.Challenge, bool) {
+func parseChallenge(headers []string) (*registry.Challenge, bool) {
 	var basic *registry.Challenge
-	budget := MaxChallengeHeader
+	budget := maxChallengeHeader
 	for _, h := range headers {
 		if len(h) > budget {
 			h = h[:budget]
@@ -166,9 +166,9 @@ func canonicalScheme(s string) string {
 	return s
 }
 
-// KnownChallenge is the Bearer challenge of a registry whose realm and
+// knownChallenge is the Bearer challenge of a registry whose realm and
 // service are known in advance (GHCR, Gitea, ECR Public), so that no probe
 // is needed.
-func KnownChallenge(realm, service string, insecure bool) *registry.Challenge {
+func knownChallenge(realm, service string, insecure bool) *registry.Challenge {
 	return &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": realm, "service": service}, Insecure: insecure}
 }

@@ -24,8 +24,8 @@ import (
 // enters an error is scrubbed of secrets, bounded and stripped of control
 // characters ([sanitize], [scrub]).
 
-// MaxRemoteText bounds the text of a remote answer kept in an error.
-const MaxRemoteText = 200
+// maxRemoteText bounds the text of a remote answer kept in an error.
+const maxRemoteText = 200
 
 // registryErrors is the distribution spec's error body.
 type registryErrors struct {
@@ -43,7 +43,7 @@ type registryErrors struct {
 func answerError(resp *http.Response, op, image, hint string, rejected bool, now time.Time, secrets secretSet) *registry.Error {
 	e := &registry.Error{Op: op, Image: image, StatusCode: resp.StatusCode}
 	if resp.Request != nil && resp.Request.Method != http.MethodHead {
-		body, _ := readBody(resp, MaxErrorBody)
+		body, _ := readBody(resp, maxErrorBody)
 		e.Code, e.Detail, _ = registryErrorsOf(body, secrets)
 	} else {
 		drain(resp)
@@ -57,7 +57,7 @@ func answerError(resp *http.Response, op, image, hint string, rejected bool, now
 		e.Kind = registry.ErrNotFound
 	case code == http.StatusTooManyRequests:
 		e.Kind = registry.ErrRateLimited
-		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 			e.RetryAfter = ra
 		}
 	// A 400 DENIED is ECR Public's refusal of a token (its driver declares
@@ -102,7 +102,7 @@ func pingError(resp *http.Response, host string, o *registry.Options) error {
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		e.Kind, e.Err = registry.ErrRateLimited, nil
-		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), o.Now().Now()); ok {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), o.Now().Now()); ok {
 			e.RetryAfter = ra
 		}
 	case resp.StatusCode >= 500:
@@ -132,7 +132,7 @@ func registryErrorsOf(body []byte, secrets secretSet) (code, detail string, ok b
 // tokenAnswerError maps a failed token-service answer.
 func tokenAnswerError(resp *http.Response, realmHost, host string, now time.Time, secrets secretSet) error {
 	e := &registry.Error{Op: "token", Image: host, StatusCode: resp.StatusCode}
-	body, _ := readBody(resp, MaxErrorBody)
+	body, _ := readBody(resp, maxErrorBody)
 	var ok bool
 	if e.Code, e.Detail, ok = registryErrorsOf(body, secrets); !ok {
 		var oe struct {
@@ -152,7 +152,7 @@ func tokenAnswerError(resp *http.Response, realmHost, host string, now time.Time
 		e.Kind = registry.ErrDenied
 	case code == http.StatusTooManyRequests:
 		e.Kind = registry.ErrRateLimited
-		if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 			e.RetryAfter = ra
 		}
 	case code == http.StatusNotFound:
@@ -304,7 +304,7 @@ func Sanitize(s string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if n >= MaxRemoteText {
+		if n >= maxRemoteText {
 			b.WriteString("…")
 			break
 		}

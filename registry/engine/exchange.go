@@ -15,13 +15,13 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// DefaultLifetime is the lifetime the distribution token spec assumes when a
+// defaultLifetime is the lifetime the distribution token spec assumes when a
 // token response carries no expires_in.
-const DefaultLifetime = 60 * time.Second
+const defaultLifetime = 60 * time.Second
 
-// MaxLifetime caps a token's lifetime, whatever expires_in or the JWT's exp
+// maxLifetime caps a token's lifetime, whatever expires_in or the JWT's exp
 // claim says.
-const MaxLifetime = 24 * time.Hour
+const maxLifetime = 24 * time.Hour
 
 // exchange is one token request to a realm.
 type exchange struct {
@@ -75,7 +75,7 @@ func (x exchange) token(ctx context.Context, cred authn.Credential, scopes []str
 	if resp.StatusCode != http.StatusOK {
 		return nil, tokenAnswerError(resp, realmURL.Host, host, x.options.Now().Now(), secrets)
 	}
-	body, err := readBody(resp, MaxTokenBody)
+	body, err := readBody(resp, maxTokenBody)
 	if err != nil {
 		return nil, tokenBodyError(err, realmURL.Host, host)
 	}
@@ -91,7 +91,7 @@ func (x exchange) token(ctx context.Context, cred authn.Credential, scopes []str
 	if tok == "" {
 		tok = tr.AccessToken
 	}
-	if tok == "" || strings.ContainsAny(tok, " \t\r\n") || len(tok) > MaxTokenBody/2 {
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") || len(tok) > maxTokenBody/2 {
 		return nil, tokenBodyError(nil, realmURL.Host, host)
 	}
 	secs, _ := tr.ExpiresIn.Float64()
@@ -142,14 +142,14 @@ func tokenExpiry(tok string, expiresIn float64, requested time.Time) time.Time {
 	var life time.Duration
 	switch {
 	case expiresIn > 0:
-		life = time.Duration(min(expiresIn, MaxLifetime.Seconds()) * float64(time.Second))
+		life = time.Duration(min(expiresIn, maxLifetime.Seconds()) * float64(time.Second))
 	default:
 		if exp := jwtExpiry(tok, requested); !exp.IsZero() {
 			return exp
 		}
-		life = DefaultLifetime
+		life = defaultLifetime
 	}
-	return requested.Add(min(life, MaxLifetime))
+	return requested.Add(min(life, maxLifetime))
 }
 
 // jwtExpiry reads the "exp" claim of a JWT without verifying it, for
@@ -171,9 +171,9 @@ func jwtExpiry(tok string, now time.Time) time.Time {
 		return time.Time{}
 	}
 	secs, err := claims.Exp.Float64()
-	if err != nil || secs > float64(now.Add(MaxLifetime).Unix()) {
+	if err != nil || secs > float64(now.Add(maxLifetime).Unix()) {
 		if err == nil {
-			return now.Add(MaxLifetime)
+			return now.Add(maxLifetime)
 		}
 		return time.Time{}
 	}

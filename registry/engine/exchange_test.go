@@ -53,13 +53,13 @@ func TestPingPrefersBearer(t *testing.T) {
 		{`Bearer realm="https://git.example.com/v2/token",service="container_registry",scope="*"`, `Basic realm="Gitea Container Registry"`},
 	} {
 		s := &stub{challenge: order}
-		c, err := Ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https", registry.NewOptions())
+		c, err := ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https", registry.NewOptions())
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer", c.Scheme)
 		assert.Equal(t, "container_registry", c.Params["service"])
 		assert.Equal(t, "https", s.requests[0].URL.Scheme)
 	}
-	c, err := Ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http", registry.NewOptions())
+	c, err := ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http", registry.NewOptions())
 	require.NoError(t, err)
 	assert.Equal(t, "", c.Scheme, "an open registry")
 	assert.True(t, c.Insecure)
@@ -156,23 +156,23 @@ func TestTokenLifetime(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	clock := registrytest.NewClock(now)
 	o := registry.NewOptions(registry.WithClock(clock))
-	c := KnownChallenge("https://reg.example/token", "reg.example", false)
+	c := knownChallenge("https://reg.example/token", "reg.example", false)
 	cases := []struct {
 		body string
 		want time.Duration
 	}{
 		{`{"token":"opaque","expires_in":300}`, 300 * time.Second},
 		{`{"access_token":"opaque","expires_in":120}`, 120 * time.Second},
-		{`{"token":"opaque"}`, DefaultLifetime},
+		{`{"token":"opaque"}`, defaultLifetime},
 		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(24*time.Hour).Unix())) + `"}`, 24 * time.Hour},
 		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d.5}`, now.Add(time.Hour).Unix())) + `"}`, time.Hour},
-		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(-time.Hour).Unix())) + `"}`, DefaultLifetime},
-		{`{"token":"` + jwt(`{"exp":"soon"}`) + `"}`, DefaultLifetime},
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(-time.Hour).Unix())) + `"}`, defaultLifetime},
+		{`{"token":"` + jwt(`{"exp":"soon"}`) + `"}`, defaultLifetime},
 		// Lifetimes are capped the same way, whoever states them.
-		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.AddDate(2, 0, 0).Unix())) + `"}`, MaxLifetime},
-		{`{"token":"opaque","expires_in":3153600000}`, MaxLifetime},
-		{`{"token":"opaque","expires_in":1e300}`, MaxLifetime},
-		{`{"token":"opaque","expires_in":-5}`, DefaultLifetime},
+		{`{"token":"` + jwt(fmt.Sprintf(`{"exp":%d}`, now.AddDate(2, 0, 0).Unix())) + `"}`, maxLifetime},
+		{`{"token":"opaque","expires_in":3153600000}`, maxLifetime},
+		{`{"token":"opaque","expires_in":1e300}`, maxLifetime},
+		{`{"token":"opaque","expires_in":-5}`, defaultLifetime},
 		{`{"token":"opaque","expires_in":"300"}`, 300 * time.Second}, // a quoted number reads as one
 	}
 	for _, tc := range cases {
@@ -186,7 +186,7 @@ func TestTokenLifetime(t *testing.T) {
 
 func TestExchangeSendsCredentialsToTheRealmOnly(t *testing.T) {
 	s := &stub{tokenBody: []byte(`{"token":"t"}`)}
-	c := KnownChallenge("https://auth.example/token", "reg", false)
+	c := knownChallenge("https://auth.example/token", "reg", false)
 	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
 	require.NoError(t, err)
 	require.Len(t, s.requests, 1)
@@ -204,7 +204,7 @@ func TestExchangeErrorsAreScrubbed(t *testing.T) {
 	cred := authn.Credential{Username: "u", Password: "hunter2-secret"}
 	echo := base64.StdEncoding.EncodeToString([]byte("u:hunter2-secret"))
 	s := &stub{status: http.StatusUnauthorized, tokenBody: []byte(`{"errors":[{"code":"UNAUTHORIZED","message":"bad Basic ` + echo + ` (hunter2-secret)"}]}`)}
-	c := KnownChallenge("https://reg.example/token", "reg.example", false)
+	c := knownChallenge("https://reg.example/token", "reg.example", false)
 	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, cred, nil, registry.NewOptions())
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
 	assert.NotContains(t, err.Error(), "hunter2-secret")
@@ -214,7 +214,7 @@ func TestExchangeErrorsAreScrubbed(t *testing.T) {
 
 func TestRegistryTokenCredentialIsUsedAsIs(t *testing.T) {
 	s := &stub{}
-	c := KnownChallenge("https://reg.example/token", "reg.example", false)
+	c := knownChallenge("https://reg.example/token", "reg.example", false)
 	tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{RegistryToken: "preissued"}, nil, registry.NewOptions())
 	require.NoError(t, err)
 	assert.Equal(t, "preissued", tok.AccessToken)

@@ -31,7 +31,7 @@ func FuzzChallenge(f *testing.F) {
 		}
 		s := &stub{challenge: []string{header}, tokenBody: []byte(`{"token":"t","expires_in":60}`)}
 		client := &http.Client{Transport: s}
-		c, err := Ping(context.Background(), client, host, scheme, registry.NewOptions())
+		c, err := ping(context.Background(), client, host, scheme, registry.NewOptions())
 		if err != nil {
 			var re *registry.Error
 			if !errors.As(err, &re) {
@@ -79,7 +79,7 @@ func FuzzTokenResponse(f *testing.F) {
 			status = 200
 		}
 		s := &stub{tokenBody: body, status: status}
-		c := KnownChallenge("https://reg.example/token", "reg.example", false)
+		c := knownChallenge("https://reg.example/token", "reg.example", false)
 		o := registry.NewOptions()
 		start := o.Now().Now()
 		tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, o)
@@ -96,8 +96,8 @@ func FuzzTokenResponse(f *testing.F) {
 		if !tok.Expiry.After(start) {
 			t.Fatalf("expiry %v not after %v", tok.Expiry, start)
 		}
-		if tok.Expiry.After(o.Now().Now().Add(MaxLifetime)) {
-			t.Fatalf("expiry %v beyond the %v cap", tok.Expiry, MaxLifetime)
+		if tok.Expiry.After(o.Now().Now().Add(maxLifetime)) {
+			t.Fatalf("expiry %v beyond the %v cap", tok.Expiry, maxLifetime)
 		}
 	})
 }

@@ -18,10 +18,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// AcceptManifests lists the manifest media types a digest check accepts, so
+// acceptManifests lists the manifest media types a digest check accepts, so
 // that the registry answers with what "docker pull" resolves: the index for a
 // multi-platform image.
-var AcceptManifests = strings.Join([]string{
+var acceptManifests = strings.Join([]string{
 	string(types.OCIImageIndex),
 	string(types.OCIManifestSchema1),
 	string(types.DockerManifestList),
@@ -58,14 +58,14 @@ func (b *backend) ManifestDigest(ctx context.Context, repo, ref string) (string,
 func (b *backend) head(ctx context.Context, repository, ref string) (digest string, ok bool, err error) {
 	// The image's name is built only for an error or a log line, never on
 	// the steady path.
-	resp, tok, err := b.send(ctx, http.MethodHead, manifestPath(repository, ref), AcceptManifests, repository)
+	resp, tok, err := b.send(ctx, http.MethodHead, manifestPath(repository, ref), acceptManifests, repository)
 	if err != nil {
 		return "", false, transportError(err, "manifest digest", b.image(repository, ref))
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 		drain(resp)
-		if d := resp.Header.Get("Docker-Content-Digest"); IsDigest(d) {
+		if d := resp.Header.Get("Docker-Content-Digest"); isDigest(d) {
 			return d, true, b.checkDigestRef(d, repository, ref)
 		}
 		b.opts.Log().DebugContext(ctx, "HEAD gave no valid Docker-Content-Digest; falling back to GET", "image", b.image(repository, ref))
@@ -174,14 +174,14 @@ func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform
 // is a digest), media type and body. A body that is not a manifest or an
 // index (an HTML page, an empty body) is a bad response, not a digest.
 func (b *backend) getManifest(ctx context.Context, repository, ref, image string) (digest, mediaType string, body []byte, err error) {
-	resp, tok, err := b.send(ctx, http.MethodGet, manifestPath(repository, ref), AcceptManifests, repository)
+	resp, tok, err := b.send(ctx, http.MethodGet, manifestPath(repository, ref), acceptManifests, repository)
 	if err != nil {
 		return "", "", nil, transportError(err, "manifest digest", image)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return "", "", nil, b.answerError(resp, "manifest digest", image, tok)
 	}
-	body, err = readBody(resp, MaxManifestBody)
+	body, err = readBody(resp, maxManifestBody)
 	if err != nil {
 		return "", "", nil, transportError(err, "manifest digest", image)
 	}
@@ -193,13 +193,13 @@ func (b *backend) getManifest(ctx context.Context, repository, ref, image string
 	algorithm := "sha256"
 	header := resp.Header.Get("Docker-Content-Digest")
 	switch {
-	case IsDigest(ref):
+	case isDigest(ref):
 		algorithm, _, _ = strings.Cut(ref, ":")
-	case IsDigest(header):
+	case isDigest(header):
 		algorithm, _, _ = strings.Cut(header, ":")
 	}
 	digest = computeDigest(algorithm, body)
-	if IsDigest(header) && header != digest && strings.HasPrefix(header, algorithm+":") {
+	if isDigest(header) && header != digest && strings.HasPrefix(header, algorithm+":") {
 		return "", "", nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "manifest digest", Image: image,
 			Err: fmt.Errorf("registry says %s but the manifest hashes to %s", header, digest)}
 	}
@@ -260,7 +260,7 @@ func computeDigest(algorithm string, body []byte) string {
 // checkDigestRef verifies that a digest the registry returned for a ref that
 // is itself a digest is that digest.
 func (b *backend) checkDigestRef(got, repository, ref string) error {
-	if IsDigest(ref) && got != ref {
+	if isDigest(ref) && got != ref {
 		return &registry.Error{Kind: registry.ErrBadResponse, Op: "manifest digest", Image: b.image(repository, ref),
 			Err: fmt.Errorf("asked for %s, registry answered %s", ref, got)}
 	}

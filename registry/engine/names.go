@@ -9,9 +9,9 @@ import (
 // The checks below run on every digest check, so they are scanners rather
 // than regular expressions.
 
-// IsDigest reports whether s is a well-formed digest of a registered
+// isDigest reports whether s is a well-formed digest of a registered
 // algorithm: "sha256:" and 64 lowercase hex digits, or "sha512:" and 128.
-func IsDigest(s string) bool {
+func isDigest(s string) bool {
 	var hex string
 	switch {
 	case strings.HasPrefix(s, "sha256:"):
@@ -67,7 +67,7 @@ func checkRepo(repo string) error {
 // checkRef validates a tag or digest.
 func checkRef(ref string) error {
 	if strings.Contains(ref, ":") {
-		if !IsDigest(ref) {
+		if !isDigest(ref) {
 			return &registry.ConfigError{Var: "reference", Value: ref, Reason: "malformed digest", Fix: "write sha256: followed by 64 lowercase hex digits"}
 		}
 		return nil

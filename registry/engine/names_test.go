@@ -12,11 +12,11 @@ import (
 func TestNames(t *testing.T) {
 	sha := "sha256:" + strings.Repeat("a", 64)
 	for _, ok := range []string{sha, "sha512:" + strings.Repeat("0", 128)} {
-		assert.True(t, IsDigest(ok), ok)
+		assert.True(t, isDigest(ok), ok)
 		assert.NoError(t, checkRef(ok), ok)
 	}
 	for _, bad := range []string{"sha256:" + strings.Repeat("A", 64), "sha256:abc", "md5:" + strings.Repeat("a", 32), "sha256:" + strings.Repeat("a", 65)} {
-		assert.False(t, IsDigest(bad), bad)
+		assert.False(t, isDigest(bad), bad)
 		assert.ErrorIs(t, checkRef(bad), registry.ErrInvalidConfig, bad)
 	}
 	for _, ok := range []string{"latest", "v1.2.3", "_x", "A-b.c_d", strings.Repeat("t", 128)} {
@@ -43,7 +43,7 @@ func FuzzReferenceScanners(f *testing.F) {
 	digest := regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
 	tag := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := IsDigest(s), digest.MatchString(s); got != want {
+		if got, want := isDigest(s), digest.MatchString(s); got != want {
 			t.Fatalf("IsDigest(%q) = %v, the grammar says %v", s, got, want)
 		}
 		if got, want := isTag(s), tag.MatchString(s); got != want {

@@ -68,7 +68,7 @@ func (b *backend) ready(ctx context.Context) error {
 			return struct{}{}, nil
 		}
 		host := b.prefix.Host()
-		c, err := Ping(ctx, b.client, host, Scheme(host, b.opts), b.opts)
+		c, err := ping(ctx, b.client, host, Scheme(host, b.opts), b.opts)
 		if err != nil {
 			return struct{}{}, err
 		}

@@ -33,7 +33,7 @@ import (
 func checkRealm(realm, registryHost, registryScheme string, o *registry.Options, sameHostOnly bool, extraHosts ...string) (*url.URL, error) {
 	fail := func(format string, args ...any) (*url.URL, error) {
 		return nil, &registry.Error{Kind: registry.ErrInsecure, Op: "token", Image: registryHost,
-			Err: fmt.Errorf("token realm %s refused: "+format, append([]any{quoteRemote(RedactURL(realm))}, args...)...)}
+			Err: fmt.Errorf("token realm %s refused: "+format, append([]any{quoteRemote(redactURL(realm))}, args...)...)}
 	}
 	u, err := url.Parse(realm)
 	if err != nil || u.Host == "" {

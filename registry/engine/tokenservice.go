@@ -48,7 +48,7 @@ func (ts TokenService) newStrategy(b *backend, t Target) strategy {
 	s.probes.Timeout = b.opts.Timeout()
 	switch {
 	case ts.Realm != "":
-		s.challenge = KnownChallenge(ts.Realm, ts.Service, b.scheme == "http")
+		s.challenge = knownChallenge(ts.Realm, ts.Service, b.scheme == "http")
 	case t.Challenge != nil:
 		s.challenge = t.Challenge
 	}
@@ -87,7 +87,7 @@ func (s *tokenService) discover(ctx context.Context) (*registry.Challenge, error
 			return c, nil
 		}
 		b := s.b
-		c, err := Ping(ctx, b.client, b.apiHost, b.scheme, b.opts)
+		c, err := ping(ctx, b.client, b.apiHost, b.scheme, b.opts)
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +195,7 @@ func (s *tokenService) retry(ctx context.Context, repository string, tok *oauth2
 		if resp.StatusCode != http.StatusUnauthorized {
 			return false
 		}
-		c, ok := ParseChallenge(resp.Header.Values("WWW-Authenticate"))
+		c, ok := parseChallenge(resp.Header.Values("WWW-Authenticate"))
 		if !ok || !s.adopt(c) {
 			return false
 		}

@@ -20,30 +20,30 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-// Version is registrykit's version, sent in the User-Agent.
-const Version = "0.2.0"
+// version is registrykit's version, sent in the User-Agent.
+const version = "0.2.0"
 
-// UserAgent is the User-Agent of every request, before any suffix from
+// baseUserAgent is the User-Agent of every request, before any suffix from
 // registry.WithUserAgent.
-const UserAgent = "registrykit/" + Version
+const baseUserAgent = "registrykit/" + version
 
 // Body size limits.
 const (
-	MaxTokenBody    = 1 << 20 // 1 MiB
-	MaxManifestBody = 4 << 20 // 4 MiB
-	MaxErrorBody    = 64 << 10
+	maxTokenBody    = 1 << 20 // 1 MiB
+	maxManifestBody = 4 << 20 // 4 MiB
+	maxErrorBody    = 64 << 10
 )
 
 // Back-off of retried requests.
 const (
-	BaseBackoff = 250 * time.Millisecond
-	MaxBackoff  = 4 * time.Second
+	baseBackoff = 250 * time.Millisecond
+	maxBackoff  = 4 * time.Second
 	// MaxRetryAfter is the longest Retry-After waited for inside one call; a
 	// longer one is returned to the caller as rate limited.
-	MaxRetryAfter = 30 * time.Second
+	maxRetryAfter = 30 * time.Second
 	// MaxReportedRetryAfter caps the Retry-After an error reports, so that
 	// one absurd header cannot park a watcher for years.
-	MaxReportedRetryAfter = time.Hour
+	maxReportedRetryAfter = time.Hour
 )
 
 // newClient returns the HTTP client of one backend. When o.HTTPClient is
@@ -115,9 +115,9 @@ func apiRedirects(o *registry.Options) func(*http.Request, []*http.Request) erro
 
 func userAgent(o *registry.Options) string {
 	if o.UserAgent != "" {
-		return UserAgent + " " + o.UserAgent
+		return baseUserAgent + " " + o.UserAgent
 	}
-	return UserAgent
+	return baseUserAgent
 }
 
 // logTransport logs each request at debug level: method, URL without
@@ -140,7 +140,7 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.observe(r)
 	}
 	if t.log.Enabled(req.Context(), slog.LevelDebug) {
-		attrs := []any{slog.String("method", req.Method), slog.String("url", RedactURL(req.URL.String())), slog.Duration("took", time.Since(start))}
+		attrs := []any{slog.String("method", req.Method), slog.String("url", redactURL(req.URL.String())), slog.Duration("took", time.Since(start))}
 		if err != nil {
 			attrs = append(attrs, slog.String("error", Sanitize(err.Error())))
 		} else {
@@ -165,9 +165,9 @@ func requestKind(req *http.Request) string {
 	return "token"
 }
 
-// RedactURL hides userinfo and the values of query parameters that can carry
+// redactURL hides userinfo and the values of query parameters that can carry
 // secrets.
-func RedactURL(s string) string {
+func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "<unparseable URL>"
@@ -221,8 +221,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait = backoff(attempt)
 		case retryableStatus(resp.StatusCode):
 			wait = backoff(attempt)
-			if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
-				if ra > MaxRetryAfter {
+			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
+				if ra > maxRetryAfter {
 					return resp, nil
 				}
 				wait = max(wait, ra)
@@ -243,7 +243,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func backoff(attempt int) time.Duration {
-	d := min(BaseBackoff<<(attempt-1), MaxBackoff)
+	d := min(baseBackoff<<(attempt-1), maxBackoff)
 	// Equal jitter: half fixed, half random, so waits never collapse to zero.
 	return d/2 + rand.N(d/2+1)
 }
@@ -271,9 +271,9 @@ func retryableNetError(err error) bool {
 	return strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "server closed idle connection")
 }
 
-// ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date
 // relative to now.
-func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
@@ -282,13 +282,13 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int64(MaxReportedRetryAfter/time.Second) {
-			return MaxReportedRetryAfter, true
+		if secs > int64(maxReportedRetryAfter/time.Second) {
+			return maxReportedRetryAfter, true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), MaxReportedRetryAfter), true
+		return min(max(t.Sub(now), 0), maxReportedRetryAfter), true
 	}
 	return 0, false
 }
@@ -313,7 +313,7 @@ func drain(resp *http.Response) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 }
 

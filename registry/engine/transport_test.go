@@ -40,28 +40,28 @@ func TestParseRetryAfter(t *testing.T) {
 		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
 		now.Add(-time.Minute).Format(http.TimeFormat):     0,
 	} {
-		got, ok := ParseRetryAfter(v, now)
+		got, ok := parseRetryAfter(v, now)
 		assert.True(t, ok, v)
 		assert.Equal(t, want, got, v)
 	}
-	got, ok := ParseRetryAfter("999999999", now)
+	got, ok := parseRetryAfter("999999999", now)
 	assert.True(t, ok)
-	assert.Equal(t, MaxReportedRetryAfter, got, "an absurd Retry-After is capped")
-	got, _ = ParseRetryAfter(now.AddDate(30, 0, 0).Format(http.TimeFormat), now)
-	assert.Equal(t, MaxReportedRetryAfter, got)
+	assert.Equal(t, maxReportedRetryAfter, got, "an absurd Retry-After is capped")
+	got, _ = parseRetryAfter(now.AddDate(30, 0, 0).Format(http.TimeFormat), now)
+	assert.Equal(t, maxReportedRetryAfter, got)
 	for _, bad := range []string{"", "-1", "soon", "1.5"} {
-		_, ok := ParseRetryAfter(bad, now)
+		_, ok := parseRetryAfter(bad, now)
 		assert.False(t, ok, bad)
 	}
 }
 
 func TestRedactURL(t *testing.T) {
-	assert.Equal(t, "https://REDACTED@reg.example/v2/", RedactURL("https://user:pw@reg.example/v2/"))
-	got := RedactURL("https://auth.example/token?scope=repository%3Aa%3Apull&service=s&password=hunter2&access_token=abc")
+	assert.Equal(t, "https://REDACTED@reg.example/v2/", redactURL("https://user:pw@reg.example/v2/"))
+	got := redactURL("https://auth.example/token?scope=repository%3Aa%3Apull&service=s&password=hunter2&access_token=abc")
 	assert.NotContains(t, got, "hunter2")
 	assert.NotContains(t, got, "abc")
 	assert.Contains(t, got, "scope=repository%3Aa%3Apull")
-	assert.Equal(t, "<unparseable URL>", RedactURL("http://[::1"))
+	assert.Equal(t, "<unparseable URL>", redactURL("http://[::1"))
 }
 
 func TestReadBodyBound(t *testing.T) {
@@ -78,7 +78,7 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 	for attempt := 1; attempt <= 10; attempt++ {
 		for range 50 {
 			d := backoff(attempt)
-			full := min(BaseBackoff<<(attempt-1), MaxBackoff)
+			full := min(baseBackoff<<(attempt-1), maxBackoff)
 			assert.GreaterOrEqual(t, d, full/2)
 			assert.LessOrEqual(t, d, full)
 		}
