@@ -129,7 +129,7 @@ func Ready[T any](v T) *Lazy[T] { return &Lazy[T]{done: true, v: v} }
 // client from it and the service's endpoint override ([Endpoint]; "" when
 // none).
 func NewClient[T any](o *registry.Options, service string, load func(context.Context) (aws.Config, error), build func(cfg aws.Config, endpoint string) T) *Lazy[T] {
-	return NewLazy(func(ctx context.Context) (T, error) {
+	return newLazy(func(ctx context.Context) (T, error) {
 		cfg, err := load(ctx)
 		if err != nil {
 			var zero T
@@ -140,7 +140,7 @@ func NewClient[T any](o *registry.Options, service string, load func(context.Con
 }
 
 // NewLazy returns a Lazy over create.
-func NewLazy[T any](create func(context.Context) (T, error)) *Lazy[T] {
+func newLazy[T any](create func(context.Context) (T, error)) *Lazy[T] {
 	return &Lazy[T]{create: create}
 }
 

@@ -37,7 +37,7 @@ func DecodeToken(token string) (authn.Credential, error) {
 // DefaultTokenLife is how long an authorization token lives when the API
 // says no expiry: 12 hours, the validity the ECR and ECR Public API
 // references give for GetAuthorizationToken.
-const DefaultTokenLife = 12 * time.Hour
+const defaultTokenLife = 12 * time.Hour
 
 // Token returns the token that sends an authorization token from
 // GetAuthorizationToken (its AuthorizationToken and ExpiresAt) as HTTP Basic
@@ -52,7 +52,7 @@ func Token(authorizationToken *string, expiresAt *time.Time, now time.Time, host
 	if _, err := DecodeToken(raw); err != nil {
 		return nil, &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: host, Err: err}
 	}
-	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic", Expiry: now.Add(DefaultTokenLife)}
+	tok := &oauth2.Token{AccessToken: raw, TokenType: "Basic", Expiry: now.Add(defaultTokenLife)}
 	if expiresAt != nil {
 		tok.Expiry = *expiresAt
 	}
@@ -60,7 +60,7 @@ func Token(authorizationToken *string, expiresAt *time.Time, now time.Time, host
 }
 
 // ChainHint names the places the AWS SDK's default chain searched.
-const ChainHint = "no AWS credentials were found; the SDK's default chain searched the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), " +
+const chainHint = "no AWS credentials were found; the SDK's default chain searched the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), " +
 	"the shared config and credentials files (AWS_PROFILE, SSO), web identity (AWS_WEB_IDENTITY_TOKEN_FILE, as IRSA sets it), " +
 	"the ECS container role and the EC2 instance role"
 
@@ -76,7 +76,7 @@ func APIError(err error, host, region, action string) error {
 	case errors.As(err, &missingRegion):
 		e.Kind, e.Hint = registry.ErrInvalidConfig, "set AWS_REGION, or use an ECR host that names its region"
 	case errors.As(err, &apiErr):
-		e.Code, e.Detail, e.Err = Sanitize(apiErr.ErrorCode()), Sanitize(apiErr.ErrorMessage()), nil
+		e.Code, e.Detail, e.Err = sanitize(apiErr.ErrorCode()), sanitize(apiErr.ErrorMessage()), nil
 		switch code := apiErr.ErrorCode(); {
 		case code == "AccessDeniedException" || code == "AccessDenied":
 			e.Kind, e.Hint = registry.ErrDenied, "grant the IAM action "+action+" to the AWS identity in use"
@@ -88,9 +88,9 @@ func APIError(err error, host, region, action string) error {
 			e.Kind = registry.ErrBadResponse
 		}
 	case strings.Contains(err.Error(), "get credentials") || strings.Contains(err.Error(), "get identity"):
-		e.Kind, e.Hint, e.Err = registry.ErrUnauthorized, ChainHint, errors.New("no AWS credentials")
+		e.Kind, e.Hint, e.Err = registry.ErrUnauthorized, chainHint, errors.New("no AWS credentials")
 	default:
-		e.Kind, e.Err = registry.ErrUnavailable, errors.New(Sanitize(err.Error()))
+		e.Kind, e.Err = registry.ErrUnavailable, errors.New(sanitize(err.Error()))
 		e.Hint = fmt.Sprintf("the ECR API endpoint for region %s could not be reached; check the network, AWS_ENDPOINT_URL_ECR, and that the region is right", region)
 	}
 	return e
@@ -101,7 +101,7 @@ func APIError(err error, host, region, action string) error {
 // password (letters, digits, + / = _ -) is replaced by REDACTED, then the
 // text is sanitized as the engine sanitizes a registry's (engine.Sanitize:
 // control characters become spaces, the text is bounded).
-func Sanitize(s string) string {
+func sanitize(s string) string {
 	var b strings.Builder
 	run := 0
 	for i := 0; i <= len(s); i++ {

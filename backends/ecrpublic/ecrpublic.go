@@ -33,7 +33,7 @@ const APIRegion = "us-east-1"
 const Action = "ecr-public:GetAuthorizationToken"
 
 // Hint is the fix named in authentication errors.
-const Hint = "public images need no credentials; for authenticated pulls configure AWS credentials allowed " + Action + " and sts:GetServiceBearerToken"
+const hint = "public images need no credentials; for authenticated pulls configure AWS credentials allowed " + Action + " and sts:GetServiceBearerToken"
 
 // API is the part of the ECR Public client the driver uses.
 type API interface {
@@ -103,7 +103,7 @@ func configure(t engine.Target) (engine.Config, error) {
 		// (the trailing slash is the registry's own; oras-project/oras-go #1227).
 		Auth:        engine.TokenService{Realm: engine.Scheme(host, o) + "://" + host + "/token/", Service: host},
 		Credentials: cred,
-		Hint:        Hint,
+		Hint:        hint,
 		// An invalid or expired token answers
 		// 400 {"errors":[{"code":"DENIED","message":"Your Authorization Token is invalid."}]}
 		// (oras-project/oras-go #1227); a HEAD carries no body, so any 400.

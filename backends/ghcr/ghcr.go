@@ -30,12 +30,12 @@ const Host = "ghcr.io"
 // Environment variables holding GHCR credentials. They are sent only to
 // ghcr.io and to the registry MOLECULE_IMAGE_REGISTRY configures.
 const (
-	EnvUser  = "GHCR_USER"
-	EnvToken = "GHCR_TOKEN"
+	envUser  = "GHCR_USER"
+	envToken = "GHCR_TOKEN"
 )
 
 // Hint is the fix named in GHCR authentication errors.
-const Hint = "set GHCR_USER and GHCR_TOKEN (a personal access token with read:packages), or run docker login ghcr.io; note that GHCR answers 401 both for private images without credentials and for images that do not exist"
+const hint = "set GHCR_USER and GHCR_TOKEN (a personal access token with read:packages), or run docker login ghcr.io; note that GHCR answers 401 both for private images without credentials and for images that do not exist"
 
 type noDirectKey struct{}
 
@@ -83,8 +83,8 @@ func configure(t engine.Target) (engine.Config, error) {
 	}
 	return engine.Config{
 		Auth:          auth,
-		Credentials:   engine.DefaultCredentials(t, EnvUser, EnvToken, Host),
+		Credentials:   engine.DefaultCredentials(t, envUser, envToken, Host),
 		NormalizeRepo: strings.ToLower,
-		Hint:          Hint,
+		Hint:          hint,
 	}, nil
 }

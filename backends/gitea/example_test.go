@@ -11,7 +11,7 @@ import (
 
 // A Gitea is told apart by its /v2/ challenge, on the backend's first
 // request.
-func ExampleIsChallenge() {
+func Example() {
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
 	defer srv.Close()
 	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{}))

@@ -26,15 +26,15 @@ import (
 
 // Environment variables holding Gitea credentials.
 const (
-	EnvUser  = "GITEA_USER"
-	EnvToken = "GITEA_TOKEN"
+	envUser  = "GITEA_USER"
+	envToken = "GITEA_TOKEN"
 )
 
 // Service is the service name in Gitea's challenge.
 const Service = "container_registry"
 
 // Hint is the fix named in Gitea authentication errors.
-const Hint = "set GITEA_USER and GITEA_TOKEN (an access token with the read:package scope), or run docker login for this host"
+const hint = "set GITEA_USER and GITEA_TOKEN (an access token with the read:package scope), or run docker login for this host"
 
 type (
 	realmHostsKey struct{}
@@ -57,7 +57,7 @@ func WithRealmHost(hosts ...string) registry.Option {
 func Driver() engine.Spec {
 	return engine.Spec{
 		Flavor:          registry.FlavorGitea,
-		ClaimsChallenge: IsChallenge,
+		ClaimsChallenge: isChallenge,
 		Configure:       configure,
 	}
 }
@@ -67,7 +67,7 @@ func Driver() engine.Spec {
 // (routers/api/packages/container/container.go in go-gitea/gitea); GitLab's
 // registry uses the same service name with a realm ending in /jwt/auth, so
 // the realm's path tells them apart.
-func IsChallenge(c *registry.Challenge) bool {
+func isChallenge(c *registry.Challenge) bool {
 	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/v2/token")
 }
 
@@ -87,7 +87,7 @@ func configure(t engine.Target) (engine.Config, error) {
 	if c := t.Challenge; c.IsBearer() && c.Params["realm"] != "" {
 		svc.Realm = c.Params["realm"] // checked against the registry host before anything is sent
 	}
-	cfg := engine.Config{Auth: svc, Credentials: engine.DefaultCredentials(t, EnvUser, EnvToken), Hint: Hint}
+	cfg := engine.Config{Auth: svc, Credentials: engine.DefaultCredentials(t, envUser, envToken), Hint: hint}
 	if t.Options.DriverOption(registry.FlavorGitea, noDirectKey{}) == nil {
 		// Gitea takes Basic credentials on /v2/ itself — it offers
 		// Basic realm="Gitea Container Registry" beside its Bearer challenge

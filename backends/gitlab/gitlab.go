@@ -33,34 +33,34 @@ import (
 
 // Environment variables holding GitLab credentials.
 const (
-	EnvUser  = "GITLAB_USER"
-	EnvToken = "GITLAB_TOKEN"
+	envUser  = "GITLAB_USER"
+	envToken = "GITLAB_TOKEN"
 	// In a GitLab CI job: predefined, holding gitlab-ci-token and the job
 	// token for the instance's registry, which CI_REGISTRY names.
-	EnvCIRegistry         = "CI_REGISTRY"
-	EnvCIRegistryUser     = "CI_REGISTRY_USER"
-	EnvCIRegistryPassword = "CI_REGISTRY_PASSWORD"
+	envCIRegistry         = "CI_REGISTRY"
+	envCIRegistryUser     = "CI_REGISTRY_USER"
+	envCIRegistryPassword = "CI_REGISTRY_PASSWORD"
 )
 
 // Service is the service name in GitLab's challenge.
 const Service = "container_registry"
 
 // Hint is the fix named in GitLab authentication errors.
-const Hint = "set GITLAB_USER and GITLAB_TOKEN (a deploy token, or an access token with read_registry), or run docker login for this host; in CI the job token (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD) is used"
+const hint = "set GITLAB_USER and GITLAB_TOKEN (a deploy token, or an access token with read_registry), or run docker login for this host; in CI the job token (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD) is used"
 
 // Driver returns the GitLab driver.
 func Driver() engine.Spec {
 	return engine.Spec{
 		Flavor:          registry.FlavorGitLab,
 		ClaimsHost:      func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorGitLab },
-		ClaimsChallenge: IsChallenge,
+		ClaimsChallenge: isChallenge,
 		Configure:       configure,
 	}
 }
 
 // IsChallenge reports whether c is GitLab's challenge: service
 // container_registry with a realm at /jwt/auth.
-func IsChallenge(c *registry.Challenge) bool {
+func isChallenge(c *registry.Challenge) bool {
 	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/jwt/auth")
 }
 
@@ -71,7 +71,7 @@ func configure(t engine.Target) (engine.Config, error) {
 	if t.Prefix.Host() == registry.GitLabHost {
 		svc.Realm, svc.Service = "https://gitlab.com/jwt/auth", Service
 	}
-	return engine.Config{Auth: svc, Credentials: credentials(t), Hint: Hint}, nil
+	return engine.Config{Auth: svc, Credentials: credentials(t), Hint: hint}, nil
 }
 
 // credentials puts the CI job's pair after GITLAB_USER/GITLAB_TOKEN, for the
@@ -81,11 +81,11 @@ func credentials(t engine.Target) authn.Source {
 		return t.Options.Credentials
 	}
 	env := t.Options.Environ
-	base := engine.DefaultCredentials(t, EnvUser, EnvToken)
-	ci := authn.Env(EnvCIRegistryUser, EnvCIRegistryPassword, env.Lookup)
-	ciHost := env.Get(EnvCIRegistry)
+	base := engine.DefaultCredentials(t, envUser, envToken)
+	ci := authn.Env(envCIRegistryUser, envCIRegistryPassword, env.Lookup)
+	ciHost := env.Get(envCIRegistry)
 	return authn.SourceFunc(func(ctx context.Context, host string) (authn.Credential, error) {
-		if env.Get(EnvUser) == "" && env.Get(EnvToken) == "" && ciHost != "" && strings.EqualFold(ciHost, host) {
+		if env.Get(envUser) == "" && env.Get(envToken) == "" && ciHost != "" && strings.EqualFold(ciHost, host) {
 			if c, err := ci.Resolve(ctx, host); !errors.Is(err, authn.ErrNoCredential) {
 				return c, err
 			}

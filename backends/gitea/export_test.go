@@ -1,0 +1,7 @@
+package gitea
+
+// Names the external tests use.
+const (
+	EnvUser  = envUser
+	EnvToken = envToken
+)

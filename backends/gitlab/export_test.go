@@ -1,0 +1,10 @@
+package gitlab
+
+// Names the external tests use.
+const (
+	EnvUser               = envUser
+	EnvToken              = envToken
+	EnvCIRegistry         = envCIRegistry
+	EnvCIRegistryUser     = envCIRegistryUser
+	EnvCIRegistryPassword = envCIRegistryPassword
+)
