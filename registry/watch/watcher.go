@@ -137,9 +137,17 @@ func WithSeed(seen map[string]string) Option {
 // WithClock replaces the system clock (for tests).
 func WithClock(c registry.Clock) Option { return func(w *Watcher) { w.clock = c } }
 
-// WithLogger sets the logger; events are logged at info (seed, changed) and
-// warn (error).
-func WithLogger(l *slog.Logger) Option { return func(w *Watcher) { w.log = l } }
+// WithLogger sets the logger; the start of [Watcher.Run] and events are
+// logged at info (seed, changed) and warn (error). A nil logger discards
+// everything, as when the option is not given.
+func WithLogger(l *slog.Logger) Option {
+	return func(w *Watcher) {
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
+		}
+		w.log = l
+	}
+}
 
 // New returns a watcher of b's images, by default the image of every runtime
 // in registry.DefaultRuntimes. It does no I/O: b may be a backend whose
@@ -182,16 +190,24 @@ func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 	return w, nil
 }
 
-// Run checks every image now and then every interval (with jitter) until
-// ctx ends, and returns nil then. It starts no goroutine that outlives it.
-func (w *Watcher) Run(ctx context.Context) error {
+// Run checks every image now and then every interval (with jitter), and
+// returns when ctx ends; failures are reported as events and never stop it.
+// It logs one info line as it starts. It starts no goroutine that outlives
+// it: checks that events queued ([Receiver]) run under ctx and are waited
+// for before Run returns.
+func (w *Watcher) Run(ctx context.Context) {
+	w.log.Info("image watcher started", "interval", w.interval, "images", len(w.images), "registry", w.backend.Host())
 	for {
 		w.Check(ctx)
 		if err := w.clock.Sleep(ctx, w.nextTick()); err != nil {
-			return nil
+			return
 		}
 	}
 }
+
+// Interval returns the polling interval ([WithInterval], default
+// [DefaultInterval]); each tick is spread around it by the jitter.
+func (w *Watcher) Interval() time.Duration { return w.interval }
 
 // Check runs one tick: every image that is due is checked, at most
 // concurrency at a time (all at once by default). Before the checks, a
