@@ -221,7 +221,8 @@ func TestWatchListensForPushEvents(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode)
-	assert.Contains(t, out.String(), `"event":"changed"`, "changed before any tick: the interval is an hour")
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), `"event":"changed"`) }, 10*time.Second, 5*time.Millisecond,
+		"changed before any tick: the interval is an hour")
 	assert.Contains(t, out.String(), `"new":"`+h.String()+`"`)
 	cancel()
 	assert.Equal(t, 0, <-done, errOut.String())

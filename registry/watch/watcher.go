@@ -52,8 +52,10 @@ type Watcher struct {
 	clock        registry.Clock
 	log          *slog.Logger
 
-	mu    sync.Mutex
-	state map[string]*imageState
+	mu          sync.Mutex
+	state       map[string]*imageState
+	runCtx      context.Context // Run's, while it runs: event checks run under it
+	eventChecks sync.WaitGroup  // event checks under way, waited for by Run
 }
 
 type imageState struct {
@@ -63,6 +65,8 @@ type imageState struct {
 	lastCheck time.Time // when the last check started
 	current   *flight   // the check under way, if any
 	next      *flight   // the event-triggered check queued behind it
+	queued    bool      // an event asked for a check that has not started
+	queuedAt  time.Time // when that event arrived
 }
 
 // flight is one check of one image that callers can wait for.
@@ -192,10 +196,17 @@ func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 
 // Run checks every image now and then every interval (with jitter), and
 // returns when ctx ends; failures are reported as events and never stop it.
-// It logs one info line as it starts. It starts no goroutine that outlives
-// it: checks that events queued ([Receiver]) run under ctx and are waited
-// for before Run returns.
+// It logs one info line as it starts. The checks that events ask for
+// ([Receiver]) run under ctx, those queued before Run started included.
+// It starts no goroutine that outlives it: it waits for the event checks
+// under way before it returns. One Run runs at a time; a second one while
+// the first runs returns at once.
 func (w *Watcher) Run(ctx context.Context) {
+	if !w.started(ctx) {
+		w.log.Warn("image watcher already running: this Run returns")
+		return
+	}
+	defer w.stopped()
 	w.log.Info("image watcher started", "interval", w.interval, "images", len(w.images), "registry", w.backend.Host())
 	for {
 		w.Check(ctx)
