@@ -52,7 +52,11 @@ func TestDockerAuthAndConfig(t *testing.T) {
 	assert.Contains(t, out, `"type": "kubernetes.io/dockerconfigjson"`)
 	assert.Contains(t, out, `"namespace": "ws"`)
 
-	code, _, _ = runCLI(t, envVars, "docker-auth", "extra")
+	code, out, _ = runCLI(t, envVars, "docker-auth", "quay.io/someone/else:latest")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "\n", out, "no credential for another registry")
+
+	code, _, _ = runCLI(t, envVars, "docker-auth", "one", "two")
 	assert.Equal(t, exitUsage, code)
 }
 

@@ -55,7 +55,7 @@ func (s *Service) Pull(ctx context.Context, runtime string) error {
 	if err != nil {
 		return err
 	}
-	auth, err := dockerauth.RegistryAuth(ctx, s.Backend)
+	auth, err := dockerauth.RegistryAuth(ctx, s.Backend, ref)
 	if err != nil {
 		return err
 	}
