@@ -67,13 +67,12 @@ func Open(prefix string, opts ...registry.Option) (registry.Backend, error) {
 // context and does no I/O, so it can run where a program builds its
 // services; b.Prefix() is the prefix image names should use (the same parse
 // as registry.PrefixFromEnv).
+//
+// It is engine.FromEnv(Drivers(), opts...) with Docker's config: a program that needs fewer
+// flavors calls engine.FromEnv with its own list and links only those
+// drivers (no AWS SDK without ECR and ECR Public).
 func FromEnv(opts ...registry.Option) (registry.Backend, error) {
-	o := registry.NewOptions(withDefaults(opts)...)
-	p, err := registry.PrefixFromEnv(o.Environ)
-	if err != nil {
-		return nil, err
-	}
-	return open(p, opts)
+	return engine.FromEnv(Drivers(), withDefaults(opts)...)
 }
 
 // open opens p with the built-in drivers, honouring the flavor variable

@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/moby/moby/api/pkg/authconfig"
 	mobyregistry "github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/client"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
-	"github.com/molecule-ai/registrykit/examples/internal/fakeengine"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
@@ -30,9 +31,9 @@ func post(t *testing.T, h http.Handler, query string) (int, Result, string) {
 	return rec.Code, res, rec.Body.String()
 }
 
-func handlerFor(t *testing.T, b registry.Backend, eng *fakeengine.Engine) *Handler {
+func handlerFor(t *testing.T, b registry.Backend, eng *registrytest.DockerEngine) *Handler {
 	t.Helper()
-	docker, err := eng.Client()
+	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = docker.Close() })
 	return &Handler{Backend: b, Refresher: &engine.Refresher{Engine: docker, Backend: b}}
@@ -80,7 +81,7 @@ func TestRegistryAuthPerFlavor(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			eng := fakeengine.New()
+			eng := registrytest.NewDockerEngine()
 			defer eng.Close()
 			h := handlerFor(t, tc.open(t), eng)
 			code, res, body := post(t, h, "?runtime=langgraph")
@@ -90,8 +91,10 @@ func TestRegistryAuthPerFlavor(t *testing.T) {
 			require.Len(t, pulls, 1)
 			assert.Equal(t, host+"/molecule-ai/workspace-template-langgraph", pulls[0].FromImage)
 			assert.Equal(t, "latest", pulls[0].Tag)
-			assert.Equal(t, tc.want, pulls[0].Auth, "X-Registry-Auth as the Engine decodes it")
-			assert.Equal(t, tc.want != mobyregistry.AuthConfig{}, pulls[0].HasAuth, "a header only when there is a credential")
+			got, err := authconfig.Decode(pulls[0].RegistryAuth) // the daemon's decoder
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, *got, "X-Registry-Auth as the Engine decodes it")
+			assert.Equal(t, tc.want != mobyregistry.AuthConfig{}, pulls[0].RegistryAuth != "", "a header only when there is a credential")
 		})
 	}
 }
@@ -104,7 +107,7 @@ func anonymousBackend(t *testing.T) registry.Backend {
 }
 
 func TestBadRequests(t *testing.T) {
-	eng := fakeengine.New()
+	eng := registrytest.NewDockerEngine()
 	defer eng.Close()
 	h := handlerFor(t, anonymousBackend(t), eng)
 
@@ -125,10 +128,10 @@ func TestBadRequests(t *testing.T) {
 
 func TestAllRuntimesAndRecreate(t *testing.T) {
 	lg := "reg.example/molecule-ai/workspace-template-langgraph:latest"
-	eng := fakeengine.New(
-		fakeengine.Container{ID: "a1", Name: "ws-1", Image: lg, Running: true, Env: []string{"WS=1"}},
-		fakeengine.Container{ID: "a2", Name: "ws-2", Image: lg, Running: false},
-		fakeengine.Container{ID: "b1", Name: "other", Image: "reg.example/molecule-ai/workspace-template-codex:latest", Running: true},
+	eng := registrytest.NewDockerEngine(
+		registrytest.DockerContainer{ID: "a1", Name: "ws-1", Image: lg, Running: true, Env: []string{"WS=1"}},
+		registrytest.DockerContainer{ID: "a2", Name: "ws-2", Image: lg, Running: false},
+		registrytest.DockerContainer{ID: "b1", Name: "other", Image: "reg.example/molecule-ai/workspace-template-codex:latest", Running: true},
 	)
 	defer eng.Close()
 	eng.FailPull("reg.example/molecule-ai/workspace-template-hermes", "manifest unknown")
@@ -150,7 +153,7 @@ func TestAllRuntimesAndRecreate(t *testing.T) {
 }
 
 func TestEveryPullFailingIs502(t *testing.T) {
-	eng := fakeengine.New()
+	eng := registrytest.NewDockerEngine()
 	defer eng.Close()
 	eng.FailPull("reg.example/molecule-ai/workspace-template-codex", "unauthorized")
 	h := handlerFor(t, anonymousBackend(t), eng)
@@ -160,7 +163,7 @@ func TestEveryPullFailingIs502(t *testing.T) {
 }
 
 func TestPullByWatchedDigest(t *testing.T) {
-	eng := fakeengine.New()
+	eng := registrytest.NewDockerEngine()
 	defer eng.Close()
 	h := handlerFor(t, anonymousBackend(t), eng)
 	img := "reg.example/molecule-ai/workspace-template-codex:latest"

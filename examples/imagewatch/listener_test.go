@@ -25,10 +25,10 @@ func TestListener(t *testing.T) {
 	b := registrytest.NewBackend("ghcr.io/molecule-ai")
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("v1"))
 	m := newMetrics()
-	var refreshed []string
-	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithObserver(m), watch.WithClock(registrytest.NewClock(time.Now())),
+	refreshed := make(chan string, 1)
+	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithObserver(m), watch.WithInterval(time.Hour),
 		watch.WithHandler(func(_ context.Context, img watch.Image, _, _ string) error {
-			refreshed = append(refreshed, img.Runtime)
+			refreshed <- img.Runtime
 			return nil
 		}))
 	require.NoError(t, err)
@@ -59,7 +59,17 @@ func TestListener(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode)
-	assert.Equal(t, []string{"codex"}, refreshed)
+	// The delivery is answered at once; its check runs once the watcher runs.
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	select {
+	case rt := <-refreshed:
+		assert.Equal(t, "codex", rt)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pushed image was not refreshed")
+	}
 
 	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/hooks/github", strings.NewReader(body))
 	req.Header.Set("X-GitHub-Event", "package")

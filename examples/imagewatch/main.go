@@ -153,8 +153,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		g.Go(func() error { return c.Run(ctx) })
 		log.Info("consuming ECR push events", "queue", cfg.sqsQueue)
 	}
-	log.Info("watching runtime images", "registry", b.Prefix(), "interval", cfg.interval)
-	g.Go(func() error { return w.Run(ctx) })
+	g.Go(func() error { w.Run(ctx); return nil }) // logs "image watcher started"
 	return g.Wait()
 }
 

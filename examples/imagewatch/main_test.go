@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/moby/moby/client"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
-	"github.com/molecule-ai/registrykit/examples/internal/fakeengine"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
@@ -55,9 +55,9 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	require.NoError(t, err)
 	image, _ := registry.RuntimeImage(b, "codex")
 
-	eng := fakeengine.New(fakeengine.Container{ID: "c1", Name: "ws-codex", Image: image, Running: true})
+	eng := registrytest.NewDockerEngine(registrytest.DockerContainer{ID: "c1", Name: "ws-codex", Image: image, Running: true})
 	defer eng.Close()
-	docker, err := eng.Client()
+	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	defer docker.Close()
 	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler))
@@ -78,7 +78,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	pulls := eng.Pulls()
 	require.Len(t, pulls, 1)
 	assert.Equal(t, h.String(), pulls[0].Tag, "pulled by the digest seen")
-	assert.False(t, pulls[0].HasAuth, "anonymous access: no X-Registry-Auth header")
+	assert.Empty(t, pulls[0].RegistryAuth, "anonymous access: no X-Registry-Auth header")
 	cs := eng.Containers()
 	assert.NotEqual(t, "c1", cs["ws-codex"].ID)
 	assert.True(t, cs["ws-codex"].Running)
@@ -106,10 +106,10 @@ func TestSeededFromTheEngine(t *testing.T) {
 	require.NoError(t, err)
 	image, _ := registry.RuntimeImage(b, "codex")
 
-	eng := fakeengine.New()
+	eng := registrytest.NewDockerEngine()
 	defer eng.Close()
-	eng.SetLocal(image, "sha256:"+strings.Repeat("0", 64)) // the build it ran before the restart
-	docker, err := eng.Client()
+	eng.SetImage(image, "sha256:"+strings.Repeat("0", 64)) // the build it ran before the restart
+	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	defer docker.Close()
 	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex", "langgraph"}}, slog.New(slog.DiscardHandler))

@@ -102,7 +102,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(out, "   %s; handler refreshed: %s\n", cost.step(), strings.Join(refreshed, ", "))
 
 	fmt.Fprintln(out, "\n6. What the Docker Engine receives to pull it (X-Registry-Auth, password redacted)")
-	v, err := dockerauth.RegistryAuth(ctx, b)
+	codex, err := registry.RuntimeImage(b, "codex")
+	if err != nil {
+		return err
+	}
+	v, err := dockerauth.RegistryAuth(ctx, b, codex)
 	if err != nil {
 		return err
 	}

@@ -4,20 +4,24 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/dockerauth"
 )
 
 func runDockerAuth(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "docker-auth", "[flags]", `  registryctl docker-auth
+	fs, c := newFlags(e, "docker-auth", "[flags] [IMAGE]", `  registryctl docker-auth ghcr.io/molecule-ai/workspace-template-langgraph:latest
   curl --unix-socket /var/run/docker.sock -X POST \
-    -H "X-Registry-Auth: $(registryctl docker-auth)" \
+    -H "X-Registry-Auth: $(registryctl docker-auth ghcr.io/molecule-ai/workspace-template-langgraph:latest)" \
     "http://localhost/images/create?fromImage=ghcr.io/molecule-ai/workspace-template-langgraph&tag=latest"
+
+IMAGE defaults to the langgraph runtime image of the configured registry; an
+image on another registry prints an empty line (pull it anonymously).
 `, true)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageErr("docker-auth takes no arguments")
+	if fs.NArg() > 1 {
+		return usageErr("docker-auth takes at most one IMAGE")
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
@@ -25,7 +29,13 @@ func runDockerAuth(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := dockerauth.RegistryAuth(ctx, b)
+	image := fs.Arg(0)
+	if image == "" {
+		if image, err = registry.RuntimeImage(b, registry.DefaultRuntime); err != nil {
+			return err
+		}
+	}
+	v, err := dockerauth.RegistryAuth(ctx, b, image)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,8 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if *listen == "" {
-		return w.Run(ctx)
+		w.Run(ctx)
+		return nil
 	}
 	source, err := eventSource(*events, e.environ.Get("REGISTRYCTL_EVENT_SECRET"))
 	if err != nil {
@@ -87,12 +88,12 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "registryctl: listening for %s push events on %s\n", *events, ln.Addr())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	err = w.Run(ctx)
+	w.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	<-served
-	return err
+	return nil
 }
 
 // eventSource returns the named sender's Source with its secret.

@@ -54,7 +54,11 @@ func TestDockerAuthAndConfig(t *testing.T) {
 	assert.Contains(t, out, `"type": "kubernetes.io/dockerconfigjson"`)
 	assert.Contains(t, out, `"namespace": "ws"`)
 
-	code, _, _ = runCLI(t, envVars, "docker-auth", "extra")
+	code, out, _ = runCLI(t, envVars, "docker-auth", "quay.io/someone/else:latest")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "\n", out, "no credential for another registry")
+
+	code, _, _ = runCLI(t, envVars, "docker-auth", "one", "two")
 	assert.Equal(t, exitUsage, code)
 }
 
@@ -223,7 +227,8 @@ func TestWatchListensForPushEvents(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode)
-	assert.Contains(t, out.String(), `"event":"changed"`, "changed before any tick: the interval is an hour")
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), `"event":"changed"`) }, 10*time.Second, 5*time.Millisecond,
+		"changed before any tick: the interval is an hour")
 	assert.Contains(t, out.String(), `"new":"`+h.String()+`"`)
 	cancel()
 	assert.Equal(t, 0, <-done, errOut.String())

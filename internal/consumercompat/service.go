@@ -55,7 +55,15 @@ func (s *Service) Pull(ctx context.Context, runtime string) error {
 	if err != nil {
 		return err
 	}
-	auth, err := dockerauth.RegistryAuth(ctx, s.Backend)
+	return s.PullImage(ctx, ref)
+}
+
+// PullImage pulls any image through the Engine: with the backend's
+// credential when it lives on the backend's registry, anonymously when it
+// lives elsewhere (RegistryAuth decides; the service keeps no host check of
+// its own).
+func (s *Service) PullImage(ctx context.Context, ref string) error {
+	auth, err := dockerauth.RegistryAuth(ctx, s.Backend, ref)
 	if err != nil {
 		return err
 	}

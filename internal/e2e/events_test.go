@@ -18,19 +18,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// confirmations is a watch.Observer that passes on each confirmed change.
-type confirmations chan time.Duration
+// confirmations is a watch.Observer that passes on each confirmed change,
+// and on the first check.
+type confirmations struct {
+	confirmed chan time.Duration
+	checked   chan struct{}
+}
 
-func (c confirmations) Checked(watch.Image, watch.Kind, time.Duration, error) {}
-func (c confirmations) Delivered(string, bool, string)                        {}
-func (c confirmations) Confirmed(_ watch.Image, since time.Duration)          { c <- since }
+func (c confirmations) Checked(watch.Image, watch.Kind, time.Duration, error) {
+	select {
+	case c.checked <- struct{}{}:
+	default:
+	}
+}
+func (c confirmations) Delivered(string, bool, string)               {}
+func (c confirmations) Confirmed(_ watch.Image, since time.Duration) { c.confirmed <- since }
 
 // The CNCF registry, configured to notify the watcher's receiver, announces
 // a push; the watcher confirms the change with its own HEAD. The time from
 // the push's completion to the confirmed change is reported, not asserted.
 func TestPushNotificationToConfirmedChange(t *testing.T) {
 	const secret = "Bearer notify-secret-0123456789"
-	seen := make(confirmations, 4)
+	seen := confirmations{confirmed: make(chan time.Duration, 4), checked: make(chan struct{}, 1)}
 	var mu sync.Mutex
 	var rc http.Handler
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,12 +63,20 @@ func TestPushNotificationToConfirmedChange(t *testing.T) {
 
 	b := open(t, reg, authn.Credential{Username: user, Password: password})
 	w, err := watch.New(b, watch.WithImages(watch.Image{Name: reg.Host() + "/org/single:latest", Repo: "single", Tag: "latest"}),
-		watch.WithObserver(seen))
+		watch.WithObserver(seen), watch.WithInterval(time.Hour))
 	require.NoError(t, err)
 	mu.Lock()
 	rc = watch.NewReceiver(w, watch.Distribution(secret))
 	mu.Unlock()
 	w.Check(context.Background()) // seed
+	<-seen.checked
+	// Deliveries are answered at once; their checks run under Run. Its
+	// interval is an hour: only the notification can find the change.
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	<-seen.checked // Run's first tick is over
 
 	img, err := random.Image(64, 1)
 	require.NoError(t, err)
@@ -68,7 +85,7 @@ func TestPushNotificationToConfirmedChange(t *testing.T) {
 	require.NoError(t, remote.Write(ref, img, remote.WithAuth(&ggcrauthn.Basic{Username: user, Password: password})))
 	pushedAt := time.Now()
 	select {
-	case since := <-seen:
+	case since := <-seen.confirmed:
 		t.Logf("push to confirmed change: %s (of which %s from the notification's arrival)", time.Since(pushedAt).Round(time.Millisecond), since.Round(time.Millisecond))
 	case <-time.After(30 * time.Second):
 		t.Fatal("the registry's notification did not lead to a confirmed change")

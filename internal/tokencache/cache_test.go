@@ -228,9 +228,8 @@ func TestLeaderLeavesAtItsDeadlineAndTheFetchGoesOn(t *testing.T) {
 	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
 	waiter := make(chan *oauth2.Token, 1)
 	go func() {
-		tok, fetched, err := c.Get(context.Background(), key, fetch)
+		tok, _, err := c.Get(context.Background(), key, fetch)
 		assert.NoError(t, err)
-		assert.True(t, fetched, "a caller that waited for a fetch has a fresh token")
 		waiter <- tok
 	}()
 	cancelLeader()

@@ -19,9 +19,24 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 )
 
-// RegistryAuth returns the X-Registry-Auth header value for pulling from b
-// through the Docker Engine, with serveraddress set to b.Host().
-func RegistryAuth(ctx context.Context, b registry.Backend) (string, error) {
+// RegistryAuth returns the X-Registry-Auth header value for pulling image
+// (a reference such as "ghcr.io/molecule-ai/workspace-template-langgraph:latest"
+// or "...@sha256:...") through the Docker Engine with b's credential, with
+// serveraddress set to b.Host(). It returns "" (send no header: an
+// anonymous pull) when the credential is anonymous, and when image lives on
+// another registry than b's, so that b's credential never goes with a pull
+// from elsewhere. Hosts are compared as Docker reads them: an image without
+// a host is on Docker Hub, Docker Hub's names are one registry, and case
+// and the default port 443 do not matter. A malformed image is a
+// *registry.ConfigError.
+func RegistryAuth(ctx context.Context, b registry.Backend, image string) (string, error) {
+	host, err := imageHost(image)
+	if err != nil {
+		return "", err
+	}
+	if !sameRegistry(host, b.Host()) {
+		return "", nil
+	}
 	c, err := b.Credential(ctx)
 	if err != nil {
 		return "", err

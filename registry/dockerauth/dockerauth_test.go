@@ -49,7 +49,7 @@ func TestRegistryAuthServerAddressIsTheHost(t *testing.T) {
 		{"123456789012.dkr.ecr.us-east-2.amazonaws.com", authn.Credential{Username: "AWS", Password: "ecr-pw"}},
 		{"git.example.com", authn.Credential{Username: "bot", Password: "gitea-token"}},
 	} {
-		enc, err := dockerauth.RegistryAuth(context.Background(), b)
+		enc, err := dockerauth.RegistryAuth(context.Background(), b, b.host+"/org/workspace-template-langgraph:latest")
 		require.NoError(t, err)
 		raw, err := base64.URLEncoding.DecodeString(enc) // as the Engine's DecodeAuthConfig does
 		require.NoError(t, err)
@@ -61,7 +61,7 @@ func TestRegistryAuthServerAddressIsTheHost(t *testing.T) {
 
 func TestRegistryAuthAnonymousSendsNoHeader(t *testing.T) {
 	b := staticBackend{"127.0.0.1:5000", authn.Credential{}}
-	enc, err := dockerauth.RegistryAuth(context.Background(), b)
+	enc, err := dockerauth.RegistryAuth(context.Background(), b, "127.0.0.1:5000/org/x:latest")
 	require.NoError(t, err)
 	assert.Empty(t, enc)
 	cred, err := b.Credential(context.Background())
@@ -128,7 +128,7 @@ func ExampleRegistryAuth() {
 			fmt.Println(err)
 			return
 		}
-		v, err := dockerauth.RegistryAuth(ctx, b)
+		v, err := dockerauth.RegistryAuth(ctx, b, b.Prefix()+"/workspace-template-langgraph:latest")
 		if err != nil {
 			fmt.Println(err)
 			return

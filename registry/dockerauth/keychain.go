@@ -2,7 +2,6 @@ package dockerauth
 
 import (
 	"context"
-	"strings"
 
 	ggcrauthn "github.com/google/go-containerregistry/pkg/authn"
 	"github.com/molecule-ai/registrykit/registry"
@@ -44,12 +43,4 @@ func (k *keychain) ResolveContext(ctx context.Context, r ggcrauthn.Resource) (gg
 	return ggcrauthn.FromConfig(ggcrauthn.AuthConfig{
 		Username: c.Username, Password: c.Password, IdentityToken: c.IdentityToken, RegistryToken: c.RegistryToken,
 	}), nil
-}
-
-// sameRegistry compares registry hosts, treating Docker Hub's names alike.
-func sameRegistry(a, b string) bool {
-	if registry.IsDockerHub(a) && registry.IsDockerHub(b) {
-		return true
-	}
-	return strings.EqualFold(a, b)
 }

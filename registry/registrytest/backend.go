@@ -105,7 +105,7 @@ func (b *Backend) Host() string { return b.prefix.Host() }
 // Prefix implements registry.Backend.
 func (b *Backend) Prefix() string { return b.prefix.String() }
 
-// Flavor implements registry.Flavored.
+// Flavor implements registry.Backend.
 func (b *Backend) Flavor() registry.Flavor {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -141,7 +141,7 @@ func (b *Backend) ManifestDigest(ctx context.Context, repo, ref string) (string,
 	return b.lookup(repo, ref)
 }
 
-// PlatformDigest implements registry.PlatformResolver.
+// PlatformDigest implements registry.Backend.
 func (b *Backend) PlatformDigest(ctx context.Context, repo, ref string, p registry.Platform) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -169,7 +169,7 @@ func (b *Backend) lookup(repo, ref string) (string, error) {
 	return "", &registry.Error{Kind: registry.ErrNotFound, Op: "manifest digest", Image: b.prefix.Image(repo, ref)}
 }
 
-// Credential implements registry.CredentialProvider.
+// Credential implements registry.Backend.
 func (b *Backend) Credential(context.Context) (authn.Credential, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

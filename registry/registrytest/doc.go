@@ -13,6 +13,12 @@
 //   - [Backend]: a fake registry.Backend whose digests a test sets, for the
 //     code that consumes a backend (a watcher, a pull handler).
 //   - [Clock]: a fake registry.Clock that never sleeps.
+//   - [DockerEngine]: an imitation Docker Engine API (image pull, tag,
+//     inspect and list; container list, inspect, create, start, stop and
+//     remove) that records each pull's X-Registry-Auth as the daemon
+//     decodes it, for the code that pulls through the Engine. It is written
+//     from the Engine API reference (moby's api/swagger.yaml) with plain
+//     JSON structs: the test kit does not depend on moby.
 //   - [Injector] and its faults: status codes, bodies, resets, stalls and
 //     redirects injected into a Server.
 //

@@ -28,5 +28,5 @@ func ExampleNew() {
 		slog.Error("watch", "error", err)
 		return
 	}
-	_ = w.Run(ctx)
+	w.Run(ctx) // returns when ctx ends
 }

@@ -69,7 +69,7 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 		w.mu.Lock()
 		wait := s.lastCheck.Add(MinEventInterval).Sub(w.clock.Now())
 		if wait <= 0 && s.current == nil {
-			s.next, s.current = nil, f
+			s.next, s.current, s.queued = nil, f, false // this check sees every push queued so far
 			s.lastCheck = w.clock.Now()
 			w.mu.Unlock()
 			break
@@ -105,12 +105,12 @@ func wait(ctx context.Context, f *flight) ([]Event, error) {
 }
 
 // begin marks a tick's check of img as under way; it reports false when a
-// check of img is already under way or queued.
+// check of img is already under way or queued, an event's included.
 func (w *Watcher) begin(img Image) (*flight, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.stateOf(img.Name)
-	if s.current != nil || s.next != nil {
+	if s.current != nil || s.next != nil || s.queued && w.runCtx != nil {
 		return nil, false
 	}
 	f := &flight{done: make(chan struct{})}

@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -50,7 +49,15 @@ type Source interface {
 // delivery for images the watcher does not watch is answered 202 and costs
 // nothing; checks of one image run at most once per MinEventInterval however
 // many deliveries arrive, so repeated and flooding deliveries are harmless.
-// The answer is 202 with {"checked":[names],"changed":[names]}.
+//
+// A delivery is authenticated, parsed and answered at once: 202 with
+// {"queued":[names]}, the watched images it names. Their checks, and the
+// handler calls of the changes they confirm, run afterwards under the
+// context given to [Watcher.Run] (one handler call at a time unless
+// [WithHandlerConcurrency] says otherwise), so neither the sender's timeout
+// nor its hanging up cuts a refresh short. A delivery that arrives while
+// the watcher is not running is answered alike, and its images are checked
+// as soon as Run starts.
 type Receiver struct {
 	w      *Watcher
 	source Source
@@ -96,27 +103,12 @@ func (rc *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	} else {
 		rc.w.delivered(name, true, "")
 	}
-	// The check runs within the delivery, so no goroutine outlives the
-	// handler; it is bounded by the check timeout, and a sender that hangs
-	// up does not cancel it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rc.w.checkTimeout+MinEventInterval)
-	defer cancel()
+	rc.w.enqueue(images, arrived)
 	res := struct {
-		Checked []string `json:"checked"`
-		Changed []string `json:"changed"`
-	}{Checked: []string{}, Changed: []string{}}
+		Queued []string `json:"queued"`
+	}{Queued: make([]string, 0, len(images))}
 	for _, img := range images {
-		events, err := rc.w.CheckNow(ctx, img.Name)
-		if err != nil {
-			continue
-		}
-		res.Checked = append(res.Checked, img.Name)
-		for _, ev := range events {
-			if ev.Kind == Changed {
-				res.Changed = append(res.Changed, img.Name)
-				rc.w.confirmed(img, rc.w.clock.Now().Sub(arrived))
-			}
-		}
+		res.Queued = append(res.Queued, img.Name)
 	}
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(http.StatusAccepted)

@@ -27,18 +27,29 @@ func sign(body []byte) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// recorder is an Observer that remembers what it saw.
+// recorder is an Observer that remembers what it saw, and passes on each
+// check and each confirmed change.
 type recorder struct {
-	mu        sync.Mutex
-	checks    int
-	refused   []string
-	confirmed []string
+	mu            sync.Mutex
+	checks        int
+	refused       []string
+	confirmed     []string
+	checked       chan struct{}
+	confirmations chan string
+}
+
+func newRecorder() *recorder {
+	return &recorder{checked: make(chan struct{}, 64), confirmations: make(chan string, 64)}
 }
 
 func (r *recorder) Checked(watch.Image, watch.Kind, time.Duration, error) {
 	r.mu.Lock()
 	r.checks++
 	r.mu.Unlock()
+	select {
+	case r.checked <- struct{}{}:
+	default:
+	}
 }
 
 func (r *recorder) Delivered(source string, accepted bool, reason string) {
@@ -53,26 +64,98 @@ func (r *recorder) Confirmed(img watch.Image, _ time.Duration) {
 	r.mu.Lock()
 	r.confirmed = append(r.confirmed, img.Runtime)
 	r.mu.Unlock()
+	r.confirmations <- img.Runtime
 }
 
-// fixture watches two runtime images on a fake backend for ghcr.io/molecule-ai.
-func eventFixture(t *testing.T) (*watch.Watcher, *registrytest.Backend, *registrytest.Clock, *recorder) {
+func (r *recorder) confirmedRuntimes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.confirmed...)
+}
+
+// within receives from c, failing the test if nothing comes in time (a
+// guard against a hang, not a wait for time to pass).
+func within[T any](t *testing.T, c <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+		var zero T
+		return zero
+	}
+}
+
+// parkingClock is a fake clock on which Run's wait for its next tick parks
+// until Run's context ends, announcing it on parked: a test then knows a
+// tick has finished and that no other tick will run. Shorter waits (the
+// MinEventInterval between event checks) pass at once on the fake clock.
+type parkingClock struct {
+	*registrytest.Clock
+	parked chan struct{}
+}
+
+func newParkingClock() *parkingClock {
+	return &parkingClock{Clock: registrytest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), parked: make(chan struct{}, 16)}
+}
+
+func (c *parkingClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= watch.MinEventInterval {
+		return c.Clock.Sleep(ctx, d)
+	}
+	c.parked <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// run runs w until the test ends or stop is called; stop returns once Run
+// has returned.
+func run(t *testing.T, w *watch.Watcher) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+// eventFixture watches two runtime images on a fake backend for
+// ghcr.io/molecule-ai, seeded, on a parking clock; it does not run the
+// watcher.
+func eventFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *registrytest.Backend, *parkingClock, *recorder) {
 	t.Helper()
 	b := registrytest.NewBackend("ghcr.io/molecule-ai")
 	for _, rt := range []string{"codex", "langgraph"} {
 		b.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt+" v1"))
 	}
-	clock := registrytest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	rec := &recorder{}
-	w, err := watch.New(b, watch.WithRuntimes("codex", "langgraph"), watch.WithClock(clock), watch.WithObserver(rec))
+	clock := newParkingClock()
+	rec := newRecorder()
+	w, err := watch.New(b, append([]watch.Option{watch.WithRuntimes("codex", "langgraph"), watch.WithClock(clock), watch.WithObserver(rec)}, opts...)...)
 	require.NoError(t, err)
 	w.Check(context.Background()) // seed
 	return w, b, clock, rec
 }
 
+// runningFixture is eventFixture with the watcher running, its first tick
+// over.
+func runningFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *registrytest.Backend, *parkingClock, *recorder, func()) {
+	t.Helper()
+	w, b, clock, rec := eventFixture(t, opts...)
+	stop := run(t, w)
+	within(t, clock.parked, "the first tick did not finish")
+	return w, b, clock, rec, stop
+}
+
 func deliver(t *testing.T, h http.Handler, path string, body []byte, headers map[string]string) (int, map[string][]string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	return deliverCtx(t, context.Background(), h, path, body, headers)
+}
+
+func deliverCtx(t *testing.T, ctx context.Context, h http.Handler, path string, body []byte, headers map[string]string) (int, map[string][]string) {
+	t.Helper()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -84,7 +167,8 @@ func deliver(t *testing.T, h http.Handler, path string, body []byte, headers map
 }
 
 // Each sender's real format, signed as it signs: a push of a watched image
-// is checked at once, and the change confirmed by the watcher's own request.
+// is queued, checked at once by the running watcher, and the change
+// confirmed by the watcher's own request.
 func TestReceiverSources(t *testing.T) {
 	github := []byte(`{"action":"published","package":{"name":"workspace-template-codex","namespace":"molecule-ai","package_type":"CONTAINER",
 		"owner":{"login":"molecule-ai"},"package_version":{"container_metadata":{"tag":{"name":"latest","digest":"sha256:forged"}}}}}`)
@@ -110,17 +194,19 @@ func TestReceiverSources(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w, b, clock, rec := eventFixture(t)
+			w, b, clock, rec, stop := runningFixture(t)
 			clock.Advance(time.Minute)
 			moved := registrytest.Digest("codex v2")
 			b.SetDigest("workspace-template-codex", "latest", moved)
 			before := b.Calls()
 			code, res := deliver(t, watch.NewReceiver(w, tc.source), tc.path, tc.body, tc.headers)
 			require.Equal(t, http.StatusAccepted, code)
-			assert.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["changed"])
+			assert.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["queued"])
+			assert.Equal(t, "codex", within(t, rec.confirmations, "the change was not confirmed"))
+			stop()
 			assert.Equal(t, 1, b.Calls()-before, "one check, of the pushed image only")
 			assert.Equal(t, moved, w.Seen()["ghcr.io/molecule-ai/workspace-template-codex:latest"], "the digest the watcher saw, not the payload's")
-			assert.Equal(t, []string{"codex"}, rec.confirmed)
+			assert.Equal(t, []string{"codex"}, rec.confirmedRuntimes())
 		})
 	}
 }
@@ -164,27 +250,31 @@ func TestReceiverRefusesForgeries(t *testing.T) {
 // A delivery for an image the watcher does not watch costs nothing; a flood
 // for one image costs at most one check per second.
 func TestReceiverUnwatchedAndFloods(t *testing.T) {
-	w, b, clock, _ := eventFixture(t)
+	w, b, clock, rec, stop := runningFixture(t)
 	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
 	auth := map[string]string{"Authorization": "Bearer " + hookSecret}
 	other := []byte(`{"events":[{"action":"push","target":{"repository":"someone/else","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
 	before := b.Calls()
 	code, res := deliver(t, rc, "/", other, auth)
 	assert.Equal(t, http.StatusAccepted, code)
-	assert.Empty(t, res["checked"])
+	assert.Empty(t, res["queued"])
 	assert.Equal(t, before, b.Calls())
 
+	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v2"))
 	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
 	start := clock.Now()
 	before = b.Calls()
 	for range 20 {
-		code, _ := deliver(t, rc, "/", push, auth)
+		code, res := deliver(t, rc, "/", push, auth)
 		require.Equal(t, http.StatusAccepted, code)
+		require.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["queued"])
 	}
+	assert.Equal(t, "codex", within(t, rec.confirmations, "the change was not confirmed"))
+	stop()
 	elapsed := clock.Now().Sub(start)
 	checks := b.Calls() - before
+	assert.GreaterOrEqual(t, checks, 1)
 	assert.LessOrEqual(t, float64(checks), elapsed.Seconds()+1, "at most one check per image per second (%d checks in %s)", checks, elapsed)
-	assert.Equal(t, 20, checks, "sequential deliveries each wait out the second on the watcher's clock")
 }
 
 // Concurrent duplicate deliveries share one check: on the system clock, 10
@@ -192,9 +282,11 @@ func TestReceiverUnwatchedAndFloods(t *testing.T) {
 func TestReceiverConcurrentDuplicatesShareACheck(t *testing.T) {
 	b := registrytest.NewBackend("ghcr.io/molecule-ai")
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v1"))
-	w, err := watch.New(b, watch.WithRuntimes("codex"))
+	rec := newRecorder()
+	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithInterval(time.Hour), watch.WithObserver(rec))
 	require.NoError(t, err)
-	w.Check(context.Background())
+	stop := run(t, w)
+	within(t, rec.checked, "the first tick did not check")
 	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
 	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
 	before := b.Calls()
@@ -208,5 +300,65 @@ func TestReceiverConcurrentDuplicatesShareACheck(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	within(t, rec.checked, "no event check ran")
+	stop()
 	assert.LessOrEqual(t, b.Calls()-before, 2, "duplicates coalesce (one check under way, one queued)")
+}
+
+// A delivery is answered while the handler of the change it announced is
+// still running, and the handler runs under Run's context: the delivery's
+// request context ending does not cancel it, Run's ending does.
+func TestReceiverAnswersWhileTheHandlerRuns(t *testing.T) {
+	entered := make(chan context.Context, 1)
+	release := make(chan struct{})
+	handlerDone := make(chan error, 1)
+	w, b, _, _, stop := runningFixture(t, watch.WithHandler(func(ctx context.Context, _ watch.Image, _, _ string) error {
+		entered <- ctx
+		select {
+		case <-release:
+			handlerDone <- nil
+			return nil
+		case <-ctx.Done():
+			handlerDone <- ctx.Err()
+			return ctx.Err()
+		}
+	}))
+	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v2"))
+	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
+	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
+	reqCtx, endRequest := context.WithCancel(context.Background())
+	answered := make(chan int, 1)
+	go func() {
+		code, _ := deliverCtx(t, reqCtx, rc, "/", push, map[string]string{"Authorization": "Bearer " + hookSecret})
+		answered <- code
+	}()
+	handlerCtx := within(t, entered, "the handler was not called")
+	select {
+	case code := <-answered:
+		assert.Equal(t, http.StatusAccepted, code)
+	case <-time.After(10 * time.Second):
+		close(release) // let the delivery end before failing
+		t.Fatal("the delivery was not answered while the handler ran")
+	}
+	endRequest()
+	assert.NoError(t, handlerCtx.Err(), "the delivery's end does not cancel the handler")
+	stop()
+	assert.ErrorIs(t, within(t, handlerDone, "the handler did not end"), context.Canceled, "Run's end cancels the handler")
+}
+
+// A delivery that arrives while the watcher is not running is accepted, and
+// its image is checked when Run starts.
+func TestReceiverQueuesUntilRun(t *testing.T) {
+	w, b, clock, rec := eventFixture(t)
+	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v2"))
+	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
+	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
+	before := b.Calls()
+	code, res := deliver(t, rc, "/", push, map[string]string{"Authorization": "Bearer " + hookSecret})
+	assert.Equal(t, http.StatusAccepted, code)
+	assert.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["queued"])
+	assert.Equal(t, before, b.Calls(), "nothing checked before Run")
+	run(t, w)
+	assert.Equal(t, "codex", within(t, rec.confirmations, "the queued event was not checked when Run started"))
+	within(t, clock.parked, "the first tick did not finish")
 }

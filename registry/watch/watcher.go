@@ -52,8 +52,10 @@ type Watcher struct {
 	clock        registry.Clock
 	log          *slog.Logger
 
-	mu    sync.Mutex
-	state map[string]*imageState
+	mu          sync.Mutex
+	state       map[string]*imageState
+	runCtx      context.Context // Run's, while it runs: event checks run under it
+	eventChecks sync.WaitGroup  // event checks under way, waited for by Run
 }
 
 type imageState struct {
@@ -63,6 +65,8 @@ type imageState struct {
 	lastCheck time.Time // when the last check started
 	current   *flight   // the check under way, if any
 	next      *flight   // the event-triggered check queued behind it
+	queued    bool      // an event asked for a check that has not started
+	queuedAt  time.Time // when that event arrived
 }
 
 // flight is one check of one image that callers can wait for.
@@ -121,7 +125,7 @@ func WithHandlerConcurrency(n int) Option {
 func WithCheckTimeout(d time.Duration) Option { return func(w *Watcher) { w.checkTimeout = d } }
 
 // WithPlatform compares the digest of platform's manifest inside each index
-// instead of the index digest. The backend must be a registry.PlatformResolver.
+// instead of the index digest.
 func WithPlatform(p registry.Platform) Option { return func(w *Watcher) { w.platform = &p } }
 
 // WithSeed records the digests already running, keyed by image name, so that
@@ -140,9 +144,17 @@ func WithClock(c registry.Clock) Option { return func(w *Watcher) { w.clock = c 
 // Backend returns the backend whose images the watcher checks.
 func (w *Watcher) Backend() registry.Backend { return w.backend }
 
-// WithLogger sets the logger; events are logged at info (seed, changed) and
-// warn (error).
-func WithLogger(l *slog.Logger) Option { return func(w *Watcher) { w.log = l } }
+// WithLogger sets the logger; the start of [Watcher.Run] and events are
+// logged at info (seed, changed) and warn (error). A nil logger discards
+// everything, as when the option is not given.
+func WithLogger(l *slog.Logger) Option {
+	return func(w *Watcher) {
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
+		}
+		w.log = l
+	}
+}
 
 // New returns a watcher of b's images, by default the image of every runtime
 // in registry.DefaultRuntimes. It does no I/O: b may be a backend whose
@@ -180,16 +192,31 @@ func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 	return w, nil
 }
 
-// Run checks every image now and then every interval (with jitter) until
-// ctx ends, and returns nil then. It starts no goroutine that outlives it.
-func (w *Watcher) Run(ctx context.Context) error {
+// Run checks every image now and then every interval (with jitter), and
+// returns when ctx ends; failures are reported as events and never stop it.
+// It logs one info line as it starts. The checks that events ask for
+// ([Receiver]) run under ctx, those queued before Run started included.
+// It starts no goroutine that outlives it: it waits for the event checks
+// under way before it returns. One Run runs at a time; a second one while
+// the first runs returns at once.
+func (w *Watcher) Run(ctx context.Context) {
+	if !w.started(ctx) {
+		w.log.Warn("image watcher already running: this Run returns")
+		return
+	}
+	defer w.stopped()
+	w.log.Info("image watcher started", "interval", w.interval, "images", len(w.images), "registry", w.backend.Host())
 	for {
 		w.Check(ctx)
 		if err := w.clock.Sleep(ctx, w.nextTick()); err != nil {
-			return nil
+			return
 		}
 	}
 }
+
+// Interval returns the polling interval ([WithInterval], default
+// [DefaultInterval]); each tick is spread around it by the jitter.
+func (w *Watcher) Interval() time.Duration { return w.interval }
 
 // Check runs one tick: every image that is due is checked, at most
 // concurrency at a time (all at once by default). Before the checks, a

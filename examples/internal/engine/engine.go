@@ -37,11 +37,12 @@ type Refresher struct {
 }
 
 // Pull pulls image ("<prefix>/<repo>:<tag>") with the backend's credential
-// in X-Registry-Auth (serveraddress = the backend's host). When digest is
+// in X-Registry-Auth (serveraddress = the backend's host) when image is on
+// the backend's registry, anonymously otherwise. When digest is
 // set the exact manifest is pulled by digest and then tagged as image, so
 // what runs is what the watcher saw.
 func (r *Refresher) Pull(ctx context.Context, image, digest string) error {
-	auth, err := dockerauth.RegistryAuth(ctx, r.Backend)
+	auth, err := dockerauth.RegistryAuth(ctx, r.Backend, image)
 	if err != nil {
 		return err
 	}
