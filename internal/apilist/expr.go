@@ -108,57 +108,85 @@ func (q *qualifier) typ(e ast.Expr) string {
 	case *ast.MapType:
 		return "map[" + q.typ(e.Key) + "]" + q.typ(e.Value)
 	case *ast.ChanType:
-		switch e.Dir {
-		case ast.SEND:
-			return "chan<- " + q.typ(e.Value)
-		case ast.RECV:
-			return "<-chan " + q.typ(e.Value)
-		}
-		return "chan " + q.typ(e.Value)
+		return q.chanType(e)
 	case *ast.FuncType:
 		return "func" + q.signature(e)
+	}
+	return q.compositeType(e)
+}
+
+// compositeType writes an instantiated generic type, an interface or
+// struct literal, or a constraint term.
+func (q *qualifier) compositeType(e ast.Expr) string {
+	switch e := e.(type) {
 	case *ast.IndexExpr:
 		return q.typ(e.X) + "[" + q.typ(e.Index) + "]"
 	case *ast.IndexListExpr:
-		args := make([]string, len(e.Indices))
-		for i, x := range e.Indices {
-			args[i] = q.typ(x)
-		}
-		return q.typ(e.X) + "[" + strings.Join(args, ", ") + "]"
+		return q.typ(e.X) + "[" + q.list(e.Indices) + "]"
 	case *ast.InterfaceType:
-		var parts []string
-		for _, m := range e.Methods.List {
-			if ft, ok := m.Type.(*ast.FuncType); ok && len(m.Names) > 0 {
-				parts = append(parts, m.Names[0].Name+q.signature(ft))
-				continue
-			}
-			parts = append(parts, q.typ(m.Type))
-		}
-		if len(parts) == 0 {
-			return "interface{}"
-		}
-		return "interface{ " + strings.Join(parts, "; ") + " }"
+		return q.interfaceType(e)
 	case *ast.StructType:
-		var parts []string
-		for _, f := range e.Fields.List {
-			if len(f.Names) == 0 {
-				parts = append(parts, q.typ(f.Type))
-				continue
-			}
-			for _, n := range f.Names {
-				parts = append(parts, n.Name+" "+q.typ(f.Type))
-			}
-		}
-		if len(parts) == 0 {
-			return "struct{}"
-		}
-		return "struct{ " + strings.Join(parts, "; ") + " }"
+		return q.structType(e)
 	case *ast.UnaryExpr: // ~T in a constraint
 		return e.Op.String() + q.typ(e.X)
 	case *ast.BinaryExpr: // A | B in a constraint
 		return q.typ(e.X) + " " + e.Op.String() + " " + q.typ(e.Y)
 	}
 	return q.value(e)
+}
+
+// chanType writes a channel type.
+func (q *qualifier) chanType(e *ast.ChanType) string {
+	switch e.Dir {
+	case ast.SEND:
+		return "chan<- " + q.typ(e.Value)
+	case ast.RECV:
+		return "<-chan " + q.typ(e.Value)
+	}
+	return "chan " + q.typ(e.Value)
+}
+
+// list writes type expressions separated by commas.
+func (q *qualifier) list(xs []ast.Expr) string {
+	args := make([]string, len(xs))
+	for i, x := range xs {
+		args[i] = q.typ(x)
+	}
+	return strings.Join(args, ", ")
+}
+
+// interfaceType writes an interface type literal.
+func (q *qualifier) interfaceType(e *ast.InterfaceType) string {
+	var parts []string
+	for _, m := range e.Methods.List {
+		if ft, ok := m.Type.(*ast.FuncType); ok && len(m.Names) > 0 {
+			parts = append(parts, m.Names[0].Name+q.signature(ft))
+			continue
+		}
+		parts = append(parts, q.typ(m.Type))
+	}
+	if len(parts) == 0 {
+		return "interface{}"
+	}
+	return "interface{ " + strings.Join(parts, "; ") + " }"
+}
+
+// structType writes a struct type literal.
+func (q *qualifier) structType(e *ast.StructType) string {
+	var parts []string
+	for _, f := range e.Fields.List {
+		if len(f.Names) == 0 {
+			parts = append(parts, q.typ(f.Type))
+			continue
+		}
+		for _, n := range f.Names {
+			parts = append(parts, n.Name+" "+q.typ(f.Type))
+		}
+	}
+	if len(parts) == 0 {
+		return "struct{}"
+	}
+	return "struct{ " + strings.Join(parts, "; ") + " }"
 }
 
 // signature writes a function's parameters and results, without names.

@@ -35,6 +35,22 @@ func modulePath(root string) (string, error) {
 	return "", fmt.Errorf("%s: no module line", filepath.Join(root, "go.mod"))
 }
 
+// skipDir returns filepath.SkipDir for a directory that holds no public
+// package of this module: internal, testdata, examples, hidden ones and
+// nested modules.
+func skipDir(p, rel, base string) error {
+	if rel == "." {
+		return nil
+	}
+	if base == "internal" || base == "testdata" || base == "examples" || strings.HasPrefix(base, ".") {
+		return filepath.SkipDir
+	}
+	if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+		return filepath.SkipDir
+	}
+	return nil
+}
+
 // publicPackages parses every public package under root with the rules of
 // the project's API counter (tools/apicount): every non-test .go file
 // outside directories named internal, testdata or examples, hidden
@@ -53,17 +69,7 @@ func publicPackages(root string) ([]pkgFiles, *token.FileSet, error) {
 			return err
 		}
 		if d.IsDir() {
-			if rel == "." {
-				return nil
-			}
-			base := d.Name()
-			if base == "internal" || base == "testdata" || base == "examples" || strings.HasPrefix(base, ".") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir
-			}
-			return nil
+			return skipDir(p, rel, d.Name())
 		}
 		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return nil

@@ -46,15 +46,8 @@ func Parse(s string) (Host, error) {
 	if err != "" {
 		return fail(err)
 	}
-	if port != "" {
-		n, perr := strconv.Atoi(port)
-		if perr != nil || strings.Trim(port, "0123456789") != "" {
-			return fail("the port is not a number")
-		}
-		if n < 1 || n > 65535 {
-			return fail("the port is out of range 1-65535")
-		}
-		port = strconv.Itoa(n)
+	if port, err = checkPort(port); err != "" {
+		return fail(err)
 	}
 	if strings.HasPrefix(s, "[") {
 		a, aerr := netip.ParseAddr(name)
@@ -76,6 +69,21 @@ func Parse(s string) (Host, error) {
 		return Host{name: a.String(), port: port, addr: a}, nil
 	}
 	return Host{name: name, port: port}, nil
+}
+
+// checkPort returns port in canonical form, or a reason it is refused.
+func checkPort(port string) (string, string) {
+	if port == "" {
+		return "", ""
+	}
+	n, err := strconv.Atoi(port)
+	switch {
+	case err != nil || strings.Trim(port, "0123456789") != "":
+		return "", "the port is not a number"
+	case n < 1 || n > 65535:
+		return "", "the port is out of range 1-65535"
+	}
+	return strconv.Itoa(n), ""
 }
 
 // MustParse is Parse for hosts known to be valid; it panics otherwise.

@@ -35,25 +35,9 @@ func checkRealm(realm, registryHost, registryScheme string, o *registry.Options,
 		return nil, &registry.Error{Kind: registry.ErrInsecure, Op: "token", Image: registryHost,
 			Err: fmt.Errorf("token realm %s refused: "+format, append([]any{quoteRemote(redactURL(realm))}, args...)...)}
 	}
-	u, err := url.Parse(realm)
-	if err != nil || u.Host == "" {
-		return fail("not an absolute URL")
-	}
-	if u.User != nil {
-		return fail("carries credentials")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if registryScheme == "https" {
-			return fail("plain http for an https registry")
-		}
-	default:
-		return fail("scheme %q is not http or https", u.Scheme)
-	}
-	h, ok := urlHost(u)
-	if !ok {
-		return fail("the host is not a plain ASCII name or an address Go dials as written")
+	u, h, reason := parseRealm(realm, registryScheme)
+	if reason != "" {
+		return fail("%s", reason)
 	}
 	if reg, ok := parseHost(registryHost, registryScheme); ok && host.Same(h, reg) {
 		return u, nil
@@ -75,6 +59,28 @@ func checkRealm(realm, registryHost, registryScheme string, o *registry.Options,
 		return fail("another host over plain http")
 	}
 	return u, nil
+}
+
+// parseRealm parses a realm or redirect URL: an http or https URL with a
+// host Go dials as written and no userinfo, and https for an https
+// registry. A non-empty reason says why it is refused.
+func parseRealm(realm, registryScheme string) (*url.URL, host.Host, string) {
+	u, err := url.Parse(realm)
+	switch {
+	case err != nil || u.Host == "":
+		return nil, host.Host{}, "not an absolute URL"
+	case u.User != nil:
+		return nil, host.Host{}, "carries credentials"
+	case u.Scheme == "http" && registryScheme == "https":
+		return nil, host.Host{}, "plain http for an https registry"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, host.Host{}, fmt.Sprintf("scheme %q is not http or https", u.Scheme)
+	}
+	h, ok := urlHost(u)
+	if !ok {
+		return nil, host.Host{}, "the host is not a plain ASCII name or an address Go dials as written"
+	}
+	return u, h, ""
 }
 
 // parseHost parses s ("host" or "host:port") with scheme's default port.

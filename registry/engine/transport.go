@@ -212,23 +212,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= t.tries || ctx.Err() != nil {
 			return resp, err
 		}
-		var wait time.Duration
-		switch {
-		case err != nil:
-			if !retryableNetError(err) {
-				return nil, err
-			}
-			wait = backoff(attempt)
-		case retryableStatus(resp.StatusCode):
-			wait = backoff(attempt)
-			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
-				if ra > maxRetryAfter {
-					return resp, nil
-				}
-				wait = max(wait, ra)
-			}
-		default:
-			return resp, nil
+		wait, retry := t.retryWait(resp, err, attempt)
+		if !retry {
+			return resp, err
 		}
 		if dl, ok := ctx.Deadline(); ok && t.clock.Now().Add(wait).After(dl) {
 			return resp, err
@@ -240,6 +226,27 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// retryWait says whether an attempt's answer is worth another attempt, and
+// after how long: a connection failure or a retryable status, after the
+// back-off or the Retry-After it asks for (a Retry-After past
+// maxRetryAfter is not waited for).
+func (t *retryTransport) retryWait(resp *http.Response, err error, attempt int) (time.Duration, bool) {
+	switch {
+	case err != nil:
+		return backoff(attempt), retryableNetError(err)
+	case retryableStatus(resp.StatusCode):
+		wait := backoff(attempt)
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now()); ok {
+			if ra > maxRetryAfter {
+				return 0, false
+			}
+			wait = max(wait, ra)
+		}
+		return wait, true
+	}
+	return 0, false
 }
 
 func backoff(attempt int) time.Duration {

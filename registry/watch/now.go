@@ -48,7 +48,7 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 	cur := s.current
 	w.mu.Unlock()
 
-	fail := func(err error) ([]Event, error) {
+	if err := w.waitTurn(ctx, s, f, cur); err != nil {
 		w.mu.Lock()
 		if s.next == f {
 			s.next = nil
@@ -58,11 +58,22 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 		close(f.done)
 		return nil, err
 	}
+	events := w.check(ctx, img)
+	err := ctx.Err() // a check cut short by ctx did not run
+	w.end(img, f, events, err)
+	return events, err
+}
+
+// waitTurn waits until the queued check f of state s may start: after cur
+// (the check under way when f was queued), after any tick that began
+// meanwhile, and no sooner than MinEventInterval after the last check. It
+// then marks f as the check under way.
+func (w *Watcher) waitTurn(ctx context.Context, s *imageState, f, cur *flight) error {
 	if cur != nil {
 		select {
 		case <-cur.done:
 		case <-ctx.Done():
-			return fail(ctx.Err())
+			return ctx.Err()
 		}
 	}
 	for {
@@ -72,7 +83,7 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 			s.next, s.current, s.queued = nil, f, false // this check sees every push queued so far
 			s.lastCheck = w.clock.Now()
 			w.mu.Unlock()
-			break
+			return nil
 		}
 		other := s.current
 		w.mu.Unlock()
@@ -80,18 +91,14 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 			select {
 			case <-other.done:
 			case <-ctx.Done():
-				return fail(ctx.Err())
+				return ctx.Err()
 			}
 			continue
 		}
 		if err := w.clock.Sleep(ctx, wait); err != nil {
-			return fail(err)
+			return err
 		}
 	}
-	events := w.check(ctx, img)
-	err := ctx.Err() // a check cut short by ctx did not run
-	w.end(img, f, events, err)
-	return events, err
 }
 
 // wait waits for f and returns its outcome.
