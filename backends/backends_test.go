@@ -74,9 +74,9 @@ func TestFromEnvErrors(t *testing.T) {
 	_, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/x"}))
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	_, err = backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
-	require.ErrorIs(t, err, registry.ErrUnknownFlavor)
+	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	_, err = backends.Open("git.example.com/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
-	require.ErrorIs(t, err, registry.ErrUnknownFlavor, "Open honours the flavor variable as FromEnv does")
+	require.ErrorIs(t, err, registry.ErrInvalidConfig, "Open honours the flavor variable as FromEnv does")
 	// A host nobody answers on: construction succeeds, the first request's
 	// probe fails with a typed error.
 	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "127.0.0.1:1/org"}), registry.WithMaxTries(1))

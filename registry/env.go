@@ -41,11 +41,6 @@ func EnvMap(m map[string]string) Env {
 	return Env{lookup: func(k string) (string, bool) { v, ok := c[k]; return v, ok }}
 }
 
-// EnvFunc returns an environment whose variables lookup yields. It is
-// treated as a custom environment, like [EnvMap], even when lookup is
-// os.LookupEnv; use [ProcessEnv] for the process environment.
-func EnvFunc(lookup func(string) (string, bool)) Env { return Env{lookup: lookup} }
-
 // Lookup returns the value of key with surrounding white space trimmed. It
 // reports false when key is unset or blank.
 func (e Env) Lookup(key string) (string, bool) {

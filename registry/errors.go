@@ -10,13 +10,11 @@ import (
 // Sentinel errors. Every [*Error] matches exactly one of them through
 // errors.Is; errors.As gives the details. A [*ConfigError] matches
 // ErrInvalidConfig and, where it says so, one more precise sentinel
-// (ErrUnknownFlavor, ErrUnknownRuntime).
+// (ErrUnknownRuntime).
 var (
 	// ErrInvalidConfig reports a configuration value that cannot be used, such
 	// as a malformed MOLECULE_IMAGE_REGISTRY. See [ConfigError].
 	ErrInvalidConfig = errors.New("invalid configuration")
-	// ErrUnknownFlavor reports a registry flavor name that no driver knows.
-	ErrUnknownFlavor = errors.New("unknown registry flavor")
 	// ErrNotFound reports a repository, tag or digest the registry does not have.
 	ErrNotFound = errors.New("not found")
 	// ErrUnauthorized reports missing, wrong or expired credentials.
@@ -127,7 +125,7 @@ func RetryAfter(err error) (time.Duration, bool) {
 }
 
 // ConfigError reports an unusable configuration value. It matches
-// [ErrInvalidConfig] (or [ErrUnknownFlavor] for a flavor name) through
+// [ErrInvalidConfig] through
 // errors.Is, and its message quotes the value, names the variable and says
 // the fix.
 type ConfigError struct {

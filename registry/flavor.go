@@ -35,7 +35,7 @@ func (f Flavor) String() string {
 // ParseFlavor parses a MOLECULE_IMAGE_REGISTRY_FLAVOR value. Case and
 // surrounding white space are ignored; an empty value is FlavorUnknown
 // (detect from the host). An unknown name is a [*ConfigError] matching
-// [ErrUnknownFlavor] that lists the valid names.
+// [ErrInvalidConfig] that lists the valid names.
 func ParseFlavor(s string) (Flavor, error) {
 	v := strings.ToLower(strings.TrimSpace(s))
 	if v == "" {
@@ -51,19 +51,17 @@ func ParseFlavor(s string) (Flavor, error) {
 		names = append(names, string(f))
 	}
 	return FlavorUnknown, &ConfigError{
-		Var: EnvFlavor, Value: s, Kind: ErrUnknownFlavor,
+		Var: EnvFlavor, Value: s,
 		Reason: "unknown registry flavor",
 		Fix:    "use one of " + strings.Join(names, ", ") + ", or leave it unset to detect the flavor from the host",
 	}
 }
 
-// GitLab.com's registry host.
-const GitLabHost = "registry.gitlab.com"
-
-// Docker Hub's names. The API lives on DockerHubAPIHost.
+// GitLab.com's registry host, and Docker Hub's names.
 const (
-	DockerHubHost    = "docker.io"
-	DockerHubAPIHost = "registry-1.docker.io"
+	gitLabHost       = "registry.gitlab.com"
+	dockerHubHost    = "docker.io"
+	dockerHubAPIHost = "registry-1.docker.io"
 )
 
 // DetectFlavor classifies a registry host ("host" or "host:port") by name
@@ -79,9 +77,9 @@ func DetectFlavor(host string) Flavor {
 		return FlavorGHCR
 	case "public.ecr.aws", "ecr-public.aws.com":
 		return FlavorECRPublic
-	case GitLabHost:
+	case gitLabHost:
 		return FlavorGitLab
-	case DockerHubHost, "index.docker.io", DockerHubAPIHost:
+	case dockerHubHost, "index.docker.io", dockerHubAPIHost:
 		return FlavorDistribution
 	}
 	if _, ok := ParseECRHost(h); ok {
@@ -92,38 +90,9 @@ func DetectFlavor(host string) Flavor {
 
 // IsDockerHub reports whether host is one of Docker Hub's names.
 func IsDockerHub(host string) bool {
-	switch strings.ToLower(host) {
-	case DockerHubHost, "index.docker.io", DockerHubAPIHost:
+	switch hostName(host) {
+	case dockerHubHost, "index.docker.io", dockerHubAPIHost:
 		return true
 	}
 	return false
-}
-
-// Product names the registry software behind a /v2/ challenge, as far as
-// the challenge tells: "gitea" (realm at /v2/token, service
-// container_registry), "gitlab" (realm at /jwt/auth), "harbor" (realm at
-// /service/token, service harbor-registry), "quay" (realm at /v2/auth),
-// "docker hub" (realm https://auth.docker.io/token), "ghcr" (realm
-// https://ghcr.io/token), or "" when it does not tell.
-func Product(c *Challenge) string {
-	if !c.IsBearer() {
-		return ""
-	}
-	realm := strings.TrimSuffix(c.Params["realm"], "/")
-	service := c.Params["service"]
-	switch {
-	case strings.HasSuffix(realm, "/v2/token") && service == "container_registry":
-		return "gitea"
-	case strings.HasSuffix(realm, "/jwt/auth"):
-		return "gitlab"
-	case strings.HasSuffix(realm, "/service/token") && service == "harbor-registry":
-		return "harbor"
-	case strings.HasSuffix(realm, "/v2/auth"):
-		return "quay"
-	case realm == "https://auth.docker.io/token":
-		return "docker hub"
-	case realm == "https://ghcr.io/token":
-		return "ghcr"
-	}
-	return ""
 }

@@ -48,7 +48,7 @@ type Options struct {
 	// MaxTries bounds the attempts of one idempotent request (default 3).
 	MaxTries int
 	// RequestTimeout bounds every operation that has no earlier deadline of
-	// its own (default [DefaultRequestTimeout]).
+	// its own (default defaultRequestTimeout).
 	RequestTimeout time.Duration
 	// OnRequest, when set, learns of every request the backend sends (see
 	// [Request]); it must not block for long.
@@ -58,7 +58,7 @@ type Options struct {
 }
 
 // DefaultRequestTimeout bounds an operation whose context has no deadline.
-const DefaultRequestTimeout = 30 * time.Second
+const defaultRequestTimeout = 30 * time.Second
 
 // driverKey files a driver option under its flavor and key.
 type driverKey struct {
@@ -114,9 +114,6 @@ func WithDockerConfig(load func(lookup func(string) (string, bool)) authn.Source
 	return func(o *Options) { o.DockerConfig = load }
 }
 
-// WithGetenv reads variables through f, as a custom environment ([EnvFunc]).
-func WithGetenv(f func(string) (string, bool)) Option { return WithEnv(EnvFunc(f)) }
-
 // WithEnvMap makes the environment exactly env, for tests and embedding:
 // nothing of the process environment is read, not even HOME for Docker's
 // config or the AWS shared files ([EnvMap]).
@@ -156,7 +153,7 @@ type Request struct {
 func WithRequestObserver(f func(Request)) Option { return func(o *Options) { o.OnRequest = f } }
 
 // WithRequestTimeout bounds every operation whose context has no earlier
-// deadline (default [DefaultRequestTimeout]).
+// deadline (default defaultRequestTimeout).
 func WithRequestTimeout(d time.Duration) Option { return func(o *Options) { o.RequestTimeout = d } }
 
 // WithDriverOption attaches a value for the driver of flavor f under key, a
@@ -198,12 +195,12 @@ func (o *Options) Log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Timeout returns RequestTimeout, or [DefaultRequestTimeout] when unset.
+// Timeout returns RequestTimeout, or defaultRequestTimeout when unset.
 func (o *Options) Timeout() time.Duration {
 	if o.RequestTimeout > 0 {
 		return o.RequestTimeout
 	}
-	return DefaultRequestTimeout
+	return defaultRequestTimeout
 }
 
 // Now returns the configured clock, or [SystemClock].

@@ -60,7 +60,6 @@ func TestEnv(t *testing.T) {
 	assert.False(t, ok)
 	assert.False(t, env.IsProcess())
 	assert.True(t, registry.ProcessEnv().IsProcess())
-	assert.False(t, registry.EnvFunc(func(string) (string, bool) { return "", false }).IsProcess())
 
 	over := registry.ProcessEnv().With(map[string]string{registry.EnvRegistry: "reg.example/x", "HOME": ""})
 	assert.True(t, over.IsProcess(), "an overlay of the process environment stays one")

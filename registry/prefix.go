@@ -24,7 +24,7 @@ const (
 	// DefaultPrefix is used when EnvRegistry is unset or empty.
 	DefaultPrefix = "ghcr.io/molecule-ai"
 	// MaxPrefixLength is the longest prefix accepted, in bytes.
-	MaxPrefixLength = 255
+	maxPrefixLength = 255
 )
 
 // prefixFix is the generic fix appended to prefix errors.
@@ -62,8 +62,8 @@ func ParsePrefix(s string) (Prefix, error) {
 		}
 		return Prefix{}, &ConfigError{Var: EnvRegistry, Value: redactUserinfo(input), Reason: reason, Fix: fix}
 	}
-	if len(s) > MaxPrefixLength {
-		return fail("longer than "+strconv.Itoa(MaxPrefixLength)+" characters", "")
+	if len(s) > maxPrefixLength {
+		return fail("longer than "+strconv.Itoa(maxPrefixLength)+" characters", "")
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
 		return fail("has a URL scheme", "remove "+strconv.Quote(s[:i+3])+"; "+prefixFix)

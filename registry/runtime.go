@@ -11,7 +11,7 @@ const DefaultRuntime = "langgraph"
 
 // RuntimeRepositoryPrefix is what a runtime name is appended to, below the
 // registry prefix, to name its image repository.
-const RuntimeRepositoryPrefix = "workspace-template-"
+const runtimeRepositoryPrefix = "workspace-template-"
 
 // RuntimeTag is the tag every runtime image is published under.
 const RuntimeTag = "latest"
@@ -37,7 +37,7 @@ var defaultRuntimes = []string{
 func DefaultRuntimes() []string { return slices.Clone(defaultRuntimes) }
 
 // IsDefaultRuntime reports whether name is in [DefaultRuntimes].
-func IsDefaultRuntime(name string) bool {
+func isDefaultRuntime(name string) bool {
 	_, ok := slices.BinarySearch(defaultRuntimes, name)
 	return ok
 }
@@ -60,7 +60,7 @@ func UnknownRuntimeError(runtime string, known []string) error {
 // letters and digits, separated by '.', '_', '__' or dashes); another name is
 // a [*ConfigError] matching [ErrInvalidConfig] that quotes it.
 func RuntimeRepository(runtime string) (string, error) {
-	repo := RuntimeRepositoryPrefix + runtime
+	repo := runtimeRepositoryPrefix + runtime
 	if !IsNameComponent(runtime) || !IsNameComponent(repo) {
 		return "", &ConfigError{
 			Var: "runtime", Value: runtime,

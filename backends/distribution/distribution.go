@@ -27,6 +27,7 @@ import (
 const (
 	dockerHubRealm   = "https://auth.docker.io/token"
 	dockerHubService = "registry.docker.io"
+	dockerHubAPIHost = "registry-1.docker.io"
 )
 
 // Driver returns the OCI distribution driver: it claims Docker Hub's hosts
@@ -51,7 +52,7 @@ func configure(t engine.Target) (engine.Config, error) {
 		Hint:        "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
 	}
 	if registry.IsDockerHub(host) {
-		cfg.APIHost, cfg.NormalizeRepo = registry.DockerHubAPIHost, dockerHubRepository
+		cfg.APIHost, cfg.NormalizeRepo = dockerHubAPIHost, dockerHubRepository
 		svc.Realm, svc.Service = dockerHubRealm, dockerHubService
 	}
 	cfg.Auth = svc

@@ -68,7 +68,7 @@ func configure(t engine.Target) (engine.Config, error) {
 	// GitLab reads every scope of a token request (jwt_controller.rb,
 	// scopes_param).
 	svc := engine.TokenService{MultiScope: true}
-	if t.Prefix.Host() == registry.GitLabHost {
+	if t.Prefix.Host() == "registry.gitlab.com" {
 		svc.Realm, svc.Service = "https://gitlab.com/jwt/auth", Service
 	}
 	return engine.Config{Auth: svc, Credentials: credentials(t), Hint: hint}, nil

@@ -61,7 +61,7 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		info.Flavor = b.Flavor().String()
-		info.Product = registry.Product(c)
+		info.Product = product(c)
 	} else if flavor == registry.FlavorUnknown {
 		info.Note = "the flavor of this host is found by probing /v2/ on first use (gitea, gitlab or distribution); run with -probe to see it"
 	}

@@ -124,7 +124,7 @@ func pushRandom(srv *registrytest.Server, runtime string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h, err := srv.Push("molecule-ai/"+registry.RuntimeRepositoryPrefix+runtime, registry.RuntimeTag, img)
+	h, err := srv.Push("molecule-ai/workspace-template-"+runtime, registry.RuntimeTag, img)
 	if err != nil {
 		return "", err
 	}

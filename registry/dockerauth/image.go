@@ -31,7 +31,7 @@ func imageHost(image string) (string, error) {
 	}
 	first, _, hasPath := strings.Cut(name, "/")
 	if !hasPath || !strings.ContainsAny(first, ".:[") && first != "localhost" && strings.ToLower(first) == first {
-		return registry.DockerHubHost, nil
+		return "docker.io", nil
 	}
 	p, err := registry.ParsePrefix(name)
 	if err != nil {

@@ -570,7 +570,7 @@ const (
 	// scopes_param), Harbor (parseScopes) and Quay (endpoints/v2/v2auth.py,
 	// getlist("scope")) read them all. For ghcr.io and ECR Public the
 	// sources are silent: those modes read the first.
-	ScopesOfMode Scopes = iota
+	scopesOfMode Scopes = iota
 	// AllScopes reads every scope parameter.
 	AllScopes
 	// FirstScope reads only the first, as some token services do

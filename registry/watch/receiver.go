@@ -10,7 +10,7 @@ import (
 )
 
 // MaxEventBody bounds the body of one event delivery.
-const MaxEventBody = 1 << 20
+const maxEventBody = 1 << 20
 
 // ErrUnauthenticated reports an event delivery whose signature or secret is
 // missing or wrong. Nothing is checked for it.
@@ -75,13 +75,13 @@ func (rc *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "use POST", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxEventBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBody+1))
 	if err != nil {
 		rc.w.delivered(name, false, "unreadable")
 		http.Error(rw, "unreadable body", http.StatusBadRequest)
 		return
 	}
-	if len(body) > MaxEventBody {
+	if len(body) > maxEventBody {
 		rc.w.delivered(name, false, "too large")
 		http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
 		return

@@ -22,17 +22,17 @@ type Handler func(ctx context.Context, img Image, old, new string) error
 // Defaults.
 const (
 	DefaultInterval = 5 * time.Minute
-	DefaultJitter   = 0.1
+	defaultJitter   = 0.1
 	// DefaultConcurrency, 0, runs every check of a tick at once: on a real
 	// network a tick of nine images then costs one round trip, not three
 	// waves of them.
-	DefaultConcurrency = 0
+	defaultConcurrency = 0
 	// DefaultHandlerConcurrency is how many handler calls may run at once.
-	DefaultHandlerConcurrency = 1
-	DefaultCheckTimeout       = 30 * time.Second
+	defaultHandlerConcurrency = 1
+	defaultCheckTimeout       = 30 * time.Second
 	// MaxBackoffIntervals caps the back-off after repeated failures, in
 	// intervals.
-	MaxBackoffIntervals = 16
+	maxBackoffIntervals = 16
 )
 
 // Watcher polls images. Create it with [New]; it is safe for concurrent use.
@@ -161,9 +161,9 @@ func WithLogger(l *slog.Logger) Option {
 // registry is not reachable yet, and the watcher catches up when it is.
 func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 	w := &Watcher{
-		backend: b, interval: DefaultInterval, jitter: DefaultJitter,
-		concurrency: DefaultConcurrency, checkTimeout: DefaultCheckTimeout,
-		handlers: make(chan struct{}, DefaultHandlerConcurrency),
+		backend: b, interval: DefaultInterval, jitter: defaultJitter,
+		concurrency: defaultConcurrency, checkTimeout: defaultCheckTimeout,
+		handlers: make(chan struct{}, defaultHandlerConcurrency),
 		clock:    registry.SystemClock{}, log: slog.New(slog.DiscardHandler),
 		state: map[string]*imageState{},
 	}
@@ -382,7 +382,7 @@ func (w *Watcher) failed(img Image, now time.Time, err error) {
 	if ra, ok := registry.RetryAfter(err); ok {
 		wait = ra
 	} else if s.failures > 1 {
-		wait = min(w.interval<<min(s.failures-2, 4), w.interval*MaxBackoffIntervals)
+		wait = min(w.interval<<min(s.failures-2, 4), w.interval*maxBackoffIntervals)
 	}
 	s.due = now.Add(wait)
 }

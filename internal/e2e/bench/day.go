@@ -48,7 +48,7 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 		if err != nil {
 			return res, err
 		}
-		if _, err := srv.Push("molecule-ai/"+registry.RuntimeRepositoryPrefix+rt, registry.RuntimeTag, img); err != nil {
+		if _, err := srv.Push("molecule-ai/workspace-template-"+rt, registry.RuntimeTag, img); err != nil {
 			return res, err
 		}
 	}

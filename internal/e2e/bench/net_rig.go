@@ -526,7 +526,7 @@ func StartNetRegistry(v NetVariant, rtt time.Duration) (*NetRegistry, error) {
 	}
 	r.srv = registrytest.NewServer(registrytest.Config{Mode: mode, Users: map[string]string{User: Password}, Now: r.Clock.Now})
 	for _, rt := range registry.DefaultRuntimes() {
-		repo := registry.RuntimeRepositoryPrefix + rt
+		repo := "workspace-template-" + rt
 		img, err := random.Image(256, 1)
 		if err != nil {
 			r.srv.Close()

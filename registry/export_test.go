@@ -1,0 +1,9 @@
+package registry
+
+// Names the external tests use.
+const (
+	DefaultRequestTimeout = defaultRequestTimeout
+	MaxPrefixLength       = maxPrefixLength
+)
+
+var IsDefaultRuntime = isDefaultRuntime

@@ -1,0 +1,8 @@
+package watch
+
+// Names the external tests use.
+const (
+	MaxBackoffIntervals       = maxBackoffIntervals
+	DefaultHandlerConcurrency = defaultHandlerConcurrency
+	MaxEventBody              = maxEventBody
+)
