@@ -88,8 +88,12 @@ func DetectFlavor(host string) Flavor {
 	return FlavorUnknown
 }
 
-// IsDockerHub reports whether host is one of Docker Hub's names.
+// IsDockerHub reports whether host is one of Docker Hub's names, with no
+// port or port 443: "docker.io:8443" is another registry to Docker.
 func IsDockerHub(host string) bool {
+	if p := hostPort(host); p != "" && p != "443" {
+		return false
+	}
 	switch hostName(host) {
 	case dockerHubHost, "index.docker.io", dockerHubAPIHost:
 		return true

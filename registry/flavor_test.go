@@ -114,3 +114,15 @@ func TestParseFlavor(t *testing.T) {
 		assert.Contains(t, err.Error(), name)
 	}
 }
+
+// Docker Hub is its three names without a port or on 443; on another port
+// the name is another registry, as Docker reads it.
+func TestIsDockerHub(t *testing.T) {
+	for host, want := range map[string]bool{
+		"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true, "DOCKER.IO": true,
+		"docker.io:443": true, "docker.io:8443": false, "index.docker.io:5000": false,
+		"ghcr.io": false, "mirror.docker.io": false,
+	} {
+		assert.Equal(t, want, registry.IsDockerHub(host), host)
+	}
+}

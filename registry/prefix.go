@@ -181,6 +181,12 @@ func hostName(s string) string {
 	return h.Name()
 }
 
+// hostPort returns the port of s ("host" or "host:port"), "" when none.
+func hostPort(s string) string {
+	h, _ := host.Parse(s)
+	return h.Port()
+}
+
 // redactUserinfo hides a "user:password@" part so that errors never echo a
 // credential someone pasted into the variable.
 func redactUserinfo(s string) string {
@@ -217,10 +223,7 @@ func (p Prefix) Host() string { return p.host }
 func (p Prefix) Hostname() string { return hostName(p.host) }
 
 // Port returns the port of the host, or "" when none was given.
-func (p Prefix) Port() string {
-	h, _ := host.Parse(p.host)
-	return h.Port()
-}
+func (p Prefix) Port() string { return hostPort(p.host) }
 
 // Path returns the organisation path below the host ("molecule-ai"), which
 // may be empty.

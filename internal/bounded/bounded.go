@@ -14,8 +14,11 @@ const DefaultMax = 1024
 type Map[K comparable, V any] struct {
 	// Max bounds the number of entries; zero means DefaultMax.
 	Max int
-	// Stale reports entries worth nothing any more (an expired token):
-	// they are the first to go when the map is full. Nil: none is stale.
+	// Stale reports entries worth nothing any more (an expired token). When
+	// it is set, only stale entries are ever evicted: a full map of live
+	// entries grows past Max, bounded by what is in use, since evicting a
+	// live token would only fetch it again. When it is nil, arbitrary
+	// entries go once the map is full.
 	Stale func(V) bool
 
 	mu sync.Mutex
@@ -62,10 +65,9 @@ func (m *Map[K, V]) Len() int {
 	return len(m.m)
 }
 
-// makeRoom makes room for one more entry, with m.mu held: stale entries go
-// first, then, if the map is still full, arbitrary ones (Go's map order),
-// down to three quarters of the bound so that eviction is not paid on every
-// insertion.
+// makeRoom makes room for one more entry, with m.mu held: with Stale, the
+// stale entries go; without, arbitrary ones (Go's map order), down to three
+// quarters of the bound so that eviction is not paid on every insertion.
 func (m *Map[K, V]) makeRoom() {
 	if m.m == nil {
 		m.m = map[K]V{}
@@ -83,6 +85,7 @@ func (m *Map[K, V]) makeRoom() {
 				delete(m.m, k)
 			}
 		}
+		return
 	}
 	for k := range m.m {
 		if len(m.m) <= limit*3/4 {

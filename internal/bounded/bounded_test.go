@@ -23,7 +23,7 @@ func TestGetSetUpdateDelete(t *testing.T) {
 func TestTheBoundHolds(t *testing.T) {
 	tests := []struct{ max, inserts int }{{0, 5000}, {1, 10}, {2, 10}, {3, 10}, {8, 1000}, {100, 100}}
 	for _, tt := range tests {
-		m := Map[int, int]{Max: tt.max}
+		m := Map[int, int]{Max: tt.max} // no Stale: arbitrary eviction
 		limit := tt.max
 		if limit == 0 {
 			limit = DefaultMax
@@ -50,6 +50,19 @@ func TestStaleEntriesGoFirst(t *testing.T) {
 		assert.True(t, ok, "live entry %d kept", k)
 	}
 	assert.Equal(t, 3, m.Len())
+}
+
+// With Stale set, a live entry is never evicted: a full map of live entries
+// grows (evicting a live token would only fetch it again).
+func TestLiveEntriesAreNeverEvictedWhenStaleIsSet(t *testing.T) {
+	m := Map[int, bool]{Max: 4, Stale: func(live bool) bool { return !live }}
+	for i := range 10 {
+		m.Set(i, true)
+	}
+	assert.Equal(t, 10, m.Len())
+	m.Set(10, false)
+	m.Set(11, true) // makes room: only the stale entry goes
+	assert.Equal(t, 11, m.Len())
 }
 
 func TestUpdatingAnExistingKeyEvictsNothing(t *testing.T) {

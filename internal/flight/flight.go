@@ -47,16 +47,19 @@ type call[V any] struct {
 // as ctx ends, while the run goes on for the others and its result still
 // reaches whatever work itself records (a cache).
 //
-// A caller that joined a run which then ran out of its own time (a context
-// error the caller did not cause: the run started long before it came)
-// starts a fresh run while its own context lives: the run it joined was
-// handed over, not refused.
+// A caller that joined a run which then ended with a context error — a
+// deadline or cancellation it did not cause: the run started before it
+// came — starts one fresh run while its own context lives; the run it
+// joined was handed over, not refused. It does so once: a registry that
+// keeps timing out costs each caller at most two runs, not one per caller.
 func (g *Group[K, V]) Do(ctx context.Context, key K, work func(context.Context) (V, error)) (V, error) {
+	retried := false
 	for {
 		c, started := g.join(ctx, key, work)
 		select {
 		case <-c.done:
-			if !started && ctx.Err() == nil && (errors.Is(c.err, context.DeadlineExceeded) || errors.Is(c.err, context.Canceled)) {
+			if !started && !retried && ctx.Err() == nil && (errors.Is(c.err, context.DeadlineExceeded) || errors.Is(c.err, context.Canceled)) {
+				retried = true
 				continue
 			}
 			return c.val, c.err

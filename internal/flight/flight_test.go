@@ -3,6 +3,7 @@ package flight
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -196,4 +197,46 @@ func TestJoinerOfARunThatTimedOutStartsAfresh(t *testing.T) {
 	assert.ErrorIs(t, <-starter, context.DeadlineExceeded)
 	assert.Equal(t, "fresh", <-joiner)
 	assert.Equal(t, int32(2), runs.Load())
+}
+
+// Work that keeps failing with a timeout costs each caller at most two
+// runs: the callers that joined a failed run start afresh once (one of
+// them starts the second run, the others join it), not once per caller one
+// after another.
+func TestTimeoutsAreRetriedOncePerCaller(t *testing.T) {
+	var g Group[string, int]
+	var runs atomic.Int32
+	release := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
+	work := func(context.Context) (int, error) {
+		n := runs.Add(1)
+		if int(n) <= len(release) {
+			<-release[n-1]
+		}
+		return 0, fmt.Errorf("dial: %w", context.DeadlineExceeded)
+	}
+	const callers = 20
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := g.Do(context.Background(), "k", work)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+		}()
+	}
+	require.Eventually(t, func() bool { return joiners(&g, "k") == callers-1 }, 5*time.Second, time.Millisecond)
+	close(release[0])
+	require.Eventually(t, func() bool { return runs.Load() == 2 && joiners(&g, "k") == callers-2 }, 5*time.Second, time.Millisecond)
+	close(release[1])
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		close(release[2])
+		<-done
+		t.Fatalf("the joiners of the second run retried again: %d runs", runs.Load())
+	}
+	assert.Equal(t, int32(2), runs.Load(), "the joiners of the second run do not retry again")
+	close(release[2])
 }

@@ -57,9 +57,19 @@ func Parse(s string) (Host, error) {
 		a = a.Unmap()
 		return Host{name: a.String(), port: port, addr: a}, nil
 	}
-	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	name, dotted := strings.CutSuffix(strings.ToLower(name), ".")
 	if reason := checkName(name); reason != "" {
 		return fail(reason)
+	}
+	if dotted && (endsInNumber(name) || name == "localhost") {
+		// Not an address to the dialer (netip refuses the dot), and
+		// "localhost." misses /etc/hosts and goes to DNS: keep the dot, so
+		// that it is neither an address nor loopback nor the same as
+		// "localhost".
+		if endsInNumber(name) {
+			return fail("an invalid IPv4 address: a trailing dot makes it a name Go's dialer would look up in DNS")
+		}
+		return Host{name: name + ".", port: port}, nil
 	}
 	if endsInNumber(name) {
 		a, aerr := netip.ParseAddr(name)
@@ -202,14 +212,35 @@ func (h Host) IsLoopback() bool {
 	return h.name == "localhost" || h.addr.IsValid() && h.addr.IsLoopback()
 }
 
-// Same reports whether a and b are the same host and port. Loopback hosts
-// on the same port count as one: what is sent to any of them stays on this
-// machine.
+// Same reports whether a and b are the same host and port. "localhost",
+// 127.0.0.1 and ::1 — what localhost resolves to — on the same port count
+// as one (Gitea's default ROOT_URL says localhost for a registry reached as
+// 127.0.0.1); other loopback addresses (127.0.0.2) are other listeners,
+// which another user of the machine may own.
 func Same(a, b Host) bool {
 	if a.port != b.port || a.IsZero() || b.IsZero() {
 		return false
 	}
-	return a.name == b.name || a.IsLoopback() && b.IsLoopback()
+	return a.name == b.name || a.isLocalhost() && b.isLocalhost()
+}
+
+// isLocalhost reports whether h is "localhost" or one of the addresses it
+// resolves to, 127.0.0.1 and ::1.
+func (h Host) isLocalhost() bool {
+	return h.name == "localhost" || h.name == "127.0.0.1" || h.name == "::1"
+}
+
+// IsLocalName reports whether h is a name that /etc/hosts or the resolver
+// may map to this machine but that is not "localhost" itself: a name under
+// .localhost, "localhost." and the usual aliases of loopback in /etc/hosts
+// (localhost.localdomain, localhost6, ip6-localhost, ip6-loopback). Such a
+// name is never loopback for plain HTTP, and never a realm on another host.
+func (h Host) IsLocalName() bool {
+	switch h.name {
+	case "localhost.", "localhost.localdomain", "localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback":
+		return true
+	}
+	return strings.HasSuffix(h.name, ".localhost")
 }
 
 // SchemePort returns the default port of a URL scheme: "80" for http, "443"

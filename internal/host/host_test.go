@@ -24,6 +24,7 @@ func TestParse(t *testing.T) {
 		{"localhost:5000", "localhost:5000", true},
 		{"LOCALHOST", "localhost", true},
 		{"registry.localhost", "registry.localhost", false}, // resolved by DNS: not trusted as loopback
+		{"localhost.:5000", "localhost.:5000", false},       // misses /etc/hosts: DNS answers, not loopback
 		{"127.0.0.1:5000", "127.0.0.1:5000", true},
 		{"127.9.9.9", "127.9.9.9", true},
 		{"[::1]:5000", "[::1]:5000", true},
@@ -36,6 +37,7 @@ func TestParse(t *testing.T) {
 		{"[fe80::1]", "[fe80::1]", false},
 		// Refused: spellings the dialer would send to DNS, and the rest.
 		{"0x7f.0.0.1", "", false},
+		{"127.0.0.1.", "", false}, // not an address to the dialer (netip refuses the dot)
 		{"0X7F.0.0.1", "", false},
 		{"0x7f.1", "", false},
 		{"0x7f000001", "", false},
@@ -87,7 +89,12 @@ func TestSame(t *testing.T) {
 		{"ghcr.io:443", "GHCR.io.:443", true},
 		{"ghcr.io:443", "ghcr.io:80", false},
 		{"localhost:5000", "127.0.0.1:5000", true},
-		{"[::1]:5000", "127.0.0.2:5000", true},
+		{"[::1]:5000", "localhost:5000", true},
+		// Other loopback addresses are other listeners, which another user
+		// of the machine may own; "localhost." misses /etc/hosts.
+		{"[::1]:5000", "127.0.0.2:5000", false},
+		{"127.0.0.1:5000", "127.0.0.2:5000", false},
+		{"localhost.:5000", "localhost:5000", false},
 		{"localhost:5000", "127.0.0.1:5001", false},
 		{"127.0.0.1:80", "[::ffff:127.0.0.1]:80", true},
 		{"127.0.0.1:80", "[64:ff9b::7f00:1]:80", false}, // NAT64 is dialed off this machine
@@ -137,6 +144,10 @@ func TestNonPublic(t *testing.T) {
 		{"[2001:0:a9fe:a9fe::]", true},           // Teredo server
 		{"[2001:0:808:808::56:5601:fefe]", true}, // Teredo client 169.254.1.1, obfuscated
 		{"[64:ff9b::808:808]", false},
+		{"192.0.0.192", true}, // IETF protocol assignments; a cloud metadata address
+		{"[::ffff:192.0.0.192]", true},
+		{"192.0.2.10", true}, // documentation
+		{"[2001:db8::1]", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

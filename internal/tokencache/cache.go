@@ -39,7 +39,8 @@ const (
 	MinLead         = 30 * time.Second
 	ExpiryMargin    = 5 * time.Second
 	FetchTimeout    = 30 * time.Second
-	// MaxEntries bounds the tokens kept; expired ones go first.
+	// MaxEntries is the size past which expired tokens are swept; live
+	// tokens are never evicted, so the cache is bounded by what is in use.
 	MaxEntries = 256
 )
 

@@ -256,3 +256,30 @@ func TestFetchPanicsAndNils(t *testing.T) {
 	_, _, err = c.Get(context.Background(), tokencache.Key{Host: "other"}, func(context.Context) (*oauth2.Token, error) { return nil, nil })
 	assert.Error(t, err)
 }
+
+// A cache serving more repositories than MaxEntries keeps every live token:
+// a tick over 300 repositories with one-hour tokens fetches each token once,
+// and the ticks after it fetch none.
+func TestManyKeysKeepTheirTokens(t *testing.T) {
+	clock := registrytest.NewClock(time.Now())
+	c := tokencache.New(clock.Now)
+	iss := &issuer{clock: clock, life: time.Hour}
+	const repos = tokencache.MaxEntries + 44
+	for tick := range 4 {
+		before := iss.n.Load()
+		for r := range repos {
+			_, _, err := c.Get(context.Background(), tokencache.Key{Host: "h", Scope: strconv.Itoa(r)}, iss.fetch)
+			require.NoError(t, err)
+		}
+		want := int64(0)
+		if tick == 0 {
+			want = repos
+		}
+		assert.Equal(t, want, iss.n.Load()-before, "token fetches on tick %d", tick)
+		clock.Advance(30 * time.Second)
+	}
+	clock.Advance(2 * time.Hour) // every token expired: the next insertion sweeps them
+	_, _, err := c.Get(context.Background(), tokencache.Key{Host: "h", Scope: "new"}, iss.fetch)
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.Len(), "expired tokens are swept once the cache is full")
+}

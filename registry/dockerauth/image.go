@@ -51,14 +51,17 @@ func isDigest(s string) bool {
 }
 
 // sameRegistry reports whether two registry hosts are one registry: Docker
-// Hub's names (docker.io, index.docker.io, registry-1.docker.io) alike, and
-// other hosts by the one host identity (internal/host: case, a trailing
-// dot, the default HTTPS port 443, loopback aliases on one port).
+// Hub's names (docker.io, index.docker.io, registry-1.docker.io, without a
+// port or on 443) alike, and other hosts in the canonical form of the one
+// host identity (internal/host: case, a trailing dot, the default HTTPS port
+// 443). Loopback addresses are compared exactly: a credential that leaves
+// through the Docker Engine goes to the listener the image names, and
+// 127.0.0.2:5000 or [::1]:5000 may be another user's.
 func sameRegistry(a, b string) bool {
 	if registry.IsDockerHub(a) || registry.IsDockerHub(b) {
 		return registry.IsDockerHub(a) && registry.IsDockerHub(b)
 	}
 	ha, errA := host.Parse(a)
 	hb, errB := host.Parse(b)
-	return errA == nil && errB == nil && host.Same(ha.WithDefaultPort("443"), hb.WithDefaultPort("443"))
+	return errA == nil && errB == nil && ha.WithDefaultPort("443") == hb.WithDefaultPort("443")
 }

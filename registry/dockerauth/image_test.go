@@ -46,6 +46,12 @@ func TestRegistryAuthForImage(t *testing.T) {
 		{"hub backend, another registry", hub, "ghcr.io/molecule-ai/x:latest", false},
 		{"localhost with port", local, "localhost:5000/org/x:latest", true},
 		{"localhost, another port", local, "localhost:5001/org/x:latest", false},
+		// Another loopback listener may be another user's.
+		{"another loopback address", local, "127.0.0.2:5000/org/x:latest", false},
+		{"IPv6 loopback", local, "[::1]:5000/org/x:latest", false},
+		// docker.io on another port is another registry to Docker.
+		{"hub name on another port", hub, "docker.io:8443/library/nginx:latest", false},
+		{"hub name on 443", hub, "index.docker.io:443/molecule/x:latest", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			enc, err := dockerauth.RegistryAuth(context.Background(), tc.b, tc.image)

@@ -91,8 +91,17 @@ func TestCheckRealm(t *testing.T) {
 		{"::", "ghcr.io", "https", false},
 		// Trailing dots and case are the same host.
 		{"https://GHCR.IO./token", "ghcr.io", "https", true},
-		{"http://localhost.:5000/token", "127.0.0.1:5000", "http", true},
-		{"http://127.0.0.1.:5000/token", "localhost:5000", "http", true},
+		// ... but "localhost." misses /etc/hosts and goes to DNS (and to an
+		// HTTP proxy, which exempts only localhost), and "127.0.0.1." is not an
+		// address to the dialer.
+		{"http://localhost.:5000/token", "127.0.0.1:5000", "http", false},
+		{"http://127.0.0.1.:5000/token", "localhost:5000", "http", false},
+		// Another loopback address is another listener.
+		{"http://127.0.0.2:5000/token", "127.0.0.1:5000", "http", false},
+		// /etc/hosts aliases of loopback, and the protocol-assignment range.
+		{"https://localhost.localdomain/t", "reg.example.com", "https", false},
+		{"https://ip6-localhost/t", "reg.example.com", "https", false},
+		{"https://192.0.0.192/t", "reg.example.com", "https", false},
 		// A name under .localhost is resolved by DNS: never a loopback alias.
 		{"http://auth.localhost:5000/token", "127.0.0.1:5000", "http", false},
 		{"http://k3d-registry.localhost:5000/token", "127.0.0.1:5000", "http", false},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
@@ -42,7 +41,7 @@ func checkRealm(realm, registryHost, registryScheme string, o *registry.Options,
 	if reg, ok := parseHost(registryHost, registryScheme); ok && host.Same(h, reg) {
 		return u, nil
 	}
-	if h.IsLoopback() || strings.HasSuffix(h.Name(), ".localhost") {
+	if h.IsLoopback() || h.IsLocalName() {
 		return fail("%s is a loopback address that is not the registry", u.Host)
 	}
 	if h.NonPublic() {

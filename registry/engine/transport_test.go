@@ -19,7 +19,7 @@ func TestScheme(t *testing.T) {
 	o := registry.NewOptions(registry.WithInsecureHosts("reg.lan", "other.lan:5000"))
 	cases := map[string]string{
 		"127.0.0.1:5000": "http", "127.8.9.10": "http", "[::1]:5000": "http", "localhost:5000": "http",
-		"registry.localhost": "https", "LOCALHOST.:5000": "http", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
+		"registry.localhost": "https", "LOCALHOST.:5000": "https", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
 		"other.lan:6000": "https", "10.0.0.1:5000": "https", "192.168.1.2": "https", "ghcr.io": "https",
 		"localhost.example.com": "https",
 		// Spellings Go's dialer sends to DNS, or dials off this machine,
