@@ -105,13 +105,6 @@ func sameHost(a, b *url.URL) bool {
 	return ok && host.Same(ha, hb)
 }
 
-// isLoopback reports whether s ("host" or "host:port") is "localhost" or a
-// loopback address Go dials as such.
-func isLoopback(s string) bool {
-	h, err := host.Parse(s)
-	return err == nil && h.IsLoopback()
-}
-
 // allowsPlainHTTP reports whether h may be reached over plain HTTP:
 // loopback hosts always, and hosts the operator listed with
 // registry.WithInsecureHosts (matched with or without the port).

@@ -91,7 +91,7 @@ type Config struct {
 	// Now is the server's clock (default time.Now).
 	Now func() time.Time
 	// Scopes overrides which scope parameters of a token request the token
-	// service reads; by default the mode's (see ScopesOfMode).
+	// service reads; by default (the zero Scopes) the mode's.
 	Scopes Scopes
 	// OutOfScopeStatus answers a valid token that does not cover the
 	// repository: 401 UNAUTHORIZED with a challenge (the default, as the
@@ -564,13 +564,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 type Scopes int
 
 const (
-	// ScopesOfMode follows the mode: the distribution token spec allows
+	// The zero Scopes follows the mode: the distribution token spec allows
 	// several scope parameters (docs/content/spec/auth/scope.md in
 	// distribution/distribution), and GitLab (jwt_controller.rb,
 	// scopes_param), Harbor (parseScopes) and Quay (endpoints/v2/v2auth.py,
 	// getlist("scope")) read them all. For ghcr.io and ECR Public the
 	// sources are silent: those modes read the first.
-	scopesOfMode Scopes = iota
+	_ Scopes = iota
 	// AllScopes reads every scope parameter.
 	AllScopes
 	// FirstScope reads only the first, as some token services do
