@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -71,20 +70,6 @@ func FuzzDetectFlavor(f *testing.F) {
 			if len(h.Account) != 12 || h.Partition() == "" {
 				t.Fatalf("bad parts %+v", h)
 			}
-		}
-	})
-}
-
-// FuzzNameComponent checks the scanner against the grammar's regular
-// expression.
-func FuzzNameComponent(f *testing.F) {
-	for _, s := range []string{"a", "molecule-ai", "a__b", "a___b", "a..b", "a.-b", "-a", "a-", "A", "a--b", "", "a_b.c-d"} {
-		f.Add(s)
-	}
-	grammar := regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := registry.IsNameComponent(s), grammar.MatchString(s); got != want {
-			t.Fatalf("IsNameComponent(%q) = %v, the grammar says %v", s, got, want)
 		}
 	})
 }

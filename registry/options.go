@@ -203,12 +203,12 @@ func (o *Options) Timeout() time.Duration {
 	return defaultRequestTimeout
 }
 
-// Now returns the configured clock, or [SystemClock].
+// Now returns the configured clock, or the system clock.
 func (o *Options) Now() Clock {
 	if o.Clock != nil {
 		return o.Clock
 	}
-	return SystemClock{}
+	return systemClock{}
 }
 
 // Env looks a variable up in [Options.Environ], trimming white space. It

@@ -46,7 +46,7 @@ func TestOptions(t *testing.T) {
 	assert.True(t, o.AllowsInsecure("reg.example:5000"))
 	assert.Equal(t, 3, o.Tries())
 	assert.NotNil(t, o.Log())
-	assert.IsType(t, registry.SystemClock{}, o.Now())
+	assert.WithinDuration(t, time.Now(), o.Now().Now(), time.Minute, "the system clock")
 	_, ok = registry.NewOptions().Env("PATH")
 	assert.False(t, ok, "the zero Env has no variables")
 }

@@ -31,18 +31,3 @@ func ParsePlatform(s string) (Platform, error) {
 	}
 	return *p, nil
 }
-
-// PlatformMatches reports whether got satisfies want, as go-containerregistry's
-// Platform.Satisfies decides (fields want leaves empty are not compared),
-// except that an arm64 manifest without a variant satisfies
-// "linux/arm64/v8", as Docker treats them alike.
-func PlatformMatches(want, got Platform) bool {
-	if got.Satisfies(want) {
-		return true
-	}
-	if want.Architecture == "arm64" && want.Variant == "v8" && got.Variant == "" {
-		want.Variant = ""
-		return got.Satisfies(want)
-	}
-	return false
-}

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/molecule-ai/registrykit/internal/host"
+	"github.com/molecule-ai/registrykit/internal/names"
 )
 
 // Environment variables read by FromEnv-style constructors.
@@ -89,7 +90,7 @@ func ParsePrefix(s string) (Prefix, error) {
 				return fail("path segment "+strconv.Quote(seg)+" carries a tag", "a prefix names where images live, not one image: remove the ':tag'")
 			case strings.ToLower(seg) != seg:
 				return fail("path segment "+strconv.Quote(seg)+" has upper-case letters", "registry paths are lowercase: use "+strconv.Quote(strings.ToLower(seg)))
-			case !IsNameComponent(seg):
+			case !names.IsComponent(seg):
 				return fail("path segment "+strconv.Quote(seg)+" is not a valid repository name component", "use lowercase letters and digits separated by '.', '_', '__' or '-'")
 			}
 		}
@@ -133,43 +134,6 @@ func parseHost(s string) (string, string) {
 	}
 	return h.String(), ""
 }
-
-// IsNameComponent reports whether s is one path component of the OCI
-// distribution name grammar, [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*, as in
-// "molecule-ai" or "workspace-template-langgraph". It runs on every digest
-// check, so it is a scanner rather than a regular expression.
-func IsNameComponent(s string) bool {
-	i, n := 0, len(s)
-	for {
-		start := i
-		for i < n && isLowerAlnum(s[i]) {
-			i++
-		}
-		if i == start {
-			return false // empty, or a separator where letters or digits must be
-		}
-		if i == n {
-			return true
-		}
-		switch {
-		case s[i] == '.':
-			i++
-		case s[i] == '_':
-			i++
-			if i < n && s[i] == '_' {
-				i++
-			}
-		case s[i] == '-':
-			for i < n && s[i] == '-' {
-				i++
-			}
-		default:
-			return false
-		}
-	}
-}
-
-func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // hostName returns the canonical name of s ("host" or "host:port"), without
 // port or brackets, by the one host identity; "" for what is no host.

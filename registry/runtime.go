@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/molecule-ai/registrykit/internal/names"
 )
 
 // DefaultRuntime is the runtime used when a caller names none.
@@ -61,7 +63,7 @@ func UnknownRuntimeError(runtime string, known []string) error {
 // a [*ConfigError] matching [ErrInvalidConfig] that quotes it.
 func RuntimeRepository(runtime string) (string, error) {
 	repo := runtimeRepositoryPrefix + runtime
-	if !IsNameComponent(runtime) || !IsNameComponent(repo) {
+	if !names.IsComponent(runtime) || !names.IsComponent(repo) {
 		return "", &ConfigError{
 			Var: "runtime", Value: runtime,
 			Reason: "does not make a valid repository name " + repo,

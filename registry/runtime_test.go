@@ -65,12 +65,4 @@ func TestParsePlatform(t *testing.T) {
 		_, err := registry.ParsePlatform(bad)
 		require.ErrorIs(t, err, registry.ErrInvalidConfig, bad)
 	}
-	amd := registry.Platform{OS: "linux", Architecture: "amd64"}
-	arm := registry.Platform{OS: "linux", Architecture: "arm64"}
-	armv8 := registry.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
-	assert.True(t, registry.PlatformMatches(amd, amd))
-	assert.False(t, registry.PlatformMatches(amd, arm))
-	assert.True(t, registry.PlatformMatches(arm, armv8))
-	assert.True(t, registry.PlatformMatches(armv8, arm))
-	assert.False(t, registry.PlatformMatches(registry.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}, registry.Platform{OS: "linux", Architecture: "arm", Variant: "v6"}))
 }

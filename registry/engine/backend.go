@@ -4,9 +4,10 @@ import (
 	"context"
 	"sync/atomic"
 
-	"github.com/molecule-ai/registrykit/internal/flight"
 	"net/http"
 	"time"
+
+	"github.com/molecule-ai/registrykit/internal/flight"
 
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/registry"

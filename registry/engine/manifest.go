@@ -159,7 +159,7 @@ func (b *backend) PlatformDigest(ctx context.Context, repo, ref string, platform
 		if m.Platform == nil || !m.MediaType.IsImage() {
 			continue
 		}
-		if registry.PlatformMatches(platform, *m.Platform) {
+		if platformMatches(platform, *m.Platform) {
 			b.platforms.store(key, d, pkey, m.Digest.String())
 			return m.Digest.String(), nil
 		}
@@ -272,4 +272,19 @@ func (b *backend) checkDigestRef(got, repository, ref string) error {
 func (b *backend) answerError(resp *http.Response, op, image string, tok *oauth2.Token) error {
 	rejected := b.cfg.Rejected != nil && b.cfg.Rejected(resp)
 	return answerError(resp, op, image, b.cfg.Hint, rejected, b.opts.Now().Now(), secretsOfToken(tok))
+}
+
+// platformMatches reports whether got satisfies want, as go-containerregistry's
+// Platform.Satisfies decides (fields want leaves empty are not compared),
+// except that an arm64 manifest without a variant satisfies
+// "linux/arm64/v8", as Docker treats them alike.
+func platformMatches(want, got registry.Platform) bool {
+	if got.Satisfies(want) {
+		return true
+	}
+	if want.Architecture == "arm64" && want.Variant == "v8" && got.Variant == "" {
+		want.Variant = ""
+		return got.Satisfies(want)
+	}
+	return false
 }

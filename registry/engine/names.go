@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 
+	"github.com/molecule-ai/registrykit/internal/names"
+
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -56,7 +58,7 @@ func checkRepo(repo string) error {
 		return &registry.ConfigError{Var: "repository", Value: repo, Reason: "empty repository name", Fix: "name a repository below the prefix, e.g. workspace-template-langgraph"}
 	}
 	for seg := range strings.SplitSeq(repo, "/") {
-		if !registry.IsNameComponent(seg) {
+		if !names.IsComponent(seg) {
 			return &registry.ConfigError{Var: "repository", Value: repo, Reason: "segment " + quote(seg) + " is not a valid repository name component",
 				Fix: "use lowercase letters and digits separated by '.', '_', '__' or '-', and '/' between segments"}
 		}

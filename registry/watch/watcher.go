@@ -164,7 +164,7 @@ func New(b registry.Backend, opts ...Option) (*Watcher, error) {
 		backend: b, interval: DefaultInterval, jitter: defaultJitter,
 		concurrency: defaultConcurrency, checkTimeout: defaultCheckTimeout,
 		handlers: make(chan struct{}, defaultHandlerConcurrency),
-		clock:    registry.SystemClock{}, log: slog.New(slog.DiscardHandler),
+		clock:    registry.NewOptions().Now(), log: slog.New(slog.DiscardHandler),
 		state: map[string]*imageState{},
 	}
 	for _, opt := range opts {

@@ -174,7 +174,7 @@ func (c *Consumer) logger() *slog.Logger {
 
 func (c *Consumer) clock() registry.Clock {
 	if c.Clock == nil {
-		return registry.SystemClock{}
+		return registry.NewOptions().Now()
 	}
 	return c.Clock
 }
