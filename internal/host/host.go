@@ -49,36 +49,54 @@ func Parse(s string) (Host, error) {
 	if port, err = checkPort(port); err != "" {
 		return fail(err)
 	}
+	var h Host
+	var reason string
 	if strings.HasPrefix(s, "[") {
-		a, aerr := netip.ParseAddr(name)
-		if aerr != nil || !a.Is6() || a.Zone() != "" {
-			return fail("an invalid IPv6 address (a zone, or not IPv6)")
-		}
-		a = a.Unmap()
-		return Host{name: a.String(), port: port, addr: a}, nil
+		h, reason = parseBracketed(name)
+	} else {
+		h, reason = parseName(name)
 	}
-	name, dotted := strings.CutSuffix(strings.ToLower(name), ".")
-	if reason := checkName(name); reason != "" {
+	if reason != "" {
 		return fail(reason)
 	}
-	if dotted && (endsInNumber(name) || name == "localhost") {
-		// Not an address to the dialer (netip refuses the dot), and
+	h.port = port
+	return h, nil
+}
+
+// parseBracketed parses the address inside "[...]": IPv6 without a zone,
+// an IPv4-mapped one taken as its IPv4 address.
+func parseBracketed(name string) (Host, string) {
+	a, err := netip.ParseAddr(name)
+	if err != nil || !a.Is6() || a.Zone() != "" {
+		return Host{}, "an invalid IPv6 address (a zone, or not IPv6)"
+	}
+	a = a.Unmap()
+	return Host{name: a.String(), addr: a}, ""
+}
+
+// parseName parses a name or an IPv4 address.
+func parseName(name string) (Host, string) {
+	name, dotted := strings.CutSuffix(strings.ToLower(name), ".")
+	if reason := checkName(name); reason != "" {
+		return Host{}, reason
+	}
+	numeric := endsInNumber(name)
+	switch {
+	case dotted && numeric:
+		// Not an address to the dialer: netip refuses the dot.
+		return Host{}, "an invalid IPv4 address: a trailing dot makes it a name Go's dialer would look up in DNS"
+	case dotted && name == "localhost":
 		// "localhost." misses /etc/hosts and goes to DNS: keep the dot, so
-		// that it is neither an address nor loopback nor the same as
-		// "localhost".
-		if endsInNumber(name) {
-			return fail("an invalid IPv4 address: a trailing dot makes it a name Go's dialer would look up in DNS")
+		// that it is neither loopback nor the same as "localhost".
+		return Host{name: name + "."}, ""
+	case numeric:
+		a, err := netip.ParseAddr(name)
+		if err != nil || !a.Is4() {
+			return Host{}, "an invalid IPv4 address: a numeric spelling other than dotted decimal, which Go's dialer would look up in DNS"
 		}
-		return Host{name: name + ".", port: port}, nil
+		return Host{name: a.String(), addr: a}, ""
 	}
-	if endsInNumber(name) {
-		a, aerr := netip.ParseAddr(name)
-		if aerr != nil || !a.Is4() {
-			return fail("an invalid IPv4 address: a numeric spelling other than dotted decimal, which Go's dialer would look up in DNS")
-		}
-		return Host{name: a.String(), port: port, addr: a}, nil
-	}
-	return Host{name: name, port: port}, nil
+	return Host{name: name}, ""
 }
 
 // checkPort returns port in canonical form, or a reason it is refused.
