@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/molecule-ai/registrykit/internal/faultinject"
+
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/registry"
@@ -102,13 +104,13 @@ func TestOpenHonoursTheFlavorVariable(t *testing.T) {
 // once, checks fail with a typed error while it is down, and the first check
 // after it recovers probes, selects the driver and resolves the digest.
 func TestProbedRegistryDownAtStartCatchesUp(t *testing.T) {
-	var faults registrytest.Injector
+	var faults faultinject.Injector
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, AllowAnonymous: true, Intercept: faults.Intercept})
 	defer srv.Close()
 	img, _ := random.Image(16, 1)
 	h, err := srv.Push("org/app", "latest", img)
 	require.NoError(t, err)
-	faults.Add(registrytest.AnyRequest, -1, registrytest.Status(http.StatusServiceUnavailable))
+	faults.Add(faultinject.AnyRequest, -1, faultinject.Status(http.StatusServiceUnavailable))
 
 	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}), registry.WithMaxTries(1))
 	require.NoError(t, err)

@@ -33,9 +33,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Action is the IAM action the driver needs (besides the pull actions on the
+// apiAction is the IAM action the driver needs (besides the pull actions on the
 // repositories).
-const Action = "ecr:GetAuthorizationToken"
+const apiAction = "ecr:GetAuthorizationToken"
 
 // API is the part of the ECR client the driver uses.
 type API interface {
@@ -184,7 +184,7 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	out, err := api.GetAuthorizationToken(ctx, &awsecr.GetAuthorizationTokenInput{})
 	if err != nil {
-		return nil, ecrauth.APIError(err, t.host, t.region, Action)
+		return nil, ecrauth.APIError(err, t.host, t.region, apiAction)
 	}
 	var data types.AuthorizationData
 	if len(out.AuthorizationData) > 0 {

@@ -29,11 +29,11 @@ import (
 // APIRegion is the only region the ECR Public API lives in.
 const APIRegion = "us-east-1"
 
-// Action is the IAM action authenticated pulls need.
-const Action = "ecr-public:GetAuthorizationToken"
+// apiAction is the IAM action authenticated pulls need.
+const apiAction = "ecr-public:GetAuthorizationToken"
 
 // Hint is the fix named in authentication errors.
-const hint = "public images need no credentials; for authenticated pulls configure AWS credentials allowed " + Action + " and sts:GetServiceBearerToken"
+const hint = "public images need no credentials; for authenticated pulls configure AWS credentials allowed " + apiAction + " and sts:GetServiceBearerToken"
 
 // API is the part of the ECR Public client the driver uses.
 type API interface {
@@ -161,7 +161,7 @@ func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	out, err := api.GetAuthorizationToken(ctx, &awsecrpublic.GetAuthorizationTokenInput{})
 	if err != nil {
-		return nil, ecrauth.APIError(err, "public.ecr.aws", APIRegion, Action)
+		return nil, ecrauth.APIError(err, "public.ecr.aws", APIRegion, apiAction)
 	}
 	var data types.AuthorizationData
 	if out.AuthorizationData != nil {

@@ -24,8 +24,8 @@ import (
 	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
-// Host is GHCR's registry host.
-const Host = "ghcr.io"
+// ghcrHost is GHCR's registry host.
+const ghcrHost = "ghcr.io"
 
 // Environment variables holding GHCR credentials. They are sent only to
 // ghcr.io and to the registry MOLECULE_IMAGE_REGISTRY configures.
@@ -83,7 +83,7 @@ func configure(t engine.Target) (engine.Config, error) {
 	}
 	return engine.Config{
 		Auth:          auth,
-		Credentials:   engine.DefaultCredentials(t, envUser, envToken, Host),
+		Credentials:   engine.DefaultCredentials(t, envUser, envToken, ghcrHost),
 		NormalizeRepo: strings.ToLower,
 		Hint:          hint,
 	}, nil

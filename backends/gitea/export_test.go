@@ -5,3 +5,6 @@ const (
 	EnvUser  = envUser
 	EnvToken = envToken
 )
+
+// Service is the service name in Gitea's challenge, for the external tests.
+const Service = giteaService

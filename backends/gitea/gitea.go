@@ -30,8 +30,8 @@ const (
 	envToken = "GITEA_TOKEN"
 )
 
-// Service is the service name in Gitea's challenge.
-const Service = "container_registry"
+// giteaService is the service name in Gitea's challenge.
+const giteaService = "container_registry"
 
 // Hint is the fix named in Gitea authentication errors.
 const hint = "set GITEA_USER and GITEA_TOKEN (an access token with the read:package scope), or run docker login for this host"
@@ -68,7 +68,7 @@ func Driver() engine.Spec {
 // registry uses the same service name with a realm ending in /jwt/auth, so
 // the realm's path tells them apart.
 func isChallenge(c *registry.Challenge) bool {
-	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/v2/token")
+	return c.IsBearer() && c.Params["service"] == giteaService && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/v2/token")
 }
 
 func configure(t engine.Target) (engine.Config, error) {
@@ -77,7 +77,7 @@ func configure(t engine.Target) (engine.Config, error) {
 	hosts, _ := t.Options.DriverOption(registry.FlavorGitea, realmHostsKey{}).([]string)
 	svc := engine.TokenService{
 		Realm:        scheme + "://" + host + "/v2/token",
-		Service:      Service,
+		Service:      giteaService,
 		SameHostOnly: true,
 		RealmHosts:   hosts,
 		Unscoped:     true,

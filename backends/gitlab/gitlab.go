@@ -42,8 +42,8 @@ const (
 	envCIRegistryPassword = "CI_REGISTRY_PASSWORD"
 )
 
-// Service is the service name in GitLab's challenge.
-const Service = "container_registry"
+// gitlabService is the service name in GitLab's challenge.
+const gitlabService = "container_registry"
 
 // Hint is the fix named in GitLab authentication errors.
 const hint = "set GITLAB_USER and GITLAB_TOKEN (a deploy token, or an access token with read_registry), or run docker login for this host; in CI the job token (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD) is used"
@@ -61,7 +61,7 @@ func Driver() engine.Spec {
 // IsChallenge reports whether c is GitLab's challenge: service
 // container_registry with a realm at /jwt/auth.
 func isChallenge(c *registry.Challenge) bool {
-	return c.IsBearer() && c.Params["service"] == Service && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/jwt/auth")
+	return c.IsBearer() && c.Params["service"] == gitlabService && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/jwt/auth")
 }
 
 func configure(t engine.Target) (engine.Config, error) {
@@ -69,7 +69,7 @@ func configure(t engine.Target) (engine.Config, error) {
 	// scopes_param).
 	svc := engine.TokenService{MultiScope: true}
 	if t.Prefix.Host() == "registry.gitlab.com" {
-		svc.Realm, svc.Service = "https://gitlab.com/jwt/auth", Service
+		svc.Realm, svc.Service = "https://gitlab.com/jwt/auth", gitlabService
 	}
 	return engine.Config{Auth: svc, Credentials: credentials(t), Hint: hint}, nil
 }

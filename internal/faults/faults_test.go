@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/molecule-ai/registrykit/internal/faultinject"
+
 	"github.com/molecule-ai/registrykit/internal/fakedns"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
@@ -32,7 +34,7 @@ func TestRateLimitedThenServed(t *testing.T) {
 		} {
 			t.Run(name, func(t *testing.T) {
 				h := setup(t, d)
-				h.faults.Add(registrytest.Heads, 1, registrytest.Status(http.StatusTooManyRequests, "Retry-After", retryAfter(h)))
+				h.faults.Add(faultinject.Heads, 1, faultinject.Status(http.StatusTooManyRequests, "Retry-After", retryAfter(h)))
 				got, err := h.check(context.Background())
 				require.NoError(t, err)
 				assert.Equal(t, h.digest, got)
@@ -47,7 +49,7 @@ func TestRateLimitedThenServed(t *testing.T) {
 func TestRateLimitedPastTheDeadline(t *testing.T) {
 	forEach(t, drivers, func(t *testing.T, d driver) {
 		h := setup(t, d)
-		h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusTooManyRequests, "Retry-After", "20"))
+		h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusTooManyRequests, "Retry-After", "20"))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_, err := h.check(ctx)
@@ -57,7 +59,7 @@ func TestRateLimitedPastTheDeadline(t *testing.T) {
 		assert.Equal(t, 20*time.Second, ra)
 
 		h.faults.Clear()
-		h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusTooManyRequests, "Retry-After", "3600"))
+		h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusTooManyRequests, "Retry-After", "3600"))
 		_, err = h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrRateLimited, "a wait over the bound is left to the caller")
 		ra, _ = registry.RetryAfter(err)
@@ -69,7 +71,7 @@ func TestServerErrors(t *testing.T) {
 	forEach(t, drivers, func(t *testing.T, d driver) {
 		for _, code := range []int{500, 502, 503, 504} {
 			h := setup(t, d)
-			h.faults.Add(registrytest.Heads, 2, registrytest.Status(code))
+			h.faults.Add(faultinject.Heads, 2, faultinject.Status(code))
 			got, err := h.check(context.Background())
 			require.NoError(t, err, code)
 			assert.Equal(t, h.digest, got)
@@ -79,7 +81,7 @@ func TestServerErrors(t *testing.T) {
 			}
 		}
 		h := setup(t, d)
-		h.faults.Add(registrytest.Heads, 3, registrytest.Status(http.StatusServiceUnavailable))
+		h.faults.Add(faultinject.Heads, 3, faultinject.Status(http.StatusServiceUnavailable))
 		_, err := h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrUnavailable, "a third failure is a typed error")
 		var re *registry.Error
@@ -91,14 +93,14 @@ func TestServerErrors(t *testing.T) {
 func TestConnectionReset(t *testing.T) {
 	forEach(t, drivers, func(t *testing.T, d driver) {
 		h := setup(t, d)
-		h.faults.Add(registrytest.Heads, 1, registrytest.Reset())
+		h.faults.Add(faultinject.Heads, 1, faultinject.Reset())
 		got, err := h.check(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, h.digest, got)
 
 		// Every attempt reset (net/http itself retries a reused connection
 		// once, so a fixed count would not exhaust the tries).
-		h.faults.Add(registrytest.Heads, -1, registrytest.Reset())
+		h.faults.Add(faultinject.Heads, -1, faultinject.Reset())
 		_, err = h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrUnavailable)
 	})
@@ -109,7 +111,7 @@ func TestStallEndsWithTheDeadline(t *testing.T) {
 		h := setup(t, d)
 		_, err := h.check(context.Background()) // warm up: tokens cached
 		require.NoError(t, err)
-		h.faults.Add(registrytest.Heads, -1, registrytest.Stall())
+		h.faults.Add(faultinject.Heads, -1, faultinject.Stall())
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		_, err = h.check(ctx)
@@ -124,7 +126,7 @@ func TestTokenEndpointDown(t *testing.T) {
 		h := setup(t, d)
 		_, err := h.check(context.Background())
 		require.NoError(t, err)
-		h.faults.Add(registrytest.Tokens, -1, registrytest.Status(http.StatusServiceUnavailable))
+		h.faults.Add(faultinject.Tokens, -1, faultinject.Status(http.StatusServiceUnavailable))
 
 		for range 3 {
 			got, err := h.check(context.Background())
@@ -140,7 +142,7 @@ func TestTokenEndpointDown(t *testing.T) {
 
 		// A new backend has no token to fall back on.
 		fresh := setup(t, d)
-		fresh.faults.Add(registrytest.Tokens, -1, registrytest.Status(http.StatusServiceUnavailable))
+		fresh.faults.Add(faultinject.Tokens, -1, faultinject.Status(http.StatusServiceUnavailable))
 		_, err = fresh.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrUnavailable)
 		assert.Contains(t, err.Error(), fresh.srv.Host(), "names the realm host")
@@ -165,17 +167,17 @@ func TestRevokedTokenRefetchedOnce(t *testing.T) {
 
 func TestMalformedChallengesAndTokens(t *testing.T) {
 	cases := map[string]struct {
-		match registrytest.Match
-		fault registrytest.Fault
+		match faultinject.Match
+		fault faultinject.Fault
 	}{
-		"challenge without realm": {registrytest.Pings, registrytest.Status(401, "WWW-Authenticate", `Bearer service="registry"`)},
-		"unparseable challenge":   {registrytest.Pings, registrytest.Status(401, "WWW-Authenticate", `Bearer realm="http://`)},
-		"challenge of no scheme":  {registrytest.Pings, registrytest.Status(401, "WWW-Authenticate", `,,,=`)},
-		"token JSON malformed":    {registrytest.Tokens, registrytest.Body([]byte(`{"token":`), "Content-Type", "application/json")},
-		"token JSON wrong type":   {registrytest.Tokens, registrytest.Body([]byte(`{"token":42}`))},
-		"empty token":             {registrytest.Tokens, registrytest.Body([]byte(`{"token":""}`))},
-		"token with spaces":       {registrytest.Tokens, registrytest.Body([]byte(`{"token":"a b\r\nX-Injected: 1"}`))},
-		"no JSON at all":          {registrytest.Tokens, registrytest.Body([]byte(`<html>login</html>`))},
+		"challenge without realm": {faultinject.Pings, faultinject.Status(401, "WWW-Authenticate", `Bearer service="registry"`)},
+		"unparseable challenge":   {faultinject.Pings, faultinject.Status(401, "WWW-Authenticate", `Bearer realm="http://`)},
+		"challenge of no scheme":  {faultinject.Pings, faultinject.Status(401, "WWW-Authenticate", `,,,=`)},
+		"token JSON malformed":    {faultinject.Tokens, faultinject.Body([]byte(`{"token":`), "Content-Type", "application/json")},
+		"token JSON wrong type":   {faultinject.Tokens, faultinject.Body([]byte(`{"token":42}`))},
+		"empty token":             {faultinject.Tokens, faultinject.Body([]byte(`{"token":""}`))},
+		"token with spaces":       {faultinject.Tokens, faultinject.Body([]byte(`{"token":"a b\r\nX-Injected: 1"}`))},
+		"no JSON at all":          {faultinject.Tokens, faultinject.Body([]byte(`<html>login</html>`))},
 	}
 	d := driver{"distribution", registrytest.Distribution, registry.FlavorDistribution, true}
 	for name, tc := range cases {
@@ -217,7 +219,7 @@ func TestHostileRealmsAreRefused(t *testing.T) {
 	for name, realm := range realms {
 		t.Run(name, func(t *testing.T) {
 			h := setup(t, driver{"distribution", registrytest.Distribution, registry.FlavorDistribution, true})
-			h.faults.Add(registrytest.Pings, -1, registrytest.Status(401, "WWW-Authenticate", `Bearer realm="`+realm+`",service="registry"`))
+			h.faults.Add(faultinject.Pings, -1, faultinject.Status(401, "WWW-Authenticate", `Bearer realm="`+realm+`",service="registry"`))
 			_, err := h.check(context.Background())
 			require.ErrorIs(t, err, registry.ErrInsecure)
 			assert.Contains(t, err.Error(), "refused")
@@ -253,14 +255,14 @@ func TestOversizedBodies(t *testing.T) {
 	t.Run("token", func(t *testing.T) {
 		h := setup(t, driver{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true})
 		big := append([]byte(`{"token":"`), bytes.Repeat([]byte("a"), 2<<20)...)
-		h.faults.Add(registrytest.Tokens, -1, registrytest.Body(append(big, `"}`...)))
+		h.faults.Add(faultinject.Tokens, -1, faultinject.Body(append(big, `"}`...)))
 		_, err := h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrTooLarge)
 	})
 	t.Run("manifest", func(t *testing.T) {
 		h := setup(t, driver{"basic", registrytest.Basic, registry.FlavorUnknown, false})
-		h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusMethodNotAllowed))
-		h.faults.Add(registrytest.Manifests, -1, registrytest.Body(bytes.Repeat([]byte(" "), 5<<20), "Content-Type", "application/vnd.oci.image.manifest.v1+json"))
+		h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusMethodNotAllowed))
+		h.faults.Add(faultinject.Manifests, -1, faultinject.Body(bytes.Repeat([]byte(" "), 5<<20), "Content-Type", "application/vnd.oci.image.manifest.v1+json"))
 		_, err := h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrTooLarge)
 	})
@@ -277,11 +279,11 @@ func TestManifestRedirectDropsAuthorization(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 		}))
 		defer elsewhere.Close()
-		h.faults.Add(registrytest.Heads, 1, func(w http.ResponseWriter, r *http.Request) bool {
+		h.faults.Add(faultinject.Heads, 1, func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Header.Get("Authorization") == "" {
 				return false // let the auth flow run first
 			}
-			return registrytest.Redirect(elsewhere.URL+r.URL.Path)(w, r)
+			return faultinject.Redirect(elsewhere.URL+r.URL.Path)(w, r)
 		})
 		got, err := h.check(context.Background())
 		require.NoError(t, err)
@@ -293,15 +295,15 @@ func TestManifestRedirectDropsAuthorization(t *testing.T) {
 func TestDigestHeaderProblems(t *testing.T) {
 	forEach(t, drivers, func(t *testing.T, d driver) {
 		h := setup(t, d)
-		h.faults.Add(registrytest.Heads, 1, registrytest.Status(http.StatusOK, "Docker-Content-Digest", "sha256:zzz"))
+		h.faults.Add(faultinject.Heads, 1, faultinject.Status(http.StatusOK, "Docker-Content-Digest", "sha256:zzz"))
 		got, err := h.check(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, h.digest, got, "a malformed header falls back to GET and hashing")
 		assert.Equal(t, int64(1), h.srv.Counts().Get)
 
 		wrong := "sha256:" + strings.Repeat("0", 64)
-		h.faults.Add(registrytest.Heads, 1, registrytest.Status(http.StatusMethodNotAllowed))
-		h.faults.Add(registrytest.Manifests, 1, registrytest.Body([]byte(`{"schemaVersion":2}`), "Docker-Content-Digest", wrong))
+		h.faults.Add(faultinject.Heads, 1, faultinject.Status(http.StatusMethodNotAllowed))
+		h.faults.Add(faultinject.Manifests, 1, faultinject.Body([]byte(`{"schemaVersion":2}`), "Docker-Content-Digest", wrong))
 		_, err = h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrBadResponse, "never a wrong digest")
 	})
@@ -328,8 +330,8 @@ func TestLeakCheckCatchesSecrets(t *testing.T) {
 func TestTruncatedManifestBody(t *testing.T) {
 	forEach(t, drivers, func(t *testing.T, d driver) {
 		h := setup(t, d)
-		h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusMethodNotAllowed))
-		h.faults.Add(registrytest.Manifests, -1, func(w http.ResponseWriter, r *http.Request) bool {
+		h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusMethodNotAllowed))
+		h.faults.Add(faultinject.Manifests, -1, func(w http.ResponseWriter, r *http.Request) bool {
 			w.Header().Set("Content-Length", "4096")
 			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
 			w.WriteHeader(http.StatusOK)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/molecule-ai/registrykit/internal/faultinject"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
@@ -63,7 +65,7 @@ func bearerDrivers() []driver {
 // harness is one registry with faults, a backend on it, and leak checks.
 type harness struct {
 	srv     *registrytest.Server
-	faults  *registrytest.Injector
+	faults  *faultinject.Injector
 	clock   *registrytest.Clock
 	backend registry.Backend
 	digest  string
@@ -93,7 +95,7 @@ func (s *syncBuffer) String() string {
 // d's backend on it with a fake clock, a debug logger and its own transport.
 func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 	t.Helper()
-	h := &harness{faults: &registrytest.Injector{}, clock: registrytest.NewClock(time.Now()), logs: &syncBuffer{},
+	h := &harness{faults: &faultinject.Injector{}, clock: registrytest.NewClock(time.Now()), logs: &syncBuffer{},
 		secrets: []string{password, awsSecret}}
 	h.srv = registrytest.NewServer(registrytest.Config{Mode: d.mode, Users: map[string]string{user: password}, Now: h.clock.Now, Intercept: h.faults.Intercept})
 	t.Cleanup(h.srv.Close)

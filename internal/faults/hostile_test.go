@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/molecule-ai/registrykit/internal/faultinject"
+
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/internal/fakedns"
@@ -164,15 +166,15 @@ func TestChallengeFirstMetOnARepository(t *testing.T) {
 // A GET fallback counts a body's digest only if the body is a manifest or
 // index: a captive portal's HTML page or an empty body is a bad response.
 func TestGETFallbackRefusesWhatIsNotAManifest(t *testing.T) {
-	for name, fault := range map[string]registrytest.Fault{
-		"html":      registrytest.Body([]byte("<html><body>Sign in to the Wi-Fi</body></html>"), "Content-Type", "text/html"),
-		"empty":     registrytest.Body(nil, "Content-Type", "application/vnd.oci.image.index.v1+json"),
-		"json":      registrytest.Body([]byte(`{"hello":"world"}`), "Content-Type", "application/json"),
-		"schema v1": registrytest.Body([]byte(`{"schemaVersion":1,"name":"x"}`), "Content-Type", "application/vnd.docker.distribution.manifest.v1+json"),
+	for name, fault := range map[string]faultinject.Fault{
+		"html":      faultinject.Body([]byte("<html><body>Sign in to the Wi-Fi</body></html>"), "Content-Type", "text/html"),
+		"empty":     faultinject.Body(nil, "Content-Type", "application/vnd.oci.image.index.v1+json"),
+		"json":      faultinject.Body([]byte(`{"hello":"world"}`), "Content-Type", "application/json"),
+		"schema v1": faultinject.Body([]byte(`{"schemaVersion":1,"name":"x"}`), "Content-Type", "application/vnd.docker.distribution.manifest.v1+json"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := setup(t, driver{"basic", registrytest.Basic, registry.FlavorUnknown, false})
-			h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusMethodNotAllowed))
+			h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusMethodNotAllowed))
 			h.faults.Add(func(r *http.Request) bool {
 				return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
 			}, -1, fault)
@@ -197,7 +199,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := setup(t, driver{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true})
 			body := []byte(`{"errors":[{"code":"UNAUTHORIZED","message":"bad credential ` + echo + `\u001b[31m"}]}`)
-			h.faults.Add(registrytest.Tokens, -1, func(w http.ResponseWriter, r *http.Request) bool {
+			h.faults.Add(faultinject.Tokens, -1, func(w http.ResponseWriter, r *http.Request) bool {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusUnauthorized)
 				_, _ = w.Write(body)
@@ -217,7 +219,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 func TestHugeChallengeIsBounded(t *testing.T) {
 	h := setup(t, driver{"basic", registrytest.Basic, registry.FlavorUnknown, false})
 	huge := "Negotiate " + strings.Repeat("x", 8<<20)
-	h.faults.Add(registrytest.Pings, -1, registrytest.Status(http.StatusUnauthorized, "WWW-Authenticate", huge))
+	h.faults.Add(faultinject.Pings, -1, faultinject.Status(http.StatusUnauthorized, "WWW-Authenticate", huge))
 	_, err := h.check(context.Background())
 	require.ErrorIs(t, err, registry.ErrUnsupported)
 	assert.Less(t, len(err.Error()), 1000)
@@ -228,7 +230,7 @@ func TestHugeChallengeIsBounded(t *testing.T) {
 // not wedge the repository once the server recovers.
 func TestNoCallerDeadlineStillEnds(t *testing.T) {
 	h := setup(t, driver{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true}, registry.WithRequestTimeout(300*time.Millisecond), registry.WithMaxTries(1))
-	h.faults.Add(registrytest.Tokens, 1, registrytest.Stall())
+	h.faults.Add(faultinject.Tokens, 1, faultinject.Stall())
 	_, err := h.check(context.Background())
 	require.ErrorIs(t, err, registry.ErrUnavailable)
 	d, err := h.check(context.Background())
@@ -245,7 +247,7 @@ func TestLifetimeClaimsAreCapped(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := setup(t, driver{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true})
-			h.faults.Add(registrytest.Tokens, -1, registrytest.Body([]byte(body), "Content-Type", "application/json"))
+			h.faults.Add(faultinject.Tokens, -1, faultinject.Body([]byte(body), "Content-Type", "application/json"))
 			tok, err := h.backend.Token(context.Background(), "app")
 			require.NoError(t, err)
 			assert.Equal(t, h.clock.Now().Add(24*time.Hour), tok.Expiry)
@@ -260,7 +262,7 @@ func TestEchoedAuthorizationIsScrubbed(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			h := setup(t, d)
 			var sent atomic.Value
-			h.faults.Add(registrytest.Heads, -1, registrytest.Status(http.StatusMethodNotAllowed))
+			h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusMethodNotAllowed))
 			h.faults.Add(func(r *http.Request) bool {
 				return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
 			}, -1,

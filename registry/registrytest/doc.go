@@ -19,8 +19,9 @@
 //     decodes it, for the code that pulls through the Engine. It is written
 //     from the Engine API reference (moby's api/swagger.yaml) with plain
 //     JSON structs: the test kit does not depend on moby.
-//   - [Injector] and its faults: status codes, bodies, resets, stalls and
-//     redirects injected into a Server.
+//   - Config.Intercept: a hook that sees every request first and may
+//     answer it instead of the registry (a status code, a reset, a stall),
+//     to test how a program meets a misbehaving registry.
 //
 // Every wire fact a [Mode] imitates cites its source beside it: the
 // registry's own code where it is open (go-gitea/gitea, goharbor/harbor,

@@ -94,7 +94,7 @@ func (a *ECRAPI) serve(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusBadRequest, "UnknownOperationException", "X-Amz-Target "+got)
 		return
 	}
-	if err := VerifySigV4(r, body, a.cfg.Credentials, a.cfg.Service, a.cfg.Region); err != nil {
+	if err := verifySigV4(r, body, a.cfg.Credentials, a.cfg.Service, a.cfg.Region); err != nil {
 		a.fail(w, http.StatusForbidden, "InvalidSignatureException", err.Error())
 		return
 	}
@@ -121,7 +121,7 @@ func (a *ECRAPI) serve(w http.ResponseWriter, r *http.Request) {
 // VerifySigV4 checks that r (whose body was body) carries a SigV4
 // signature by creds for service in region, by signing a copy with the
 // SDK's own signer over the same signed headers and time and comparing.
-func VerifySigV4(r *http.Request, body []byte, creds aws.Credentials, service, region string) error {
+func verifySigV4(r *http.Request, body []byte, creds aws.Credentials, service, region string) error {
 	auth := r.Header.Get("Authorization")
 	const algo = "AWS4-HMAC-SHA256 "
 	if !strings.HasPrefix(auth, algo) {

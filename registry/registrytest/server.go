@@ -621,3 +621,6 @@ func fakeJWT(exp time.Time) string {
 	payload := enc.EncodeToString([]byte(fmt.Sprintf(`{"exp":%d,"nbf":%d,"jti":%q}`, exp.Unix(), exp.Add(-24*time.Hour).Unix(), randomString(8))))
 	return header + "." + payload + "." + enc.EncodeToString([]byte(randomString(16)))
 }
+
+// isPing reports whether path is the /v2/ endpoint.
+func isPing(path string) bool { return path == "/v2/" || path == "/v2" }

@@ -102,7 +102,7 @@ func (q *SQSQueue) fail(w http.ResponseWriter, status int, code, msg string) {
 
 func (q *SQSQueue) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err := VerifySigV4(r, body, q.creds, "sqs", q.region); err != nil {
+	if err := verifySigV4(r, body, q.creds, "sqs", q.region); err != nil {
 		q.fail(w, http.StatusForbidden, "InvalidSignatureException", err.Error())
 		return
 	}

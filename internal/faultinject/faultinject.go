@@ -1,4 +1,8 @@
-package registrytest
+// Package faultinject makes registrytest's imitation registries misbehave
+// on purpose: an Injector is a registrytest.Config.Intercept that answers
+// chosen requests with an error status, a body, a reset, a stall or a
+// redirect, a given number of times.
+package faultinject
 
 import (
 	"net/http"
@@ -26,7 +30,8 @@ var (
 )
 
 // isTokenPath reports whether path is the token endpoint of some mode, as
-// Server.serve routes them.
+// registrytest.Server routes them (TestMatchersSeeWhatTheServerCounts keeps
+// the two in step).
 func isTokenPath(path string) bool {
 	switch path {
 	case "/token", "/token/", "/v2/token", "/auth/token", "/jwt/auth", "/service/token", "/v2/auth":
@@ -38,7 +43,7 @@ func isTokenPath(path string) bool {
 func isPing(path string) bool { return path == "/v2/" || path == "/v2" }
 
 // Injector applies faults to matching requests, each a given number of
-// times (or forever). Its Intercept method is a Config.Intercept.
+// times (or forever). Its Intercept method is a registrytest.Config.Intercept.
 type Injector struct {
 	mu       sync.Mutex
 	rules    []*rule

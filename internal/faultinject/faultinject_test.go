@@ -1,4 +1,4 @@
-package registrytest_test
+package faultinject_test
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/molecule-ai/registrykit/internal/faultinject"
 
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
@@ -22,10 +24,10 @@ func TestMatchersSeeWhatTheServerCounts(t *testing.T) {
 		"harbor": registrytest.Harbor, "quay": registrytest.Quay} {
 		t.Run(name, func(t *testing.T) {
 			var tokens, pings atomic.Int64
-			observe := func(n *atomic.Int64) registrytest.Fault {
+			observe := func(n *atomic.Int64) faultinject.Fault {
 				return func(http.ResponseWriter, *http.Request) bool { n.Add(1); return false }
 			}
-			faults := new(registrytest.Injector).Add(registrytest.Tokens, -1, observe(&tokens)).Add(registrytest.Pings, -1, observe(&pings))
+			faults := new(faultinject.Injector).Add(faultinject.Tokens, -1, observe(&tokens)).Add(faultinject.Pings, -1, observe(&pings))
 			srv := registrytest.NewServer(registrytest.Config{Mode: mode, Users: map[string]string{"u": "pw"}, AllowAnonymous: true, Intercept: faults.Intercept})
 			defer srv.Close()
 

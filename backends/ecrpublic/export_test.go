@@ -1,0 +1,4 @@
+package ecrpublic
+
+// Action is the IAM action authenticated pulls need, for the external tests.
+const Action = apiAction
