@@ -115,6 +115,27 @@ func TestAWSIdentity(t *testing.T) {
 	assert.Equal(t, w, id(webIdentity("token-1")))
 	assert.NotEqual(t, w, id(webIdentity("token-2")), "another token is another identity")
 
+	// A web-identity profile named by AWS_PROFILE beside IRSA's variables
+	// (the SDK resolves the profile's role and token): never role r's
+	// identity. Its keys come from STS, refused here, so no identity at all
+	// rather than a wrong one.
+	configFile := filepath.Join(t.TempDir(), "config")
+	otherToken := filepath.Join(t.TempDir(), "token-b")
+	require.NoError(t, os.WriteFile(otherToken, []byte("token-b"), 0o600))
+	// The shared config file format: https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html
+	require.NoError(t, os.WriteFile(configFile, []byte("[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nweb_identity_token_file = "+otherToken+"\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", configFile)
+	t.Setenv("AWS_PROFILE", "b")
+	require.NoError(t, os.WriteFile(tokenFile, []byte("token-1"), 0o600))
+	b, errB := pullcred.AWSIdentity(ctx, registry.ProcessEnv())
+	if errB == nil {
+		assert.NotEqual(t, w, b, "profile b's role is not role r")
+	}
+	// The same profile, now with another role: another identity (or none),
+	// never the cached one of role b.
+	require.NoError(t, os.WriteFile(configFile, []byte("[profile b]\nrole_arn = arn:aws:iam::123456789012:role/c\nweb_identity_token_file = "+otherToken+"\n"), 0o600))
+	c, errC := pullcred.AWSIdentity(ctx, registry.ProcessEnv())
+	assert.False(t, errB == nil && errC == nil && b == c, "a profile's new role reused the old role's identity")
 	_, err := pullcred.AWSIdentity(ctx, registry.EnvMap(registrytest.AWSEnv(t.TempDir(), aws.Credentials{}, "", "")))
 	assert.Error(t, err, "no credentials: no identity")
 }
