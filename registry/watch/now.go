@@ -117,7 +117,7 @@ func (w *Watcher) begin(img Image) (*flight, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.stateOf(img.Name)
-	if s.current != nil || s.next != nil || s.queued && w.runCtx != nil {
+	if s.current != nil || s.next != nil || s.queued && w.run != nil {
 		return nil, false
 	}
 	f := &flight{done: make(chan struct{})}

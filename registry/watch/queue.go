@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -23,21 +24,21 @@ func (w *Watcher) enqueue(images []Image, arrived time.Time) {
 			continue
 		}
 		s.queued = true
-		if w.runCtx == nil {
+		if w.run == nil {
 			s.queuedAt = arrived
 			continue
 		}
-		w.startEventCheck(w.runCtx, img, arrived)
+		w.startEventCheck(w.run, img, arrived)
 	}
 }
 
 // startEventCheck checks img in a goroutine that Run waits for, and
 // reports a change it confirms; w.mu must be held and Run running.
-func (w *Watcher) startEventCheck(ctx context.Context, img Image, arrived time.Time) {
-	w.eventChecks.Add(1)
+func (w *Watcher) startEventCheck(run *runState, img Image, arrived time.Time) {
+	run.checks.Add(1)
 	go func() {
-		defer w.eventChecks.Done()
-		events, err := w.CheckNow(ctx, img.Name)
+		defer run.checks.Done()
+		events, err := w.CheckNow(run.ctx, img.Name)
 		if err != nil {
 			return
 		}
@@ -54,13 +55,13 @@ func (w *Watcher) startEventCheck(ctx context.Context, img Image, arrived time.T
 func (w *Watcher) started(ctx context.Context) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.runCtx != nil {
+	if w.run != nil {
 		return false
 	}
-	w.runCtx = ctx
+	w.run = &runState{ctx: ctx}
 	for _, img := range w.images {
 		if s := w.stateOf(img.Name); s.queued {
-			w.startEventCheck(ctx, img, s.queuedAt)
+			w.startEventCheck(w.run, img, s.queuedAt)
 		}
 	}
 	return true
@@ -70,7 +71,17 @@ func (w *Watcher) started(ctx context.Context) bool {
 // event checks under way (which ctx's end cuts short).
 func (w *Watcher) stopped() {
 	w.mu.Lock()
-	w.runCtx = nil
+	run := w.run
+	w.run = nil
 	w.mu.Unlock()
-	w.eventChecks.Wait()
+	if run != nil {
+		run.checks.Wait() // this Run's checks only: a later Run tracks its own
+	}
+}
+
+// runState is one Run's: the context its event checks run under, and the
+// checks it waits for before it returns.
+type runState struct {
+	ctx    context.Context
+	checks sync.WaitGroup
 }

@@ -52,10 +52,9 @@ type Watcher struct {
 	clock        registry.Clock
 	log          *slog.Logger
 
-	mu          sync.Mutex
-	state       map[string]*imageState
-	runCtx      context.Context // Run's, while it runs: event checks run under it
-	eventChecks sync.WaitGroup  // event checks under way, waited for by Run
+	mu    sync.Mutex
+	state map[string]*imageState
+	run   *runState // the running Run's, nil when none: its event checks run under it
 }
 
 type imageState struct {
