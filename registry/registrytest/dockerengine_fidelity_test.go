@@ -87,23 +87,17 @@ func TestDockerEngineImageIDsAgree(t *testing.T) {
 		return in.Image, ls[0].ImageID
 	}
 	for _, tc := range []struct {
-		name string
-		pull url.Values
-		same bool
+		name, ref string
+		pull      url.Values
+		same      bool
 	}{
-		{"pulled by tag: the image the container runs", url.Values{"fromImage": {"ghcr.io/org/x"}, "tag": {"latest"}}, true},
-		{"a newer build by digest", url.Values{"fromImage": {"ghcr.io/org/x"}, "tag": {registrytest.Digest("v2")}}, false},
+		{"pulled by tag: the image the container runs", fidelityImage, url.Values{"fromImage": {"ghcr.io/org/x"}, "tag": {"latest"}}, true},
+		{"a newer build by digest", "ghcr.io/org/x@" + registrytest.Digest("v2"), url.Values{"fromImage": {"ghcr.io/org/x"}, "tag": {registrytest.Digest("v2")}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _ := engineCall(t, e, http.MethodPost, "/images/create?"+tc.pull.Encode(), nil, "")
 			require.Equal(t, http.StatusOK, code)
-			ref := "ghcr.io/org/x@" + tc.pull.Get("tag")
-			if !tc.same {
-				ref = "ghcr.io/org/x@" + registrytest.Digest("v2")
-			} else {
-				ref = fidelityImage
-			}
-			want := imageIDOf(t, ref)
+			want := imageIDOf(t, tc.ref)
 			inspect, list := containerImage(t, runningID)
 			assert.Equal(t, inspect, list, "inspect and list agree")
 			assert.Equal(t, tc.same, inspect == want, "container %s, image %s", inspect, want)
