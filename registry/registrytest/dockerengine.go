@@ -62,17 +62,34 @@ type DockerEngine struct {
 	mu         sync.Mutex
 	pulls      []DockerPull
 	tags       []string
-	containers map[string]*DockerContainer
+	containers map[string]*engineContainer // by container ID
 	nextID     int
-	failPull   map[string]string // fromImage -> error message
-	images     map[string]string // "repo:tag" -> "repo@digest" it was pulled at
+	failPull   map[string]string // repository -> error message
+	// images maps each local reference ("repo:tag" or "repo@digest") to
+	// the "repo@digest" it was pulled at; the image ID is imageID of that
+	// digest.
+	images map[string]string
+}
+
+// engineContainer is a container with the ID of the image it was created
+// from, fixed at creation as the Engine fixes it (swagger.yaml:
+// definitions/ContainerInspectResponse, Image: "The ID (digest) of the
+// image that this container was created from").
+type engineContainer struct {
+	DockerContainer
+	imageID string
 }
 
 // NewDockerEngine starts an engine holding containers. Close it when done.
+// Each container runs the image with manifest digest [Digest](Image) (its
+// Image given a "latest" tag when it has neither tag nor digest; for
+// "repo@digest", that digest): the image a pull of Image by tag brings, so
+// [DockerEngine.SetImage](Image, Digest(Image)) or such a pull makes the
+// image it runs present, and a pull by another digest replaces it.
 func NewDockerEngine(containers ...DockerContainer) *DockerEngine {
-	e := &DockerEngine{containers: map[string]*DockerContainer{}, failPull: map[string]string{}, images: map[string]string{}}
+	e := &DockerEngine{containers: map[string]*engineContainer{}, failPull: map[string]string{}, images: map[string]string{}}
 	for _, c := range containers {
-		e.containers[c.ID] = &c
+		e.containers[c.ID] = &engineContainer{DockerContainer: c, imageID: imageID(manifestDigest(c.Image))}
 	}
 	e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
 	return e
@@ -87,8 +104,8 @@ func (e *DockerEngine) DockerHost() string {
 	return "tcp://" + strings.TrimPrefix(e.srv.URL, "http://")
 }
 
-// FailPull makes pulls of fromImage (a repository, without tag) fail with
-// msg, reported in the progress stream as the Engine does.
+// FailPull makes pulls of fromImage (a repository, without tag or digest)
+// fail with msg, reported in the progress stream as the Engine does.
 func (e *DockerEngine) FailPull(fromImage, msg string) {
 	e.mu.Lock()
 	e.failPull[fromImage] = msg
@@ -99,7 +116,7 @@ func (e *DockerEngine) FailPull(fromImage, msg string) {
 func (e *DockerEngine) SetImage(image, digest string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.images[image] = repository(image) + "@" + digest
+	e.images[withTag(image)] = repository(image) + "@" + digest
 }
 
 // Pulls returns the pulls received, in order.
@@ -121,20 +138,44 @@ func (e *DockerEngine) Containers() map[string]DockerContainer {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make(map[string]DockerContainer, len(e.containers))
-	for _, c := range e.containers {
-		c := *c
+	for _, ec := range e.containers {
+		c := ec.DockerContainer
 		c.Env = append([]string(nil), c.Env...)
 		out[c.Name] = c
 	}
 	return out
 }
 
-// repository returns image without its tag.
+// repository returns image without its tag or digest.
 func repository(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		image = image[:i]
+	}
 	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
 		return image[:i]
 	}
 	return image
+}
+
+// withTag returns ref with the tag "latest" when it has neither tag nor
+// digest, as the Engine reads a reference (moby's
+// daemon/images/image.go, ErrImageDoesNotExist: reference.TagNameOnly).
+func withTag(ref string) string {
+	if repository(ref) == ref {
+		return ref + ":latest"
+	}
+	return ref
+}
+
+// boolValue reads a boolean query parameter as the Engine does (moby's
+// api/server/httputils/form.go, BoolValue): "", "0", "no", "false" and
+// "none" are false, anything else true.
+func boolValue(r *http.Request, key string) bool {
+	switch strings.ToLower(strings.TrimSpace(r.URL.Query().Get(key))) {
+	case "", "0", "no", "false", "none":
+		return false
+	}
+	return true
 }
 
 // versioned matches a versioned path, "/v1.47/images/create"; an unversioned
@@ -160,11 +201,7 @@ func (e *DockerEngine) serve(w http.ResponseWriter, r *http.Request) {
 	case get && path == "/images/json":
 		e.listImages(w)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/tag"):
-		// swagger.yaml: /images/{name}/tag, query repo and tag; 201 Created.
-		src := strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/tag")
-		q := r.URL.Query()
-		e.tags = append(e.tags, src+" -> "+q.Get("repo")+":"+q.Get("tag"))
-		w.WriteHeader(http.StatusCreated)
+		e.tag(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/tag"))
 	case get && strings.HasPrefix(path, "/images/") && strings.HasSuffix(path, "/json"):
 		e.inspectImage(w, strings.TrimSuffix(strings.TrimPrefix(path, "/images/"), "/json"))
 	case get && path == "/containers/json":
@@ -226,223 +263,7 @@ func decodeRegistryAuth(h string) (authConfig, error) {
 	return a, nil
 }
 
-// pull serves POST /images/create: a stream of JSON progress messages
-// (swagger.yaml: definitions/CreateImageInfo, fields status, id,
-// errorDetail.message; clients also read the legacy "error" field).
-func (e *DockerEngine) pull(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := DockerPull{FromImage: q.Get("fromImage"), Tag: q.Get("tag"), RegistryAuth: r.Header.Get("X-Registry-Auth")}
-	a, err := decodeRegistryAuth(p.RegistryAuth)
-	if err != nil {
-		apiError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	p.Credential = authn.Credential{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken, RegistryToken: a.RegistryToken}
-	p.ServerAddress = a.ServerAddress
-	e.pulls = append(e.pulls, p)
-	type errorDetail struct {
-		Message string `json:"message"`
-	}
-	type progress struct {
-		Status      string       `json:"status,omitempty"`
-		ID          string       `json:"id,omitempty"`
-		ErrorDetail *errorDetail `json:"errorDetail,omitempty"`
-		Error       string       `json:"error,omitempty"`
-	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(progress{Status: "Pulling from " + p.FromImage, ID: p.Tag})
-	if msg, ok := e.failPull[p.FromImage]; ok {
-		_ = enc.Encode(progress{ErrorDetail: &errorDetail{Message: msg}, Error: msg})
-		return
-	}
-	if !strings.Contains(p.Tag, ":") { // a tag, not a digest: the image is now local
-		e.images[p.FromImage+":"+p.Tag] = p.FromImage + "@" + Digest(p.FromImage+":"+p.Tag)
-	}
-	_ = enc.Encode(progress{Status: "Status: Downloaded newer image for " + p.FromImage + ":" + p.Tag})
-}
-
-// image is the part of swagger.yaml's definitions/ImageInspect and
-// definitions/ImageSummary the examples read: Id, RepoTags, RepoDigests.
-type image struct {
-	ID          string   `json:"Id"`
-	RepoTags    []string `json:"RepoTags"`
-	RepoDigests []string `json:"RepoDigests"`
-}
-
-func imageOf(name, repoDigest string) image {
-	return image{ID: Digest(repoDigest), RepoTags: []string{name}, RepoDigests: []string{repoDigest}}
-}
-
-// inspectImage serves GET /images/{name}/json (swagger.yaml); 404 with an
-// ErrorResponse for an image not present.
-func (e *DockerEngine) inspectImage(w http.ResponseWriter, name string) {
-	rd, ok := e.images[name]
-	if !ok {
-		apiError(w, http.StatusNotFound, "No such image: "+name)
-		return
-	}
-	writeJSON(w, http.StatusOK, imageOf(name, rd))
-}
-
-// listImages serves GET /images/json (swagger.yaml): an array of
-// ImageSummary.
-func (e *DockerEngine) listImages(w http.ResponseWriter) {
-	out := []image{}
-	for name, rd := range e.images {
-		out = append(out, imageOf(name, rd))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// filterValues reads one filter of a "filters" query parameter, in either
-// encoding clients send: map[string][]string (swagger.yaml:
-// /containers/json, parameter filters) or the map[string]map[string]bool
-// that docker/docker's api/types/filters.ToJSON writes.
-func filterValues(raw, key string) []string {
-	if raw == "" {
-		return nil
-	}
-	var lists map[string][]string
-	if json.Unmarshal([]byte(raw), &lists) == nil {
-		return lists[key]
-	}
-	var sets map[string]map[string]bool
-	if json.Unmarshal([]byte(raw), &sets) == nil {
-		var out []string
-		for v, on := range sets[key] {
-			if on {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// containerSummary is the part of swagger.yaml's
-// definitions/ContainerSummary the examples read.
-type containerSummary struct {
-	ID    string   `json:"Id"`
-	Names []string `json:"Names"`
-	Image string   `json:"Image"`
-	State string   `json:"State"` // "running" or "exited" (definitions/ContainerState, Status)
-}
-
-// listContainers serves GET /containers/json (swagger.yaml): running
-// containers, every one with all=1 or all=true, filtered by ancestor.
-func (e *DockerEngine) listContainers(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	all := q.Get("all") == "1" || q.Get("all") == "true"
-	ancestors := filterValues(q.Get("filters"), "ancestor")
-	out := []containerSummary{}
-	for _, c := range e.containers {
-		if !all && !c.Running {
-			continue
-		}
-		if len(ancestors) > 0 && !contains(ancestors, c.Image) {
-			continue
-		}
-		state := "exited"
-		if c.Running {
-			state = "running"
-		}
-		out = append(out, containerSummary{ID: c.ID, Names: []string{"/" + c.Name}, Image: c.Image, State: state})
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// create serves POST /containers/create?name= (swagger.yaml): the body is
-// a ContainerConfig (Image, Env are kept) with HostConfig; the answer 201
-// is a ContainerCreateResponse (Id, Warnings), 409 for a name in use.
-func (e *DockerEngine) create(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Image string   `json:"Image"`
-		Env   []string `json:"Env"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		apiError(w, http.StatusBadRequest, "bad body: "+err.Error())
-		return
-	}
-	name := r.URL.Query().Get("name")
-	for _, c := range e.containers {
-		if c.Name == name {
-			apiError(w, http.StatusConflict, "Conflict. The container name \"/"+name+"\" is already in use")
-			return
-		}
-	}
-	e.nextID++
-	id := fmt.Sprintf("new%061d", e.nextID)
-	e.containers[id] = &DockerContainer{ID: id, Name: name, Image: body.Image, Env: body.Env}
-	writeJSON(w, http.StatusCreated, struct {
-		ID       string   `json:"Id"`
-		Warnings []string `json:"Warnings"`
-	}{id, []string{}})
-}
-
-// containerOp serves GET /containers/{id}/json, POST /containers/{id}/stop
-// and /start (204), and DELETE /containers/{id} (204; 409 while running)
-// (swagger.yaml, those paths).
-func (e *DockerEngine) containerOp(w http.ResponseWriter, r *http.Request, path string) {
-	rest, ok := strings.CutPrefix(path, "/containers/")
-	if !ok {
-		apiError(w, http.StatusNotFound, "page not found")
-		return
-	}
-	id, op, _ := strings.Cut(rest, "/")
-	c := e.containers[id]
-	if c == nil {
-		apiError(w, http.StatusNotFound, "No such container: "+id)
-		return
-	}
-	switch {
-	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && op == "json":
-		// definitions/ContainerInspectResponse: Id, Name, Image (the image
-		// ID), State (definitions/ContainerState), Config
-		// (definitions/ContainerConfig), HostConfig.
-		type state struct {
-			Status  string `json:"Status"`
-			Running bool   `json:"Running"`
-		}
-		type config struct {
-			Image string   `json:"Image"`
-			Env   []string `json:"Env"`
-		}
-		status := "exited"
-		if c.Running {
-			status = "running"
-		}
-		writeJSON(w, http.StatusOK, struct {
-			ID         string         `json:"Id"`
-			Name       string         `json:"Name"`
-			Image      string         `json:"Image"`
-			State      state          `json:"State"`
-			Config     config         `json:"Config"`
-			HostConfig map[string]any `json:"HostConfig"`
-		}{c.ID, "/" + c.Name, Digest(c.Image), state{status, c.Running}, config{c.Image, c.Env}, map[string]any{}})
-	case r.Method == http.MethodPost && op == "stop":
-		c.Running = false
-		w.WriteHeader(http.StatusNoContent)
-	case r.Method == http.MethodPost && op == "start":
-		c.Running = true
-		w.WriteHeader(http.StatusNoContent)
-	case r.Method == http.MethodDelete && op == "":
-		if c.Running {
-			apiError(w, http.StatusConflict, "cannot remove container \"/"+c.Name+"\": container is running: stop the container before removing or force remove")
-			return
-		}
-		delete(e.containers, id)
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		apiError(w, http.StatusNotFound, "page not found")
-	}
+// authnCredential is the credential a decoded X-Registry-Auth carries.
+func authnCredential(a authConfig) authn.Credential {
+	return authn.Credential{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken, RegistryToken: a.RegistryToken}
 }

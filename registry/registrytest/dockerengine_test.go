@@ -154,6 +154,7 @@ func TestDockerEngineRecreatesAContainer(t *testing.T) {
 		code, body := engineCall(t, e, step.method, step.path, nil, "")
 		require.Equal(t, http.StatusNoContent, code, body)
 	}
+	e.SetImage(img, registrytest.Digest(img)) // a container is created from a local image
 	code, body = engineCall(t, e, http.MethodPost, "/containers/create?name=ws-1", http.Header{"Content-Type": {"application/json"}},
 		`{"Image":"`+img+`","Env":["WS=1"],"HostConfig":{}}`)
 	require.Equal(t, http.StatusCreated, code, body)
