@@ -93,18 +93,29 @@ func (r *Refresher) LocalDigests(ctx context.Context, images []string) map[strin
 // with a new one of the same name and configuration, started if the old one
 // was running. It returns the names of the containers recreated; a failure
 // on one container does not stop the others.
+//
+// A container is recognised by the reference it was created with
+// (Config.Image in its inspection), not by the "ancestor" filter: the Engine
+// resolves that filter's reference to the image the tag points at now
+// (moby daemon/list.go), so once the pull before has moved the tag, the
+// containers running the previous image would not match.
 func (r *Refresher) Recreate(ctx context.Context, image string) ([]string, error) {
-	list, err := r.Engine.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("ancestor", image)})
+	list, err := r.Engine.ContainerList(ctx, client.ContainerListOptions{All: true})
 	if err != nil {
-		return nil, fmt.Errorf("list containers of %s: %w", image, err)
+		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	var done []string
 	var errs []error
-	for _, c := range list.Items {
-		if c.Image != image {
-			continue // "ancestor" also matches images built on top of this one
+	for _, item := range list.Items {
+		in, err := r.Engine.ContainerInspect(ctx, item.ID, client.ContainerInspectOptions{})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("inspect %s: %w", item.ID, err))
+			continue
 		}
-		name, err := r.recreate(ctx, c.ID, image)
+		if in.Container.Config == nil || in.Container.Config.Image != image {
+			continue
+		}
+		name, err := r.recreate(ctx, item.ID, in, image)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -114,11 +125,7 @@ func (r *Refresher) Recreate(ctx context.Context, image string) ([]string, error
 	return done, errors.Join(errs...)
 }
 
-func (r *Refresher) recreate(ctx context.Context, id, image string) (string, error) {
-	in, err := r.Engine.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
-	if err != nil {
-		return "", fmt.Errorf("inspect %s: %w", id, err)
-	}
+func (r *Refresher) recreate(ctx context.Context, id string, in client.ContainerInspectResult, image string) (string, error) {
 	c := in.Container
 	name := strings.TrimPrefix(c.Name, "/")
 	if c.Config == nil {
