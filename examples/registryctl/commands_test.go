@@ -205,17 +205,7 @@ func TestWatchListensForPushEvents(t *testing.T) {
 	envVars["REGISTRYCTL_EVENT_SECRET"] = "Bearer event-secret-0123456789"
 	var out, errOut lockedBuffer
 	e := &env{stdout: &out, stderr: &errOut, environ: registry.EnvMap(envVars)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, e, []string{"watch", "--interval", "1h", "--listen", "127.0.0.1:0", "--events", "registry", "codex"})
-	}()
-	var addr string
-	require.Eventually(t, func() bool {
-		_, rest, ok := strings.Cut(errOut.String(), "push events on ")
-		addr = strings.TrimSpace(rest)
-		return ok && strings.Contains(out.String(), `"event":"seed"`)
-	}, 10*time.Second, 5*time.Millisecond)
+	addr, done, cancel := startWatchListen(t, e, &out, &errOut)
 	img, err := random.Image(32, 1)
 	require.NoError(t, err)
 	h, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
@@ -242,6 +232,24 @@ func TestWatchListenCutsOffATrickledBody(t *testing.T) {
 	var out, errOut lockedBuffer
 	e := &env{stdout: &out, stderr: &errOut, environ: registry.EnvMap(envVars),
 		listenTimeouts: hookserver.Timeouts{Read: 200 * time.Millisecond}}
+	addr, done, cancel := startWatchListen(t, e, &out, &errOut)
+
+	answered := hookservertest.Trickle(t, addr, "/", http.Header{"Authorization": {"Bearer event-secret-0123456789"}})
+	select {
+	case status := <-answered:
+		assert.NotEqual(t, http.StatusAccepted, status, "the body was never finished")
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch --listen still waits for a trickled body")
+	}
+	cancel()
+	assert.Equal(t, 0, <-done, errOut.String())
+}
+
+// startWatchListen runs "watch --listen" on a loopback port and returns the
+// address it listens on once it has seeded, its exit code's channel and
+// what stops it.
+func startWatchListen(t *testing.T, e *env, out, errOut *lockedBuffer) (string, chan int, context.CancelFunc) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {
@@ -253,14 +261,5 @@ func TestWatchListenCutsOffATrickledBody(t *testing.T) {
 		addr = strings.TrimSpace(rest)
 		return ok && strings.Contains(out.String(), `"event":"seed"`)
 	}, 10*time.Second, 5*time.Millisecond)
-
-	answered := hookservertest.Trickle(t, addr, "/", http.Header{"Authorization": {"Bearer event-secret-0123456789"}})
-	select {
-	case status := <-answered:
-		assert.NotEqual(t, http.StatusAccepted, status, "the body was never finished")
-	case <-time.After(5 * time.Second):
-		t.Fatal("watch --listen still waits for a trickled body")
-	}
-	cancel()
-	assert.Equal(t, 0, <-done, errOut.String())
+	return addr, done, cancel
 }

@@ -73,20 +73,6 @@ func (r *recorder) confirmedRuntimes() []string {
 	return append([]string(nil), r.confirmed...)
 }
 
-// within receives from c, failing the test if nothing comes in time (a
-// guard against a hang, not a wait for time to pass).
-func within[T any](t *testing.T, c <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-c:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal(what)
-		var zero T
-		return zero
-	}
-}
-
 // parkingClock is a fake clock on which Run's wait for its next tick parks
 // until Run's context ends, announcing it on parked: a test then knows a
 // tick has finished and that no other tick will run. Shorter waits (the
@@ -144,7 +130,7 @@ func runningFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *regist
 	t.Helper()
 	w, b, clock, rec := eventFixture(t, opts...)
 	stop := run(t, w)
-	within(t, clock.parked, "the first tick did not finish")
+	receive(t, clock.parked, "the first tick did not finish")
 	return w, b, clock, rec, stop
 }
 
@@ -202,7 +188,7 @@ func TestReceiverSources(t *testing.T) {
 			code, res := deliver(t, watch.NewReceiver(w, tc.source), tc.path, tc.body, tc.headers)
 			require.Equal(t, http.StatusAccepted, code)
 			assert.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["queued"])
-			assert.Equal(t, "codex", within(t, rec.confirmations, "the change was not confirmed"))
+			assert.Equal(t, "codex", receive(t, rec.confirmations, "the change was not confirmed"))
 			stop()
 			assert.Equal(t, 1, b.Calls()-before, "one check, of the pushed image only")
 			assert.Equal(t, moved, w.Seen()["ghcr.io/molecule-ai/workspace-template-codex:latest"], "the digest the watcher saw, not the payload's")
@@ -269,7 +255,7 @@ func TestReceiverUnwatchedAndFloods(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, code)
 		require.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["queued"])
 	}
-	assert.Equal(t, "codex", within(t, rec.confirmations, "the change was not confirmed"))
+	assert.Equal(t, "codex", receive(t, rec.confirmations, "the change was not confirmed"))
 	stop()
 	elapsed := clock.Now().Sub(start)
 	checks := b.Calls() - before
@@ -286,7 +272,7 @@ func TestReceiverConcurrentDuplicatesShareACheck(t *testing.T) {
 	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithInterval(time.Hour), watch.WithObserver(rec))
 	require.NoError(t, err)
 	stop := run(t, w)
-	within(t, rec.checked, "the first tick did not check")
+	receive(t, rec.checked, "the first tick did not check")
 	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
 	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)
 	before := b.Calls()
@@ -300,7 +286,7 @@ func TestReceiverConcurrentDuplicatesShareACheck(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	within(t, rec.checked, "no event check ran")
+	receive(t, rec.checked, "no event check ran")
 	stop()
 	assert.LessOrEqual(t, b.Calls()-before, 2, "duplicates coalesce (one check under way, one queued)")
 }
@@ -332,7 +318,7 @@ func TestReceiverAnswersWhileTheHandlerRuns(t *testing.T) {
 		code, _ := deliverCtx(t, reqCtx, rc, "/", push, map[string]string{"Authorization": "Bearer " + hookSecret})
 		answered <- code
 	}()
-	handlerCtx := within(t, entered, "the handler was not called")
+	handlerCtx := receive(t, entered, "the handler was not called")
 	select {
 	case code := <-answered:
 		assert.Equal(t, http.StatusAccepted, code)
@@ -343,7 +329,7 @@ func TestReceiverAnswersWhileTheHandlerRuns(t *testing.T) {
 	endRequest()
 	assert.NoError(t, handlerCtx.Err(), "the delivery's end does not cancel the handler")
 	stop()
-	assert.ErrorIs(t, within(t, handlerDone, "the handler did not end"), context.Canceled, "Run's end cancels the handler")
+	assert.ErrorIs(t, receive(t, handlerDone, "the handler did not end"), context.Canceled, "Run's end cancels the handler")
 }
 
 // A delivery that arrives while the watcher is not running is accepted, and
@@ -359,6 +345,6 @@ func TestReceiverQueuesUntilRun(t *testing.T) {
 	assert.Equal(t, []string{"ghcr.io/molecule-ai/workspace-template-codex:latest"}, res["queued"])
 	assert.Equal(t, before, b.Calls(), "nothing checked before Run")
 	run(t, w)
-	assert.Equal(t, "codex", within(t, rec.confirmations, "the queued event was not checked when Run started"))
-	within(t, clock.parked, "the first tick did not finish")
+	assert.Equal(t, "codex", receive(t, rec.confirmations, "the queued event was not checked when Run started"))
+	receive(t, clock.parked, "the first tick did not finish")
 }

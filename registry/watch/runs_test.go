@@ -40,7 +40,7 @@ func TestStoppingRunWaitsForItsOwnChecksOnly(t *testing.T) {
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	done1 := make(chan struct{})
 	go func() { w.Run(ctx1); close(done1) }()
-	within(t, clock.parked, "Run 1's first tick did not finish")
+	receive(t, clock.parked, "Run 1's first tick did not finish")
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v2"))
 	push("codex")
 	require.Equal(t, "codex", <-entered)
@@ -66,8 +66,8 @@ func TestStoppingRunWaitsForItsOwnChecksOnly(t *testing.T) {
 	require.Equal(t, "langgraph", <-entered) // Run 2's check, held
 
 	close(release1) // Run 1's own check ends
-	within(t, done1, "Run 1 waited for Run 2's checks")
+	receive(t, done1, "Run 1 waited for Run 2's checks")
 	close(release2)
 	cancel2()
-	within(t, done2, "Run 2 did not return")
+	receive(t, done2, "Run 2 did not return")
 }
