@@ -4,10 +4,11 @@
 // workspace runtimes and their images, and the typed errors every driver
 // returns.
 //
-// The package knows no driver. A driver is a value implementing [Driver];
-// package backends lists the built-in ones (GHCR, ECR, ECR Public, Gitea and
-// any OCI distribution registry) and [Open] selects among any list of them,
-// so a third party can add a flavor without touching this module.
+// The package knows no driver. A flavor is an engine.Spec (package
+// registry/engine); package backends lists the built-in ones (GHCR, ECR, ECR
+// Public, Gitea, GitLab and any OCI distribution registry) and engine.Open
+// selects among any list of them, so a third party can add a flavor without
+// touching this module.
 //
 // A typical caller never imports a driver directly:
 //

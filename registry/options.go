@@ -12,7 +12,7 @@ import (
 )
 
 // Options is what a caller configures, with [Option] values. A driver reads
-// it (through [Target]) but never changes it. The zero value is usable:
+// it (through engine.Target) but never changes it. The zero value is usable:
 // accessors supply defaults.
 type Options struct {
 	// Flavor forces a driver instead of detecting one from the host.

@@ -31,7 +31,7 @@ func WithTokenSource(ts oauth2.TokenSource) registry.Option {
 	return registry.WithDriverOption(Flavor, tokenSourceKey{}, ts)
 }
 
-// Driver returns the Artifact Registry driver; pass it to registry.Open
+// Driver returns the Artifact Registry driver; pass it to engine.Open
 // with backends.Drivers().
 func Driver() engine.Spec {
 	return engine.Spec{

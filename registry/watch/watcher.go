@@ -219,8 +219,8 @@ func (w *Watcher) Interval() time.Duration { return w.interval }
 
 // Check runs one tick: every image that is due is checked, at most
 // concurrency at a time (all at once by default). Before the checks, a
-// backend that can ([registry.TokenPreparer]) fetches in one request the
-// tokens the tick's images lack. It returns the events of the tick, in
+// backend (Backend.PrepareTokens) fetches in one request, where its token
+// service allows it, the tokens the tick's images lack. It returns the events of the tick, in
 // image order.
 func (w *Watcher) Check(ctx context.Context) []Event {
 	events := make([][]Event, len(w.images))
