@@ -28,7 +28,8 @@ import (
 // under its HOME, else none), the profile (AWS_PROFILE), static keys
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the region,
 // AWS_CA_BUNDLE and AWS_EC2_METADATA_DISABLED. Service endpoints come from
-// [Endpoint].
+// [Endpoint]. The SDK's own log lines go to o's logger at debug level,
+// never to stderr.
 //
 // The SDK offers no way to hand it a whole environment, so a credential
 // source the given environment does not name (keys, a profile, web identity,
@@ -39,6 +40,7 @@ func LoadConfig(ctx context.Context, o *registry.Options, opts ...func(*config.L
 	if !o.Environ.IsProcess() {
 		opts = append(explicitEnvOptions(o.Environ), opts...)
 	}
+	opts = append([]func(*config.LoadOptions) error{withLogger(o.Log())}, opts...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, &registry.Error{Kind: registry.ErrInvalidConfig, Op: "aws config", Err: err,

@@ -1,17 +1,23 @@
 package ecrauth_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -151,4 +157,27 @@ func TestToken(t *testing.T) {
 			assert.Equal(t, tc.want, tok.Expiry)
 		})
 	}
+}
+
+// The AWS SDK's own log lines go to the backend's logger at debug level, not
+// to stderr: an instance-metadata endpoint that refuses IMDSv2 tokens makes
+// the SDK warn "falling back to IMDSv1" (feature/ec2/imds
+// token_provider.go, on a 403, 404 or 405 to PUT /latest/api/token).
+func TestSDKLogsGoToTheLogger(t *testing.T) {
+	imdsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NotFound(w, r) // no token, no role
+	}))
+	defer imdsSrv.Close()
+	registrytest.SetAWSEnv(t, aws.Credentials{}, "AWS_EC2_METADATA_SERVICE_ENDPOINT", imdsSrv.URL)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_REGION", "us-east-2")
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg, err := ecrauth.LoadConfig(context.Background(), registry.NewOptions(registry.WithEnv(registry.ProcessEnv()), registry.WithLogger(log)))
+	require.NoError(t, err)
+	_, err = cfg.Credentials.Retrieve(context.Background())
+	require.Error(t, err, "no credentials anywhere")
+	assert.Contains(t, buf.String(), "falling back to IMDSv1")
+	assert.Contains(t, buf.String(), "level=DEBUG")
+	assert.Contains(t, buf.String(), "classification=WARN")
 }

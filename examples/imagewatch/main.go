@@ -38,10 +38,10 @@ import (
 	"syscall"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/moby/moby/client"
 	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
@@ -144,7 +144,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("listening for push events, /metrics and /healthz", "address", cfg.listen)
 	}
 	if cfg.sqsQueue != "" {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		awsCfg, err := ecrauth.LoadConfig(ctx, registry.NewOptions(registry.WithLogger(log), registry.WithEnv(registry.ProcessEnv())))
 		if err != nil {
 			return fmt.Errorf("IMAGE_WATCH_SQS_QUEUE_URL: %w", err)
 		}
