@@ -145,6 +145,12 @@ type Request struct {
 	Status   int
 	Err      error
 	Duration time.Duration
+	// RateLimit and RateRemaining are the pull limit the registry reports
+	// for its current window and what is left of it: Docker Hub's
+	// ratelimit-limit and ratelimit-remaining on manifest answers, where a
+	// GET counts as a pull and a HEAD does not. RateLimit is 0 when the
+	// registry reports none.
+	RateLimit, RateRemaining int
 }
 
 // WithRequestObserver sets a function told of every request a backend sends:

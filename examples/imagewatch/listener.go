@@ -44,6 +44,8 @@ type metrics struct {
 	reqTime    *prometheus.HistogramVec
 	deliveries *prometheus.CounterVec
 	toChange   prometheus.Histogram
+	pullLimit  *prometheus.GaugeVec
+	pullsLeft  *prometheus.GaugeVec
 	lastTick   atomic.Int64 // unix seconds of the last check
 }
 
@@ -63,7 +65,11 @@ func newMetrics() *metrics {
 		toChange: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "imagewatch_event_to_change_seconds",
 			Help: "Time from a push event's arrival to the confirmed change.", Buckets: []float64{.1, .25, .5, 1, 2, 5, 10, 30}}),
 	}
-	m.reg.MustRegister(m.checks, m.checkTime, m.requests, m.reqTime, m.deliveries, m.toChange)
+	m.pullLimit = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "imagewatch_registry_pull_limit",
+		Help: "The pull limit the registry reports for its window (Docker Hub's ratelimit-limit), by host."}, []string{"host"})
+	m.pullsLeft = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "imagewatch_registry_pulls_remaining",
+		Help: "What is left of that limit (ratelimit-remaining); a manifest GET spends a pull, a HEAD does not."}, []string{"host"})
+	m.reg.MustRegister(m.checks, m.checkTime, m.requests, m.reqTime, m.deliveries, m.toChange, m.pullLimit, m.pullsLeft)
 	return m
 }
 
@@ -94,6 +100,10 @@ func (m *metrics) request(r registry.Request) {
 	}
 	m.requests.WithLabelValues(r.Kind, status).Inc()
 	m.reqTime.WithLabelValues(r.Kind).Observe(r.Duration.Seconds())
+	if r.RateLimit > 0 {
+		m.pullLimit.WithLabelValues(r.Host).Set(float64(r.RateLimit))
+		m.pullsLeft.WithLabelValues(r.Host).Set(float64(r.RateRemaining))
+	}
 }
 
 // mux serves the event receivers, /metrics and /healthz. /healthz answers

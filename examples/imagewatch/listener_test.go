@@ -92,4 +92,9 @@ func TestListener(t *testing.T) {
 	m.request(registry.Request{Kind: "manifest", Status: 200, Duration: time.Millisecond})
 	_, metrics = get("/metrics")
 	assert.Contains(t, metrics, `imagewatch_registry_requests_total{kind="manifest",status="200"} 1`)
+	assert.NotContains(t, metrics, "imagewatch_registry_pulls_remaining{", "no limit reported, no gauge")
+	m.request(registry.Request{Kind: "manifest", Method: "GET", Host: "registry-1.docker.io", Status: 200, RateLimit: 100, RateRemaining: 76})
+	_, metrics = get("/metrics")
+	assert.Contains(t, metrics, `imagewatch_registry_pull_limit{host="registry-1.docker.io"} 100`)
+	assert.Contains(t, metrics, `imagewatch_registry_pulls_remaining{host="registry-1.docker.io"} 76`)
 }

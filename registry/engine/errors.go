@@ -60,6 +60,9 @@ func answerError(resp *http.Response, op, image, hint string, rejected bool, now
 		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 			e.RetryAfter = ra
 		}
+		if p, ok := parsePullLimit(resp.Header); ok {
+			e.Hint = p.hint()
+		}
 	// A 400 DENIED is ECR Public's refusal of a token (its driver declares
 	// it as Rejected, so it is retried with a new one); it is mapped here for
 	// every flavor since no registry is known to mean anything else by it.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
@@ -51,4 +52,29 @@ func TestPlatformMismatchErrorIsSanitizedAndBounded(t *testing.T) {
 	assert.NotContains(t, msg, "\n")
 	assert.NotContains(t, msg, "\u202e")
 	assert.Contains(t, msg, "linux")
+}
+
+func TestParsePullLimit(t *testing.T) {
+	for _, tc := range []struct {
+		limit, remaining string
+		want             pullLimit
+		ok               bool
+	}{
+		{"100;w=21600", "76;w=21600", pullLimit{100, 76, 6 * time.Hour}, true},
+		{"200", "0", pullLimit{200, 0, 0}, true},
+		{" 100 ; w=21600 ", "5;w=21600", pullLimit{100, 5, 6 * time.Hour}, true},
+		{"100;w=x", "5", pullLimit{100, 5, 0}, true},
+		{"", "5", pullLimit{}, false},
+		{"0;w=21600", "0;w=21600", pullLimit{}, false},
+		{"-1", "5", pullLimit{}, false},
+		{"100", "", pullLimit{}, false},
+		{"many", "5", pullLimit{}, false},
+	} {
+		h := http.Header{}
+		h.Set("ratelimit-limit", tc.limit)
+		h.Set("ratelimit-remaining", tc.remaining)
+		got, ok := parsePullLimit(h)
+		assert.Equal(t, tc.ok, ok, "%q %q", tc.limit, tc.remaining)
+		assert.Equal(t, tc.want, got, "%q %q", tc.limit, tc.remaining)
+	}
 }

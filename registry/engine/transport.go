@@ -136,6 +136,9 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r := registry.Request{Kind: requestKind(req), Method: req.Method, Host: req.URL.Host, Err: err, Duration: time.Since(start)}
 		if err == nil {
 			r.Status = resp.StatusCode
+			if p, ok := parsePullLimit(resp.Header); ok {
+				r.RateLimit, r.RateRemaining = p.limit, p.remaining
+			}
 		}
 		t.observe(r)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,15 @@ type Config struct {
 	// Intercept, when set, sees every request first; returning true means it
 	// answered and the front does nothing more (fault injection).
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
+	// PullLimit, when set, imitates Docker Hub's pull rate limit: every
+	// authorized manifest answer carries "ratelimit-limit: N;w=21600" and
+	// "ratelimit-remaining: M;w=21600", a manifest GET counts as a pull and a
+	// HEAD does not, and a GET with no pull left is answered 429
+	// TOOMANYREQUESTS (docs.docker.com/docker-hub/usage/pulls, "View pull
+	// rate and limit"; a captured Docker Hub HEAD answer shows
+	// "ratelimit-limit: 100;w=21600" and "ratelimit-remaining: 0;w=21600").
+	// The window never ends here.
+	PullLimit int
 }
 
 // Counts is a snapshot of the requests a Server received.
@@ -141,6 +151,7 @@ type Server struct {
 
 	ping, token, head, get, other, rejected atomic.Int64
 	conns                                   atomic.Int64
+	pulls                                   atomic.Int64 // manifest GETs counted against PullLimit
 
 	mu       sync.Mutex
 	tokens   map[string]issued
@@ -343,7 +354,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reg http.Handler)
 	if !s.authorized(w, r) {
 		return
 	}
+	if s.cfg.PullLimit > 0 && strings.Contains(path, "/manifests/") && !s.pullAllowed(w, r) {
+		return
+	}
 	reg.ServeHTTP(w, r)
+}
+
+// pullAllowed sets Docker Hub's rate-limit headers on a manifest answer and
+// counts a GET as a pull; it answers 429 itself when no pull is left.
+func (s *Server) pullAllowed(w http.ResponseWriter, r *http.Request) bool {
+	limit := int64(s.cfg.PullLimit)
+	used := s.pulls.Load()
+	if r.Method == http.MethodGet {
+		if used >= limit {
+			w.Header().Set("ratelimit-limit", strconv.FormatInt(limit, 10)+";w=21600")
+			w.Header().Set("ratelimit-remaining", "0;w=21600")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "TOOMANYREQUESTS",
+				"message": "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"}}})
+			return false
+		}
+		used = s.pulls.Add(1)
+	}
+	w.Header().Set("ratelimit-limit", strconv.FormatInt(limit, 10)+";w=21600")
+	w.Header().Set("ratelimit-remaining", strconv.FormatInt(max(limit-used, 0), 10)+";w=21600")
+	return true
 }
 
 // repoOf returns the repository a /v2/<repo>/manifests|blobs|tags path names.
