@@ -182,3 +182,57 @@ func TestListingNeedsTheModuleRoot(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-root")
 }
+
+// What exported names expose through unexported ones is listed, so that a
+// change to it shows: fields and methods promoted from an unexported
+// embedded struct, the methods of an unexported type an exported alias
+// names, a const set from an unexported const, a var's type read off the
+// package function that sets it.
+func TestListingSeesThroughUnexportedNames(t *testing.T) {
+	listing := func(body string) string {
+		t.Helper()
+		out, err := Listing(writeTree(t, map[string]string{"go.mod": "module example.com/m\n\ngo 1.24\n", "p/p.go": "package p\n\n" + body}))
+		require.NoError(t, err)
+		return string(out)
+	}
+	base := `type inner struct{ Field int }
+
+func (inner) Promoted() int { return 0 }
+
+type Outer struct{ inner }
+
+type impl struct{}
+
+func (impl) Method() string { return "" }
+
+type Alias = impl
+
+const limit = 1 << 20
+
+const Max = limit
+
+func newThing() int { return 0 }
+
+var Thing = newThing()
+`
+	got := listing(base)
+	for _, want := range []string{
+		"pkg p, type Outer struct, promoted from inner, field Field int",
+		"pkg p, type Outer struct, promoted from inner, method Promoted() int",
+		"pkg p, type Alias = impl, method Method() string",
+		"pkg p, const Max = limit (= 1 << 20)",
+		"pkg p, var Thing int",
+	} {
+		assert.Contains(t, got, want)
+	}
+	for name, changed := range map[string]string{
+		"a promoted field's type": strings.Replace(base, "Field int", "Field string", 1),
+		"a promoted field added":  strings.Replace(base, "Field int }", "Field int; Extra bool }", 1),
+		"a promoted method":       strings.Replace(base, "Promoted() int { return 0 }", "Promoted(any) int { return 0 }", 1),
+		"an alias's method":       strings.Replace(base, "Method() string", "Method(int) string", 1),
+		"a const's value":         strings.Replace(base, "1 << 20", "1 << 10", 1),
+		"a var's type":            strings.Replace(base, "func newThing() int { return 0 }", `func newThing() string { return "" }`, 1),
+	} {
+		assert.NotEqual(t, got, listing(changed), name)
+	}
+}

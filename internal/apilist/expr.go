@@ -20,6 +20,7 @@ type qualifier struct {
 	fset    *token.FileSet
 	module  string
 	imports map[string]string // local name -> import path
+	pkg     *pkgIndex         // the package's declarations, nil in a lone file
 }
 
 func newQualifier(fset *token.FileSet, module string, f *ast.File) *qualifier {

@@ -31,10 +31,18 @@ func Listing(root string) ([]byte, error) {
 	counts := map[string]int{}
 	var entries []entry
 	for _, p := range pkgs {
-		for _, f := range p.files {
-			counts[p.dir] += countExported(f)
-			entries = append(entries, fileEntries(p.dir, newQualifier(fset, module, f), f)...)
+		ix := newPkgIndex()
+		qs := make([]*qualifier, len(p.files))
+		for i, f := range p.files {
+			qs[i] = newQualifier(fset, module, f)
+			qs[i].pkg = ix
+			ix.add(qs[i], f)
 		}
+		for i, f := range p.files {
+			counts[p.dir] += countExported(f)
+			entries = append(entries, fileEntries(p.dir, qs[i], f)...)
+		}
+		entries = append(entries, ix.promotions(p.dir)...)
 	}
 	sort.Slice(entries, func(i, j int) bool {
 		if entries[i].key != entries[j].key {
@@ -270,6 +278,11 @@ func constValue(q *qualifier, v ast.Expr, iota int, repeated bool) string {
 	if id, ok := v.(*ast.Ident); ok && id.Name == "iota" {
 		return fmt.Sprint(iota)
 	}
+	if id, ok := v.(*ast.Ident); ok && q.pkg != nil {
+		if val, ok := q.pkg.constOf(id); ok {
+			return id.Name + " (= " + val + ")"
+		}
+	}
 	s := q.value(v)
 	if repeated || strings.Contains(s, "iota") {
 		return s + fmt.Sprintf(" (iota = %d)", iota)
@@ -283,6 +296,11 @@ func constValue(q *qualifier, v ast.Expr, iota int, repeated bool) string {
 func inferType(q *qualifier, v ast.Expr) string {
 	switch v := v.(type) {
 	case *ast.CallExpr:
+		if q.pkg != nil {
+			if t := q.pkg.resultOf(v); t != "" {
+				return t
+			}
+		}
 		if sel, ok := v.Fun.(*ast.SelectorExpr); ok {
 			if x, ok := sel.X.(*ast.Ident); ok {
 				switch q.pkgQualifier(x.Name) + "." + sel.Sel.Name {
