@@ -48,7 +48,7 @@ type Options struct {
 	// MaxTries bounds the attempts of one idempotent request (default 3).
 	MaxTries int
 	// RequestTimeout bounds every operation that has no earlier deadline of
-	// its own (default defaultRequestTimeout).
+	// its own (default 30 s).
 	RequestTimeout time.Duration
 	// OnRequest, when set, learns of every request the backend sends (see
 	// [Request]); it must not block for long.
@@ -107,8 +107,9 @@ func WithoutDockerConfig() Option { return func(o *Options) { o.NoDockerConfig =
 // WithDockerConfig puts the source load returns, for the backend's
 // environment, in the default credential chain, after the environment
 // variables: pass dockerconfig.From (package authn/dockerconfig) to read
-// Docker's and Podman's config as package backends does. [Open] with a
-// driver list of the caller's own reads no Docker config without it.
+// Docker's and Podman's config as package backends does. engine.Open
+// (package registry/engine) with a driver list of the caller's own reads no
+// Docker config without it.
 // [WithoutDockerConfig] wins over it.
 func WithDockerConfig(load func(lookup func(string) (string, bool)) authn.Source) Option {
 	return func(o *Options) { o.DockerConfig = load }
@@ -159,7 +160,7 @@ type Request struct {
 func WithRequestObserver(f func(Request)) Option { return func(o *Options) { o.OnRequest = f } }
 
 // WithRequestTimeout bounds every operation whose context has no earlier
-// deadline (default defaultRequestTimeout).
+// deadline (default 30 s).
 func WithRequestTimeout(d time.Duration) Option { return func(o *Options) { o.RequestTimeout = d } }
 
 // WithDriverOption attaches a value for the driver of flavor f under key, a
@@ -201,7 +202,7 @@ func (o *Options) Log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Timeout returns RequestTimeout, or defaultRequestTimeout when unset.
+// Timeout returns RequestTimeout, or 30 s when unset.
 func (o *Options) Timeout() time.Duration {
 	if o.RequestTimeout > 0 {
 		return o.RequestTimeout

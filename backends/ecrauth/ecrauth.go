@@ -34,7 +34,7 @@ func DecodeToken(token string) (authn.Credential, error) {
 	return authn.Credential{Username: user, Password: pass}, nil
 }
 
-// DefaultTokenLife is how long an authorization token lives when the API
+// defaultTokenLife is how long an authorization token lives when the API
 // says no expiry: 12 hours, the validity the ECR and ECR Public API
 // references give for GetAuthorizationToken.
 const defaultTokenLife = 12 * time.Hour
@@ -42,7 +42,7 @@ const defaultTokenLife = 12 * time.Hour
 // Token returns the token that sends an authorization token from
 // GetAuthorizationToken (its AuthorizationToken and ExpiresAt) as HTTP Basic
 // credentials — it is already base64 of "AWS:<password>" — expiring at
-// expiresAt, or DefaultTokenLife after now when the API says nothing. An
+// expiresAt, or 12 hours after now when the API says nothing. An
 // absent or malformed token is a registry.ErrBadResponse naming host.
 func Token(authorizationToken *string, expiresAt *time.Time, now time.Time, host string) (*oauth2.Token, error) {
 	if authorizationToken == nil {

@@ -299,7 +299,7 @@ func lowerASCII(c byte) byte {
 }
 
 // Sanitize makes text a remote party sent safe to print in an error: it is
-// trimmed and bounded to MaxRemoteText characters, and control characters
+// trimmed and bounded to 200 characters, and control characters
 // (terminal escapes, C1, bidirectional controls) become spaces. A driver
 // quoting an answer from elsewhere (a cloud API) uses it too.
 func Sanitize(s string) string {

@@ -19,8 +19,8 @@ import (
 //   - an https registry's realm must be https;
 //   - the host must be one Go's dialer reaches as written (package
 //     internal/host): no IDNA, zone or numeric spelling it would send to DNS;
-//   - the registry's own host:port is accepted (for a loopback registry, any
-//     loopback address or "localhost" on that port);
+//   - the registry's own host:port is accepted (for a loopback registry,
+//     also "localhost", 127.0.0.1 or ::1 on that port);
 //   - any other loopback host or name under .localhost, and an address — or
 //     an IPv6 address embedding one — in a private, link-local, unspecified,
 //     shared or reserved range, is refused;

@@ -47,12 +47,12 @@ const (
 )
 
 // newClient returns the HTTP client of one backend. When o.HTTPClient is
-// set its transport is used as it is (pass a [Transport] for one connection
-// per HTTP/2 registry), wrapped for the User-Agent, debug logs and retries,
-// and the redirect rules replace its CheckRedirect: at most 10;
-// never from https to plain http unless the target may be reached over
-// plain HTTP; the Authorization header dropped as soon as a redirect leaves
-// the original host.
+// set its transport is used as it is (share one NewTransport between
+// backends to share connections), wrapped for the User-Agent, debug logs and
+// retries, and the redirect rules replace its CheckRedirect: at most 10;
+// plain HTTP only to a host that may be reached over plain HTTP; the
+// Authorization header dropped as soon as a redirect leaves the original
+// host.
 func newClient(o *registry.Options) *http.Client {
 	var base http.RoundTripper
 	var timeout time.Duration

@@ -4,12 +4,14 @@
 //
 //   - [Server]: an in-memory OCI registry (go-containerregistry's
 //     pkg/registry) behind an authentication front that answers as GHCR,
-//     Gitea, a token-auth or htpasswd distribution registry, or ECR's
-//     registry does, and counts every request by kind. It listens on
-//     loopback only.
+//     Gitea, GitLab, Harbor, Quay, a token-auth or htpasswd distribution
+//     registry, or ECR's or ECR Public's registry does, and counts every
+//     request by kind; Config.PullLimit adds Docker Hub's pull limit. It
+//     listens on loopback only.
 //   - [ECRAPI]: an ECR / ECR Public API endpoint that verifies the SigV4
 //     signature of the real aws-sdk-go-v2 client and counts calls; [AWSEnv]
-//     points a backend's environment at it.
+//     points a backend's environment at it. [SQSQueue]: an SQS queue, signed
+//     the same way, for ECR push events (package registry/watch/ecrevents).
 //   - [Backend]: a fake registry.Backend whose digests a test sets, for the
 //     code that consumes a backend (a watcher, a pull handler).
 //   - [Clock]: a fake registry.Clock that never sleeps.

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// MaxEventBody bounds the body of one event delivery.
+// maxEventBody bounds the body of one event delivery.
 const maxEventBody = 1 << 20
 
 // ErrUnauthenticated reports an event delivery whose signature or secret is
@@ -45,7 +45,7 @@ type Source interface {
 // image to check.
 //
 // A delivery whose signature is missing or wrong is refused with 401 before
-// any registry request; a body over MaxEventBody is refused with 413; a
+// any registry request; a body over 1 MiB is refused with 413; a
 // delivery for images the watcher does not watch is answered 202 and costs
 // nothing; checks of one image run at most once per MinEventInterval however
 // many deliveries arrive, so repeated and flooding deliveries are harmless.
