@@ -56,13 +56,7 @@ func answerError(resp *http.Response, op, image, hint string, rejected bool, now
 	case code == http.StatusNotFound:
 		e.Kind = registry.ErrNotFound
 	case code == http.StatusTooManyRequests:
-		e.Kind = registry.ErrRateLimited
-		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			e.RetryAfter = ra
-		}
-		if p, ok := parsePullLimit(resp.Header); ok {
-			e.Hint = p.hint()
-		}
+		rateLimited(e, resp.Header, now)
 	// A 400 DENIED is ECR Public's refusal of a token (its driver declares
 	// it as Rejected, so it is retried with a new one); it is mapped here for
 	// every flavor since no registry is known to mean anything else by it.
@@ -77,6 +71,18 @@ func answerError(resp *http.Response, op, image, hint string, rejected bool, now
 		e.Detail = ""
 	}
 	return e
+}
+
+// rateLimited makes e the error of a 429: when to retry (Retry-After) and,
+// where the registry reports its pull limit, what is left of it.
+func rateLimited(e *registry.Error, h http.Header, now time.Time) {
+	e.Kind = registry.ErrRateLimited
+	if ra, ok := parseRetryAfter(h.Get("Retry-After"), now); ok {
+		e.RetryAfter = ra
+	}
+	if p, ok := parsePullLimit(h); ok {
+		e.Hint = p.hint()
+	}
 }
 
 // transportError wraps a failure to reach a server, keeping typed errors.
