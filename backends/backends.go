@@ -2,10 +2,10 @@
 // configured, choosing among the built-in drivers: GHCR, ECR, ECR Public,
 // Gitea, GitLab and any OCI distribution registry.
 //
-//	b, err := backends.FromEnv() // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
+//	b, err := backends.FromEnv(nil) // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
 //
 // Construction does no I/O. Selection follows engine.Open:
-// MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.WithFlavor) forces a driver;
+// MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.Options.Flavor) forces a driver;
 // otherwise ghcr.io, ECR hosts, ECR Public, registry.gitlab.com and Docker
 // Hub are recognised by name; any other host is probed once with GET /v2/ on
 // the backend's first request — Gitea's challenge selects the Gitea driver,
@@ -14,6 +14,8 @@
 package backends
 
 import (
+	"slices"
+
 	"github.com/molecule-ai/registrykit/authn/dockerconfig"
 	"github.com/molecule-ai/registrykit/backends/distribution"
 	"github.com/molecule-ai/registrykit/backends/ecr"
@@ -25,15 +27,15 @@ import (
 	"github.com/molecule-ai/registrykit/registry/engine"
 )
 
-// Drivers returns the built-in drivers in selection order. The slice is new
-// on every call; a caller may append its own drivers and pass the result to
-// engine.Open.
+// Drivers returns the built-in drivers in selection order, with their
+// defaults. The slice is new on every call; a caller may append its own
+// drivers and pass the result to engine.Open.
 func Drivers() []engine.Spec {
 	return []engine.Spec{
-		ghcr.Driver(),
-		ecr.Driver(),
-		ecrpublic.Driver(),
-		gitea.Driver(),
+		ghcr.Driver(nil),
+		ecr.Driver(nil),
+		ecrpublic.Driver(nil),
+		gitea.Driver(nil),
 		gitlab.Driver(),
 		distribution.Driver(),
 	}
@@ -47,53 +49,70 @@ func Drivers() []engine.Spec {
 // (again on the next one if that probe fails), and the AWS configuration is
 // loaded on the first token request.
 //
-// The environment (the process's unless registry.WithEnv says otherwise)
-// supplies the flavor override MOLECULE_IMAGE_REGISTRY_FLAVOR, the
-// credential variables, Docker's config location and the AWS configuration.
-// Docker's config is read with package authn/dockerconfig
-// (registry.WithDockerConfig(dockerconfig.From)) unless
-// registry.WithoutDockerConfig is given.
-// Explicit options win over the environment.
-func Open(prefix string, opts ...registry.Option) (registry.Backend, error) {
+// A nil o is the zero registry.Options. The environment (o.Env, the
+// process's by default) supplies the flavor override
+// MOLECULE_IMAGE_REGISTRY_FLAVOR, the credential variables, Docker's config
+// location and the AWS configuration. Docker's config is read with package
+// authn/dockerconfig unless o.DockerConfig names another loader or
+// o.NoDockerConfig is set. Explicit options win over the environment.
+//
+// Each of drivers replaces the built-in driver of its flavor, or, for a
+// flavor of its own, is tried before the fallback driver: pass
+// ecr.Driver(&ecr.Config{...}) to configure the ECR driver.
+func Open(prefix string, o *registry.Options, drivers ...engine.Spec) (registry.Backend, error) {
 	p, err := registry.ParsePrefix(prefix)
 	if err != nil {
 		return nil, err
 	}
-	return open(p, opts)
+	o = withDefaults(o)
+	if o.Flavor == registry.FlavorUnknown {
+		if o.Flavor, err = o.Env.Flavor(); err != nil {
+			return nil, err
+		}
+	}
+	return engine.Open(p, withDrivers(drivers), o)
 }
 
 // FromEnv returns the backend MOLECULE_IMAGE_REGISTRY names (default
 // ghcr.io/molecule-ai), as [Open] does for that prefix. It takes no
 // context and does no I/O, so it can run where a program builds its
 // services; b.Prefix() is the prefix image names should use (the same parse
-// as registry.PrefixFromEnv).
+// as registry.Env's Prefix).
 //
-// It is engine.FromEnv(Drivers(), opts...) with Docker's config: a program that needs fewer
-// flavors calls engine.FromEnv with its own list and links only those
-// drivers (no AWS SDK without ECR and ECR Public).
-func FromEnv(opts ...registry.Option) (registry.Backend, error) {
-	return engine.FromEnv(Drivers(), withDefaults(opts)...)
+// It is engine.FromEnv(Drivers(), o) with Docker's config: a program that
+// needs fewer flavors calls engine.FromEnv with its own list and links only
+// those drivers (no AWS SDK without ECR and ECR Public).
+func FromEnv(o *registry.Options, drivers ...engine.Spec) (registry.Backend, error) {
+	return engine.FromEnv(withDrivers(drivers), withDefaults(o))
 }
 
-// open opens p with the built-in drivers, honouring the flavor variable
-// unless a flavor option is given.
-func open(p registry.Prefix, opts []registry.Option) (registry.Backend, error) {
-	opts = withDefaults(opts)
-	if o := registry.NewOptions(opts...); o.Flavor == registry.FlavorUnknown {
-		f, err := registry.FlavorFromEnv(o.Environ)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, registry.WithFlavor(f))
+// withDefaults returns a copy of o with Docker's config loader set, unless
+// o names another.
+func withDefaults(o *registry.Options) *registry.Options {
+	c := registry.Options{}
+	if o != nil {
+		c = *o
 	}
-	return engine.Open(p, Drivers(), opts...)
+	if c.DockerConfig == nil {
+		c.DockerConfig = dockerconfig.From
+	}
+	return &c
 }
 
-// withDefaults puts the process environment and Docker's config loader
-// first, so that the caller's options win.
-func withDefaults(opts []registry.Option) []registry.Option {
-	return append([]registry.Option{
-		registry.WithEnv(registry.ProcessEnv()),
-		registry.WithDockerConfig(dockerconfig.From),
-	}, opts...)
+// withDrivers returns the built-in drivers with each of extra in place of
+// the built-in one of its flavor, or before the fallback driver.
+func withDrivers(extra []engine.Spec) []engine.Spec {
+	specs := Drivers()
+	for _, e := range extra {
+		if i := slices.IndexFunc(specs, func(s engine.Spec) bool { return s.Flavor == e.Flavor }); i >= 0 {
+			specs[i] = e
+			continue
+		}
+		at := slices.IndexFunc(specs, func(s engine.Spec) bool { return s.Fallback })
+		if at < 0 {
+			at = len(specs)
+		}
+		specs = slices.Insert(specs, at, e)
+	}
+	return specs
 }

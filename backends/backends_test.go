@@ -30,7 +30,7 @@ func TestFromEnvSelectsByHost(t *testing.T) {
 	}
 	for prefix, want := range cases {
 		t.Run(prefix, func(t *testing.T) {
-			b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: prefix}))
+			b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": prefix})})
 			require.NoError(t, err)
 			assert.Equal(t, want, b.Flavor())
 			p := registry.MustParsePrefix(prefix)
@@ -48,7 +48,7 @@ func TestFromEnvProbesUnknownHosts(t *testing.T) {
 		registrytest.Anonymous:    registry.FlavorDistribution,
 	} {
 		srv := registrytest.NewServer(registrytest.Config{Mode: mode})
-		b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}))
+		b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/org"})})
 		require.NoError(t, err)
 		assert.Zero(t, srv.Counts().Total(), "construction does no I/O")
 		_, err = b.Discover(context.Background())
@@ -64,24 +64,24 @@ func TestFromEnvProbesUnknownHosts(t *testing.T) {
 func TestFromEnvForcedFlavorSkipsProbe(t *testing.T) {
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
 	defer srv.Close()
-	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{
-		registry.EnvRegistry: srv.Host() + "/org", registry.EnvFlavor: "GITEA",
-	}))
+	b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{
+		"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/org", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "GITEA",
+	})})
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorGitea, b.Flavor())
 	assert.Zero(t, srv.Counts().Total())
 }
 
 func TestFromEnvErrors(t *testing.T) {
-	_, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/x"}))
+	_, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": "https://ghcr.io/x"})})
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	_, err = backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
+	_, err = backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY_FLAVOR": "harbor"})})
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	_, err = backends.Open("git.example.com/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "harbor"}))
+	_, err = backends.Open("git.example.com/org", &registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY_FLAVOR": "harbor"})})
 	require.ErrorIs(t, err, registry.ErrInvalidConfig, "Open honours the flavor variable as FromEnv does")
 	// A host nobody answers on: construction succeeds, the first request's
 	// probe fails with a typed error.
-	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "127.0.0.1:1/org"}), registry.WithMaxTries(1))
+	b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": "127.0.0.1:1/org"}), MaxTries: 1})
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.ErrorIs(t, err, registry.ErrUnavailable)
@@ -90,11 +90,10 @@ func TestFromEnvErrors(t *testing.T) {
 func TestOpenHonoursTheFlavorVariable(t *testing.T) {
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
 	defer srv.Close()
-	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "gitea"}))
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY_FLAVOR": "gitea"})})
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorGitea, b.Flavor())
-	b, err = backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{registry.EnvFlavor: "gitea"}),
-		registry.WithFlavor(registry.FlavorDistribution))
+	b, err = backends.Open(srv.Host()+"/org", &registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY_FLAVOR": "gitea"}), Flavor: registry.FlavorDistribution})
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorDistribution, b.Flavor(), "an explicit option wins")
 	assert.Zero(t, srv.Counts().Total())
@@ -112,7 +111,7 @@ func TestProbedRegistryDownAtStartCatchesUp(t *testing.T) {
 	require.NoError(t, err)
 	faults.Add(faultinject.AnyRequest, -1, faultinject.Status(http.StatusServiceUnavailable))
 
-	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/org"}), registry.WithMaxTries(1))
+	b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/org"}), MaxTries: 1})
 	require.NoError(t, err)
 	for range 2 {
 		_, err = b.ManifestDigest(context.Background(), "app", "latest")
@@ -132,10 +131,10 @@ func TestProbedRegistryDownAtStartCatchesUp(t *testing.T) {
 func TestProbeAndBackendShareAConnection(t *testing.T) {
 	open := map[string]func(prefix string) (registry.Backend, error){
 		"backends.Open": func(prefix string) (registry.Backend, error) {
-			return backends.Open(prefix, registry.WithEnvMap(nil))
+			return backends.Open(prefix, &registry.Options{Env: registry.EnvMap(nil)})
 		},
 		"registry.Open": func(prefix string) (registry.Backend, error) {
-			return engine.Open(registry.MustParsePrefix(prefix), backends.Drivers())
+			return engine.Open(registry.MustParsePrefix(prefix), backends.Drivers(), nil)
 		},
 	}
 	for name, open := range open {
@@ -161,7 +160,7 @@ func TestOpenResolvesRuntimeImage(t *testing.T) {
 	img, _ := random.Image(16, 1)
 	h, err := srv.Push("org/workspace-template-langgraph", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(srv.Host()+"/org", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
 	img2, err := registry.RuntimeImage(b, registry.DefaultRuntime)
 	require.NoError(t, err)
@@ -173,7 +172,7 @@ func TestOpenResolvesRuntimeImage(t *testing.T) {
 
 // Opening a backend does no I/O for hosts whose flavor the name tells.
 func ExampleOpen() {
-	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -189,7 +188,7 @@ func ExampleOpen() {
 // FromEnv reads MOLECULE_IMAGE_REGISTRY (here from a map instead of the
 // process environment), defaulting to ghcr.io/molecule-ai.
 func ExampleFromEnv() {
-	b, err := backends.FromEnv(registry.WithEnvMap(map[string]string{}))
+	b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{})})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -200,7 +199,7 @@ func ExampleFromEnv() {
 
 // A malformed prefix is refused with an error that quotes it and says the fix.
 func ExampleFromEnv_badPrefix() {
-	_, err := backends.FromEnv(registry.WithEnvMap(map[string]string{registry.EnvRegistry: "https://ghcr.io/molecule-ai"}))
+	_, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": "https://ghcr.io/molecule-ai"})})
 	fmt.Println(err)
 	// Output: invalid MOLECULE_IMAGE_REGISTRY "https://ghcr.io/molecule-ai": has a URL scheme; remove "https://"; set MOLECULE_IMAGE_REGISTRY to host[:port][/path], e.g. ghcr.io/molecule-ai
 }
@@ -224,10 +223,10 @@ func TestDockerConfigInTheChain(t *testing.T) {
 	}
 	opens := []struct {
 		name string
-		open func(prefix string, opts ...registry.Option) (registry.Backend, error)
+		open func(prefix string, o *registry.Options) (registry.Backend, error)
 	}{
-		{"Open", backends.Open},
-		{"FromEnv", func(_ string, opts ...registry.Option) (registry.Backend, error) { return backends.FromEnv(opts...) }},
+		{"Open", func(prefix string, o *registry.Options) (registry.Backend, error) { return backends.Open(prefix, o) }},
+		{"FromEnv", func(_ string, o *registry.Options) (registry.Backend, error) { return backends.FromEnv(o) }},
 	}
 	for _, tc := range cases {
 		for _, o := range opens {
@@ -235,15 +234,15 @@ func TestDockerConfigInTheChain(t *testing.T) {
 			t.Run(o.name+"/"+string(tc.flavor), func(t *testing.T) {
 				// No credential variable is set: only Docker's config
 				// can supply one.
-				env := map[string]string{"DOCKER_CONFIG": dir, registry.EnvRegistry: tc.prefix}
-				b, err := open(tc.prefix, registry.WithFlavor(tc.flavor), registry.WithEnvMap(env))
+				env := map[string]string{"DOCKER_CONFIG": dir, "MOLECULE_IMAGE_REGISTRY": tc.prefix}
+				b, err := open(tc.prefix, &registry.Options{Flavor: tc.flavor, Env: registry.EnvMap(env)})
 				require.NoError(t, err)
 				require.Equal(t, tc.flavor, b.Flavor())
 				c, err := b.Credential(context.Background())
 				require.NoError(t, err)
 				assert.Equal(t, "dock", c.Username)
 
-				b, err = open(tc.prefix, registry.WithFlavor(tc.flavor), registry.WithEnvMap(env), registry.WithoutDockerConfig())
+				b, err = open(tc.prefix, &registry.Options{Flavor: tc.flavor, Env: registry.EnvMap(env), NoDockerConfig: true})
 				require.NoError(t, err)
 				c, err = b.Credential(context.Background())
 				require.NoError(t, err)

@@ -3,31 +3,26 @@ package registry
 import (
 	"os"
 	"strings"
+
+	"github.com/molecule-ai/registrykit/internal/envvar"
 )
 
 // Env is the environment registrykit reads: MOLECULE_IMAGE_REGISTRY and its
 // companions, the credential variables and Docker's config location
 // (DOCKER_CONFIG, HOME) are looked up through one Env, so that a program or
-// a test decides what the library sees. The AWS configuration is the
-// exception that follows the process: with the process environment
-// ([ProcessEnv], and With on top of it) the AWS SDK reads its own variables
-// and files as in any AWS program, overrides of AWS variables included; a
-// custom environment passes its AWS variables to the SDK as load options,
-// though the SDK may still find credentials the process environment holds
-// (see backends/ecrauth).
+// a test decides what the library sees.
 //
-// The zero Env has no variables at all. [ProcessEnv] is the process
-// environment, [EnvMap] a fixed set. An Env is immutable and safe for
-// concurrent use.
+// The zero Env is the process environment (os.LookupEnv): with it the AWS
+// SDK reads its own variables and files as in any AWS program, overrides of
+// AWS variables made with [Env.With] included. [EnvMap] is a fixed set of
+// variables: nothing of the process environment is read, and the AWS
+// configuration comes from the AWS variables in it (though the SDK may still
+// find credentials the process environment holds; see backends/ecr). An Env
+// is immutable and safe for concurrent use.
 type Env struct {
-	lookup  func(string) (string, bool)
-	process bool
+	lookup func(string) (string, bool) // nil: os.LookupEnv
+	fixed  bool                        // made by EnvMap: the process is not read
 }
-
-// ProcessEnv returns the process environment (os.LookupEnv). It is the
-// default of package backends. With it, the AWS SDK's default chain runs
-// exactly as in any AWS program.
-func ProcessEnv() Env { return Env{lookup: os.LookupEnv, process: true} }
 
 // EnvMap returns an environment of exactly the variables in m. The map is
 // copied. Nothing of the process environment is read: Docker's config is
@@ -38,16 +33,17 @@ func EnvMap(m map[string]string) Env {
 	for k, v := range m {
 		c[k] = v
 	}
-	return Env{lookup: func(k string) (string, bool) { v, ok := c[k]; return v, ok }}
+	return Env{fixed: true, lookup: func(k string) (string, bool) { v, ok := c[k]; return v, ok }}
 }
 
 // Lookup returns the value of key with surrounding white space trimmed. It
 // reports false when key is unset or blank.
 func (e Env) Lookup(key string) (string, bool) {
-	if e.lookup == nil {
-		return "", false
+	get := e.lookup
+	if get == nil {
+		get = os.LookupEnv
 	}
-	v, ok := e.lookup(key)
+	v, ok := get(key)
 	v = strings.TrimSpace(v)
 	return v, ok && v != ""
 }
@@ -71,29 +67,26 @@ func (e Env) With(overrides map[string]string) Env {
 		o[k] = v
 	}
 	base := e.lookup
-	return Env{process: e.process, lookup: func(k string) (string, bool) {
+	if base == nil {
+		base = os.LookupEnv
+	}
+	return Env{fixed: e.fixed, lookup: func(k string) (string, bool) {
 		if v, ok := o[k]; ok {
 			return v, v != ""
-		}
-		if base == nil {
-			return "", false
 		}
 		return base(k)
 	}}
 }
 
-// IsProcess reports whether e is the process environment ([ProcessEnv]).
-func (e Env) IsProcess() bool { return e.process }
+// IsProcess reports whether e reads the process environment: the zero Env,
+// or one made from it with [Env.With].
+func (e Env) IsProcess() bool { return !e.fixed }
 
-// PrefixFromEnv parses the prefix MOLECULE_IMAGE_REGISTRY names in env
-// ([DefaultPrefix] when unset). It is the same parse [backends.FromEnv]
+// Prefix parses the prefix MOLECULE_IMAGE_REGISTRY names in e
+// ([DefaultPrefix] when unset). It is the same parse backends.FromEnv
 // makes, so image names built from it at program start match the backend's.
-func PrefixFromEnv(env Env) (Prefix, error) {
-	return ParsePrefix(env.Get(EnvRegistry))
-}
+func (e Env) Prefix() (Prefix, error) { return ParsePrefix(e.Get(envvar.Registry)) }
 
-// FlavorFromEnv parses MOLECULE_IMAGE_REGISTRY_FLAVOR in env; unset means
+// Flavor parses MOLECULE_IMAGE_REGISTRY_FLAVOR in e; unset means
 // [FlavorUnknown] (detect from the host).
-func FlavorFromEnv(env Env) (Flavor, error) {
-	return ParseFlavor(env.Get(EnvFlavor))
-}
+func (e Env) Flavor() (Flavor, error) { return ParseFlavor(e.Get(envvar.Flavor)) }

@@ -9,8 +9,7 @@ import (
 
 // Sentinel errors. Every [*Error] matches exactly one of them through
 // errors.Is; errors.As gives the details. A [*ConfigError] matches
-// ErrInvalidConfig and, where it says so, one more precise sentinel
-// (ErrUnknownRuntime).
+// ErrInvalidConfig and, where its Kind says so, one more precise sentinel.
 var (
 	// ErrInvalidConfig reports a configuration value that cannot be used, such
 	// as a malformed MOLECULE_IMAGE_REGISTRY. See [ConfigError].
@@ -113,16 +112,6 @@ func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
-
-// RetryAfter returns how long a rate-limited registry asked to wait, and
-// whether err carries such a duration.
-func RetryAfter(err error) (time.Duration, bool) {
-	var e *Error
-	if errors.As(err, &e) && e.RetryAfter > 0 {
-		return e.RetryAfter, true
-	}
-	return 0, false
-}
 
 // ConfigError reports an unusable configuration value. It matches
 // [ErrInvalidConfig] through

@@ -39,9 +39,9 @@ func ExampleRuntimeImage() {
 
 // An application names its images at start-up from the same parse its
 // backend uses, default included.
-func ExamplePrefixFromEnv() {
+func ExampleEnv_Prefix() {
 	env := registry.EnvMap(map[string]string{}) // MOLECULE_IMAGE_REGISTRY unset
-	p, err := registry.PrefixFromEnv(env)
+	p, err := env.Prefix()
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -49,12 +49,6 @@ func ExamplePrefixFromEnv() {
 	img, _ := registry.RuntimeImage(p, "hermes")
 	fmt.Println(img)
 	// Output: ghcr.io/molecule-ai/workspace-template-hermes:latest
-}
-
-func ExampleParseECRHost() {
-	h, ok := registry.ParseECRHost("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
-	fmt.Println(ok, h.Account, h.Region, h.FIPS, h.Partition())
-	// Output: true 123456789012 us-gov-west-1 true aws-us-gov
 }
 
 func ExampleDetectFlavor() {

@@ -6,4 +6,4 @@ const (
 	MaxPrefixLength       = maxPrefixLength
 )
 
-var IsDefaultRuntime = isDefaultRuntime
+var Flavors = flavors

@@ -2,6 +2,9 @@ package registry
 
 import (
 	"strings"
+
+	"github.com/molecule-ai/registrykit/internal/envvar"
+	"github.com/molecule-ai/registrykit/internal/host"
 )
 
 // Flavor names a kind of registry that needs its own driver.
@@ -19,8 +22,8 @@ const (
 	FlavorDistribution Flavor = "distribution"
 )
 
-// Flavors returns the names [ParseFlavor] accepts, in a stable order.
-func Flavors() []Flavor {
+// flavors returns the names [ParseFlavor] accepts, in a stable order.
+func flavors() []Flavor {
 	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorGitea, FlavorGitLab, FlavorDistribution}
 }
 
@@ -41,28 +44,24 @@ func ParseFlavor(s string) (Flavor, error) {
 	if v == "" {
 		return FlavorUnknown, nil
 	}
-	for _, f := range Flavors() {
+	for _, f := range flavors() {
 		if string(f) == v {
 			return f, nil
 		}
 	}
 	names := make([]string, 0, 5)
-	for _, f := range Flavors() {
+	for _, f := range flavors() {
 		names = append(names, string(f))
 	}
 	return FlavorUnknown, &ConfigError{
-		Var: EnvFlavor, Value: s,
+		Var: envvar.Flavor, Value: s,
 		Reason: "unknown registry flavor",
 		Fix:    "use one of " + strings.Join(names, ", ") + ", or leave it unset to detect the flavor from the host",
 	}
 }
 
-// GitLab.com's registry host, and Docker Hub's names.
-const (
-	gitLabHost       = "registry.gitlab.com"
-	dockerHubHost    = "docker.io"
-	dockerHubAPIHost = "registry-1.docker.io"
-)
+// GitLab.com's registry host.
+const gitLabHost = "registry.gitlab.com"
 
 // DetectFlavor classifies a registry host ("host" or "host:port") by name
 // alone: ghcr.io is [FlavorGHCR], an ECR private registry host is
@@ -70,8 +69,8 @@ const (
 // registry.gitlab.com is [FlavorGitLab],
 // Docker Hub's hosts are [FlavorDistribution], and any other host is
 // [FlavorUnknown] until a probe of its /v2/ endpoint says more.
-func DetectFlavor(host string) Flavor {
-	h := hostName(host)
+func DetectFlavor(s string) Flavor {
+	h := hostName(s)
 	switch h {
 	case "ghcr.io":
 		return FlavorGHCR
@@ -79,24 +78,12 @@ func DetectFlavor(host string) Flavor {
 		return FlavorECRPublic
 	case gitLabHost:
 		return FlavorGitLab
-	case dockerHubHost, "index.docker.io", dockerHubAPIHost:
+	}
+	if host.IsDockerHub(h) {
 		return FlavorDistribution
 	}
-	if _, ok := ParseECRHost(h); ok {
+	if _, ok := host.ParseECR(h); ok {
 		return FlavorECR
 	}
 	return FlavorUnknown
-}
-
-// IsDockerHub reports whether host is one of Docker Hub's names, with no
-// port or port 443: "docker.io:8443" is another registry to Docker.
-func IsDockerHub(host string) bool {
-	if p := hostPort(host); p != "" && p != "443" {
-		return false
-	}
-	switch hostName(host) {
-	case dockerHubHost, "index.docker.io", dockerHubAPIHost:
-		return true
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"testing"
 
+	ihost "github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,7 +38,7 @@ func TestParseECRHost(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.host, func(t *testing.T) {
-			h, ok := registry.ParseECRHost(tc.host)
+			h, ok := ihost.ParseECR(tc.host)
 			require.True(t, ok)
 			assert.Equal(t, tc.account, h.Account)
 			assert.Equal(t, tc.region, h.Region)
@@ -65,7 +66,7 @@ func TestParseECRHost(t *testing.T) {
 	}
 	for _, host := range nearMisses {
 		t.Run("miss/"+host, func(t *testing.T) {
-			_, ok := registry.ParseECRHost(host)
+			_, ok := ihost.ParseECR(host)
 			assert.False(t, ok)
 			assert.NotEqual(t, registry.FlavorECR, registry.DetectFlavor(host))
 		})
@@ -110,7 +111,7 @@ func TestParseFlavor(t *testing.T) {
 	_, err = registry.ParseFlavor("quay")
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	for _, name := range []string{"quay", registry.EnvFlavor, "ghcr", "ecr", "ecr-public", "gitea", "distribution"} {
+	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "gitea", "distribution"} {
 		assert.Contains(t, err.Error(), name)
 	}
 }
@@ -123,6 +124,6 @@ func TestIsDockerHub(t *testing.T) {
 		"docker.io:443": true, "docker.io:8443": false, "index.docker.io:5000": false,
 		"ghcr.io": false, "mirror.docker.io": false,
 	} {
-		assert.Equal(t, want, registry.IsDockerHub(host), host)
+		assert.Equal(t, want, ihost.IsDockerHub(host), host)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	ihost "github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -50,7 +51,7 @@ func FuzzDetectFlavor(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, host string) {
 		flavor := registry.DetectFlavor(host)
-		h, ok := registry.ParseECRHost(host)
+		h, ok := ihost.ParseECR(host)
 		if ok != (flavor == registry.FlavorECR) {
 			t.Fatalf("DetectFlavor(%q) = %s but ParseECRHost ok = %v", host, flavor, ok)
 		}
@@ -64,7 +65,7 @@ func FuzzDetectFlavor(f *testing.F) {
 				fips = "-fips"
 			}
 			rendered := h.Account + ".dkr" + sep + "ecr" + fips + "." + h.Region + "." + h.Suffix
-			if back, ok := registry.ParseECRHost(rendered); !ok || back != h {
+			if back, ok := ihost.ParseECR(rendered); !ok || back != h {
 				t.Fatalf("%q -> %+v renders to %q which parses to %+v", host, h, rendered, back)
 			}
 			if len(h.Account) != 12 || h.Partition() == "" {

@@ -16,83 +16,75 @@ func TestErrorMatching(t *testing.T) {
 	wrapped := errors.Join(errors.New("context"), err)
 	assert.ErrorIs(t, wrapped, registry.ErrRateLimited)
 	assert.NotErrorIs(t, wrapped, registry.ErrNotFound)
-	d, ok := registry.RetryAfter(wrapped)
-	assert.True(t, ok)
-	assert.Equal(t, 2*time.Second, d)
+	var e *registry.Error
+	require.ErrorAs(t, wrapped, &e)
+	assert.Equal(t, 2*time.Second, e.RetryAfter)
 	assert.Equal(t, "manifest digest ghcr.io/x:latest: rate limited (HTTP 429 TOOMANYREQUESTS); retry after 2s; slow down", err.Error())
-	_, ok = registry.RetryAfter(errors.New("x"))
-	assert.False(t, ok)
 
 	cause := errors.New("dial tcp: refused")
-	e := &registry.Error{Kind: registry.ErrUnavailable, Err: cause}
+	e = &registry.Error{Kind: registry.ErrUnavailable, Err: cause}
 	assert.ErrorIs(t, e, cause)
 	assert.Equal(t, "registry unavailable: dial tcp: refused", e.Error())
 }
 
 func TestOptions(t *testing.T) {
-	type key struct{}
-	o := registry.NewOptions(registry.WithDriverOption(registry.FlavorGHCR, key{}, 42), registry.WithEnvMap(map[string]string{"A": " x ", "B": "  "}),
-		registry.WithInsecureHosts("Reg.Example:5000"), nil)
-	assert.Equal(t, 42, o.DriverOption(registry.FlavorGHCR, key{}))
-	assert.Nil(t, o.DriverOption(registry.FlavorECR, key{}))
+	o := &registry.Options{Env: registry.EnvMap(map[string]string{"A": " x ", "B": "  "}),
+		InsecureHosts: []string{"Reg.Example:5000"}}
 	assert.Equal(t, registry.DefaultRequestTimeout, o.Timeout())
-	v, ok := o.Env("A")
+	v, ok := o.LookupEnv("A")
 	assert.True(t, ok)
 	assert.Equal(t, "x", v)
-	_, ok = o.Env("B")
+	_, ok = o.LookupEnv("B")
 	assert.False(t, ok, "blank is unset")
-	_, ok = o.Env("C")
+	_, ok = o.LookupEnv("C")
 	assert.False(t, ok)
 	assert.True(t, o.AllowsInsecure("reg.example:5000"))
 	assert.Equal(t, 3, o.Tries())
 	assert.NotNil(t, o.Log())
 	assert.WithinDuration(t, time.Now(), o.Now().Now(), time.Minute, "the system clock")
-	_, ok = registry.NewOptions().Env("PATH")
-	assert.False(t, ok, "the zero Env has no variables")
+	_, ok = (&registry.Options{}).LookupEnv("PATH")
+	assert.True(t, ok, "the zero Env is the process environment")
+	_, ok = (&registry.Options{Env: registry.EnvMap(nil)}).LookupEnv("PATH")
+	assert.False(t, ok, "EnvMap(nil) has no variables")
 }
 
 func TestEnv(t *testing.T) {
-	m := map[string]string{"A": " x ", "B": " ", registry.EnvRegistry: "git.example.com:3000/org"}
+	m := map[string]string{"A": " x ", "B": " ", "MOLECULE_IMAGE_REGISTRY": "git.example.com:3000/org"}
 	env := registry.EnvMap(m)
 	m["A"] = "changed"
 	assert.Equal(t, "x", env.Get("A"), "EnvMap copies its map")
 	_, ok := env.Lookup("B")
 	assert.False(t, ok)
 	assert.False(t, env.IsProcess())
-	assert.True(t, registry.ProcessEnv().IsProcess())
+	assert.True(t, registry.Env{}.IsProcess())
 
-	over := registry.ProcessEnv().With(map[string]string{registry.EnvRegistry: "reg.example/x", "HOME": ""})
+	over := registry.Env{}.With(map[string]string{"MOLECULE_IMAGE_REGISTRY": "reg.example/x", "HOME": ""})
 	assert.True(t, over.IsProcess(), "an overlay of the process environment stays one")
-	assert.Equal(t, "reg.example/x", over.Get(registry.EnvRegistry))
+	assert.Equal(t, "reg.example/x", over.Get("MOLECULE_IMAGE_REGISTRY"))
 	_, ok = over.Lookup("HOME")
 	assert.False(t, ok, "an empty override unsets")
 	assert.Equal(t, "x", env.With(map[string]string{"Z": "1"}).Get("A"))
 
-	p, err := registry.PrefixFromEnv(env)
+	p, err := env.Prefix()
 	require.NoError(t, err)
 	assert.Equal(t, "git.example.com:3000/org", p.String())
-	assert.Equal(t, "git.example.com:3000", registry.NewOptions(registry.WithEnv(env)).ConfiguredHost())
-	p, err = registry.PrefixFromEnv(registry.Env{})
+	assert.Equal(t, "git.example.com:3000", (&registry.Options{Env: env}).ConfiguredHost())
+	p, err = registry.EnvMap(nil).Prefix()
 	require.NoError(t, err)
 	assert.Equal(t, registry.DefaultPrefix, p.String(), "the default, as the backend uses it")
-	_, err = registry.PrefixFromEnv(registry.EnvMap(map[string]string{registry.EnvRegistry: "https://x"}))
+	_, err = registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": "https://x"}).Prefix()
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 
-	f, err := registry.FlavorFromEnv(registry.EnvMap(map[string]string{registry.EnvFlavor: "Gitea"}))
+	f, err := registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY_FLAVOR": "Gitea"}).Flavor()
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorGitea, f)
 }
 
 // A nil logger discards, as no logger does.
-func TestWithLoggerNilDiscards(t *testing.T) {
-	for name, opts := range map[string][]registry.Option{
-		"nil logger": {registry.WithLogger(nil)},
-		"no logger":  nil,
-	} {
-		t.Run(name, func(t *testing.T) {
-			log := registry.NewOptions(opts...).Log()
-			require.NotNil(t, log)
-			assert.NotPanics(t, func() { log.Info("discarded") })
-		})
+func TestNilLoggerDiscards(t *testing.T) {
+	for _, o := range []*registry.Options{{Logger: nil}, {}} {
+		log := o.Log()
+		require.NotNil(t, log)
+		assert.NotPanics(t, func() { log.Info("discarded") })
 	}
 }

@@ -6,30 +6,20 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/molecule-ai/registrykit/internal/envvar"
 	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/internal/names"
 )
 
-// Environment variables read by FromEnv-style constructors.
 const (
-	// EnvRegistry holds the image prefix, "host[:port][/path...]".
-	EnvRegistry = "MOLECULE_IMAGE_REGISTRY"
-	// EnvFlavor optionally forces the registry flavor (see [Flavors]).
-	EnvFlavor = "MOLECULE_IMAGE_REGISTRY_FLAVOR"
-	// EnvUser and EnvToken hold credentials for the configured registry,
-	// whatever its flavor. A flavor's own variables (GHCR_USER and
-	// GHCR_TOKEN, GITEA_USER and GITEA_TOKEN) take precedence. They are sent
-	// only to the host of EnvRegistry.
-	EnvUser  = "MOLECULE_IMAGE_REGISTRY_USER"
-	EnvToken = "MOLECULE_IMAGE_REGISTRY_TOKEN"
-	// DefaultPrefix is used when EnvRegistry is unset or empty.
+	// DefaultPrefix is used when MOLECULE_IMAGE_REGISTRY is unset or empty.
 	DefaultPrefix = "ghcr.io/molecule-ai"
 	// MaxPrefixLength is the longest prefix accepted, in bytes.
 	maxPrefixLength = 255
 )
 
 // prefixFix is the generic fix appended to prefix errors.
-const prefixFix = "set " + EnvRegistry + " to host[:port][/path], e.g. " + DefaultPrefix
+const prefixFix = "set " + envvar.Registry + " to host[:port][/path], e.g. " + DefaultPrefix
 
 // dnsLabel is one label of a registry host name, already lowercased.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -61,7 +51,7 @@ func ParsePrefix(s string) (Prefix, error) {
 		if fix == "" {
 			fix = prefixFix
 		}
-		return Prefix{}, &ConfigError{Var: EnvRegistry, Value: redactUserinfo(input), Reason: reason, Fix: fix}
+		return Prefix{}, &ConfigError{Var: envvar.Registry, Value: redactUserinfo(input), Reason: reason, Fix: fix}
 	}
 	if len(s) > maxPrefixLength {
 		return fail("longer than "+strconv.Itoa(maxPrefixLength)+" characters", "")

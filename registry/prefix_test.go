@@ -127,7 +127,7 @@ func TestParsePrefix(t *testing.T) {
 			require.True(t, errors.As(err, &ce))
 			msg := err.Error()
 			assert.Contains(t, msg, tc.wantInMsg)
-			assert.Contains(t, msg, registry.EnvRegistry, "the message names the variable")
+			assert.Contains(t, msg, "MOLECULE_IMAGE_REGISTRY", "the message names the variable")
 			assert.Contains(t, msg, "; ", "the message says the fix")
 			if !strings.Contains(tc.in, "secret") {
 				assert.Contains(t, msg, strconv.Quote(strings.TrimSpace(tc.in)), "the message quotes the input")

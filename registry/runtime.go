@@ -1,9 +1,7 @@
 package registry
 
 import (
-	"errors"
 	"slices"
-	"strings"
 
 	"github.com/molecule-ai/registrykit/internal/names"
 )
@@ -18,13 +16,6 @@ const runtimeRepositoryPrefix = "workspace-template-"
 // RuntimeTag is the tag every runtime image is published under.
 const RuntimeTag = "latest"
 
-// ErrUnknownRuntime reports a runtime name an application does not know.
-// The functions of this package accept any runtime whose repository name is
-// valid; an application that keeps its own list returns this error (through
-// [UnknownRuntimeError]) for names outside it. It also matches
-// [ErrInvalidConfig].
-var ErrUnknownRuntime = errors.New("unknown runtime")
-
 // defaultRuntimes is kept sorted; DefaultRuntimes returns a copy.
 var defaultRuntimes = []string{
 	"autogen", "claude-code", "codex", "crewai", "deepagents",
@@ -33,27 +24,10 @@ var defaultRuntimes = []string{
 
 // DefaultRuntimes returns the built-in list of workspace runtimes, in
 // alphabetical order. It is a default: an application with its own list
-// passes that instead (to watch.WithRuntimes, for example), and every
+// passes that instead (as watch.Options.Runtimes, for example), and every
 // function here accepts any runtime whose repository name is valid. The
 // slice is a fresh copy the caller may keep or modify.
 func DefaultRuntimes() []string { return slices.Clone(defaultRuntimes) }
-
-// IsDefaultRuntime reports whether name is in [DefaultRuntimes].
-func isDefaultRuntime(name string) bool {
-	_, ok := slices.BinarySearch(defaultRuntimes, name)
-	return ok
-}
-
-// UnknownRuntimeError returns the error an application reports for a runtime
-// outside its list known: a [*ConfigError] matching [ErrUnknownRuntime] that
-// lists the known runtimes.
-func UnknownRuntimeError(runtime string, known []string) error {
-	return &ConfigError{
-		Var: "runtime", Value: runtime, Kind: ErrUnknownRuntime,
-		Reason: "unknown runtime",
-		Fix:    "use one of " + strings.Join(known, ", "),
-	}
-}
 
 // RuntimeRepository returns the repository of runtime below the prefix,
 // "workspace-template-<runtime>". Any runtime is accepted whose repository
@@ -82,20 +56,4 @@ func RuntimeImage(b interface{ Prefix() string }, runtime string) (string, error
 		return "", err
 	}
 	return b.Prefix() + "/" + repo + ":" + RuntimeTag, nil
-}
-
-// RuntimeImages returns the image of each runtime, keyed by runtime;
-// [DefaultRuntimes] when none are given. A runtime whose name is not valid
-// is left out.
-func RuntimeImages(b interface{ Prefix() string }, runtimes ...string) map[string]string {
-	if len(runtimes) == 0 {
-		runtimes = defaultRuntimes
-	}
-	out := make(map[string]string, len(runtimes))
-	for _, rt := range runtimes {
-		if img, err := RuntimeImage(b, rt); err == nil {
-			out[rt] = img
-		}
-	}
-	return out
 }

@@ -16,8 +16,6 @@ func TestDefaultRuntimes(t *testing.T) {
 	assert.True(t, slices.IsSorted(rts))
 	rts[0] = "mutated"
 	assert.Equal(t, "autogen", registry.DefaultRuntimes()[0], "DefaultRuntimes returns a copy")
-	assert.True(t, registry.IsDefaultRuntime(registry.DefaultRuntime))
-	assert.False(t, registry.IsDefaultRuntime("LangGraph"))
 }
 
 func TestRuntimeImage(t *testing.T) {
@@ -38,23 +36,8 @@ func TestRuntimeImage(t *testing.T) {
 		img, err := registry.RuntimeImage(registry.MustParsePrefix(""), bad)
 		assert.Empty(t, img)
 		require.ErrorIs(t, err, registry.ErrInvalidConfig, bad)
-		assert.NotErrorIs(t, err, registry.ErrUnknownRuntime, bad)
 		assert.Contains(t, err.Error(), strconv.Quote(bad))
 	}
-
-	all := registry.RuntimeImages(registry.MustParsePrefix("git.example.com/org"))
-	assert.Len(t, all, 9)
-	assert.Equal(t, "git.example.com/org/workspace-template-openclaw:latest", all["openclaw"])
-	mine := registry.RuntimeImages(registry.MustParsePrefix("git.example.com/org"), "alpha", "Bad")
-	assert.Equal(t, map[string]string{"alpha": "git.example.com/org/workspace-template-alpha:latest"}, mine)
-}
-
-func TestUnknownRuntimeError(t *testing.T) {
-	err := registry.UnknownRuntimeError("nope", []string{"alpha", "beta"})
-	require.ErrorIs(t, err, registry.ErrUnknownRuntime)
-	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	assert.Contains(t, err.Error(), `"nope"`)
-	assert.Contains(t, err.Error(), "alpha, beta")
 }
 
 func TestParsePlatform(t *testing.T) {

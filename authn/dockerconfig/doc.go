@@ -4,7 +4,7 @@
 // It is apart from package authn so that a program compiles docker/cli and
 // the credential helpers' client in only when it reads Docker's config:
 // package backends plugs [From] into every backend it opens
-// (registry.WithDockerConfig); a program that calls engine.Open with its
-// own drivers passes registry.WithDockerConfig(dockerconfig.From) to do the
+// (registry.Options.DockerConfig); a program that calls engine.Open with its
+// own drivers sets Options.DockerConfig to dockerconfig.From to do the
 // same.
 package dockerconfig

@@ -14,10 +14,6 @@ import (
 	"github.com/molecule-ai/registrykit/authn"
 )
 
-// Default is the source backed by Docker's client configuration in the
-// process environment; it is From(os.LookupEnv).
-var Default authn.Source = From(os.LookupEnv)
-
 // From is the source backed by Docker's client configuration,
 // found through the variables lookup yields — never through the process
 // environment unless lookup is os.LookupEnv:

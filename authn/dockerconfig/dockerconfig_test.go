@@ -3,12 +3,10 @@ package dockerconfig_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/docker/cli/cli/config/types"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/authn/dockerconfig"
 	"github.com/stretchr/testify/assert"
@@ -114,38 +112,4 @@ func TestDockerConfigMalformed(t *testing.T) {
 
 func registryEnv(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
-
-// The documents package authn writes are the ones docker/cli reads: a
-// .dockerconfigjson from authn.DockerConfigJSON yields its credentials back
-// through docker/cli's loader, and the X-Registry-Auth JSON of
-// authn.RegistryAuth decodes into docker/cli's AuthConfig field for field
-// (authn copies that type rather than import docker/cli).
-func TestAuthnEncodingsReadByDockerCLI(t *testing.T) {
-	creds := map[string]authn.Credential{
-		"reg.example:5000": {Username: "alice", Password: secret},
-		"id.example":       {IdentityToken: secretID},
-	}
-	doc, err := authn.DockerConfigJSON(creds)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	writeDockerConfig(t, dir, string(doc))
-	src := dockerconfig.From(registryEnv(map[string]string{"DOCKER_CONFIG": dir}))
-	for host, want := range creds {
-		got, err := src.Resolve(context.Background(), host)
-		require.NoError(t, err, host)
-		assert.Equal(t, want, got, host)
-	}
-
-	c := authn.Credential{Username: "octocat", Password: secret, IdentityToken: secretID, RegistryToken: "rt"}
-	enc, err := authn.RegistryAuth(c, "ghcr.io")
-	require.NoError(t, err)
-	raw, err := base64.URLEncoding.DecodeString(enc)
-	require.NoError(t, err)
-	var got types.AuthConfig
-	require.NoError(t, json.Unmarshal(raw, &got))
-	assert.Equal(t, types.AuthConfig{Username: "octocat", Password: secret, ServerAddress: "ghcr.io", IdentityToken: secretID, RegistryToken: "rt"}, got)
-	again, err := json.Marshal(got)
-	require.NoError(t, err)
-	assert.Equal(t, string(raw), string(again), "docker/cli writes the same bytes")
 }

@@ -17,6 +17,7 @@ package distribution
 import (
 	"strings"
 
+	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 )
@@ -35,23 +36,23 @@ const (
 func Driver() engine.Spec {
 	return engine.Spec{
 		Flavor:     registry.FlavorDistribution,
-		ClaimsHost: registry.IsDockerHub,
+		ClaimsHost: host.IsDockerHub,
 		Fallback:   true,
 		Configure:  configure,
 	}
 }
 
 func configure(t engine.Target) (engine.Config, error) {
-	host := t.Prefix.Host()
+	regHost := t.Prefix.Host()
 	// The distribution token spec allows several scopes in one request
 	// (docs/content/spec/auth/scope.md); the CNCF registry's token servers,
 	// Harbor, Quay and Docker Hub honour them.
 	svc := engine.TokenService{MultiScope: true}
 	cfg := engine.Config{
 		Credentials: engine.DefaultCredentials(t, "", ""),
-		Hint:        "run docker login " + host + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + host,
+		Hint:        "run docker login " + regHost + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + regHost,
 	}
-	if registry.IsDockerHub(host) {
+	if host.IsDockerHub(regHost) {
 		cfg.APIHost, cfg.NormalizeRepo = dockerHubAPIHost, dockerHubRepository
 		svc.Realm, svc.Service = dockerHubRealm, dockerHubService
 	}

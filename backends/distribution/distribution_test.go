@@ -26,7 +26,7 @@ const (
 
 func open(t *testing.T, srv *registrytest.Server, clock *registrytest.Clock, cred authn.Credential) registry.Backend {
 	t.Helper()
-	b, err := backends.Open(srv.Host()+"/org", registry.WithClock(clock), registry.WithCredentials(authn.Static(cred)))
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Clock: clock, Credentials: authn.Static(cred)})
 	require.NoError(t, err)
 	_, err = b.Discover(context.Background()) // the probe, which a first check would send
 	f := b.Flavor()

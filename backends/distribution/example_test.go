@@ -10,7 +10,7 @@ import (
 // Docker Hub is known by name: docker.io is served from
 // registry-1.docker.io, with its known token service.
 func Example() {
-	b, err := backends.Open("docker.io/library", registry.WithEnvMap(map[string]string{}))
+	b, err := backends.Open("docker.io/library", &registry.Options{Env: registry.EnvMap(map[string]string{})})
 	if err != nil {
 		fmt.Println(err)
 		return

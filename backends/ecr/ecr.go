@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,7 +28,9 @@ import (
 	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/molecule-ai/registrykit/authn"
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/envvar"
+	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 	"golang.org/x/oauth2"
@@ -42,65 +45,60 @@ type API interface {
 	GetAuthorizationToken(ctx context.Context, in *awsecr.GetAuthorizationTokenInput, opts ...func(*awsecr.Options)) (*awsecr.GetAuthorizationTokenOutput, error)
 }
 
-type (
-	configKey      struct{}
-	loadOptionsKey struct{}
-	regionKey      struct{}
-	apiKey         struct{}
-)
-
-func option(key, value any) registry.Option {
-	return registry.WithDriverOption(registry.FlavorECR, key, value)
+// Config configures the ECR driver. The zero value, and a nil *Config, load
+// the SDK's default configuration in the region the registry host names.
+type Config struct {
+	// AWSConfig, when set, is used instead of loading the default
+	// configuration. The region still comes from the registry host when it
+	// names one.
+	AWSConfig *aws.Config
+	// LoadOptions are added to the driver's config.LoadDefaultConfig call,
+	// after its own (region, FIPS, dual-stack): a profile, an HTTP client,
+	// a retryer.
+	LoadOptions []func(*config.LoadOptions) error
+	// Region is the region for a host that does not name one (the ecr
+	// flavor forced on another host). For an ECR host it must match the
+	// host's.
+	Region string
+	// API replaces the ECR API client.
+	API API
 }
 
-// WithAWSConfig makes the driver use cfg instead of loading the default
-// configuration. The region still comes from the registry host when it
-// names one.
-func WithAWSConfig(cfg aws.Config) registry.Option { return option(configKey{}, cfg) }
-
-// WithLoadOptions adds options to the driver's config.LoadDefaultConfig
-// call, after its own (region, FIPS, dual-stack): a profile, an HTTP client,
-// a retryer.
-func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
-	return option(loadOptionsKey{}, opts)
-}
-
-// WithRegion sets the region for a host that does not name one (the ecr
-// flavor forced on another host). For an ECR host it must match the host's.
-func WithRegion(region string) registry.Option { return option(regionKey{}, region) }
-
-// WithAPI replaces the ECR API client.
-func WithAPI(api API) registry.Option { return option(apiKey{}, api) }
-
-// Driver returns the ECR private-registry driver.
-func Driver() engine.Spec {
+// Driver returns the ECR private-registry driver configured by c (nil: the
+// defaults).
+func Driver(c *Config) engine.Spec {
+	var cfg Config
+	if c != nil {
+		cfg = *c
+		cfg.LoadOptions = slices.Clone(c.LoadOptions)
+	}
 	return engine.Spec{
 		Flavor:     registry.FlavorECR,
 		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorECR },
-		Configure:  configure,
+		Configure:  func(t engine.Target) (engine.Config, error) { return configure(t, cfg) },
 	}
 }
 
 // configure does no I/O: the AWS configuration is loaded, and the ECR client
 // built, on the first token request, and again on a later one if loading
 // failed.
-func configure(t engine.Target) (engine.Config, error) {
+func configure(t engine.Target, c Config) (engine.Config, error) {
 	o := t.Options
-	host := t.Prefix.Host()
-	region, err := resolveRegion(t.Prefix, o)
+	regHost := t.Prefix.Host()
+	region, err := resolveRegion(t.Prefix, o, c.Region)
 	if err != nil {
 		return engine.Config{}, err
 	}
-	ecrHost, _ := registry.ParseECRHost(host)
+	ecrHost, _ := host.ParseECR(regHost)
 	var client *ecrauth.Lazy[API]
-	if api, ok := o.DriverOption(registry.FlavorECR, apiKey{}).(API); ok {
-		client = ecrauth.Ready(api)
+	if c.API != nil {
+		client = ecrauth.Ready(c.API)
 	} else {
 		client = ecrauth.NewClient(o, "ECR", func(ctx context.Context) (aws.Config, error) {
-			return loadConfig(ctx, o, region, ecrHost)
+			return loadConfig(ctx, o, c, region, ecrHost)
 		}, newAPI)
 	}
-	t2 := &tokens{api: client, host: host, region: region, now: o.Now().Now, log: o.Log()}
+	t2 := &tokens{api: client, host: regHost, region: region, now: o.Now().Now, log: o.Log()}
 	return engine.Config{
 		Auth: engine.FetchedToken{
 			Fetch:            t2.fetch,
@@ -123,13 +121,12 @@ func newAPI(cfg aws.Config, endpoint string) API {
 }
 
 // resolveRegion takes the region from the host, checking any explicit one.
-func resolveRegion(p registry.Prefix, o *registry.Options) (string, error) {
-	explicit, _ := o.DriverOption(registry.FlavorECR, regionKey{}).(string)
-	if h, ok := registry.ParseECRHost(p.Host()); ok {
+func resolveRegion(p registry.Prefix, o *registry.Options, explicit string) (string, error) {
+	if h, ok := host.ParseECR(p.Host()); ok {
 		if explicit != "" && explicit != h.Region {
 			return "", &registry.ConfigError{Var: "ECR region", Value: explicit,
 				Reason: fmt.Sprintf("does not match the region %s of the registry host %s", h.Region, p.Host()),
-				Fix:    "drop the region option: the host names the region"}
+				Fix:    "drop ecr.Config.Region: the host names the region"}
 		}
 		return h.Region, nil
 	}
@@ -137,11 +134,11 @@ func resolveRegion(p registry.Prefix, o *registry.Options) (string, error) {
 		return explicit, nil
 	}
 	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if v, ok := o.Env(k); ok {
+		if v, ok := o.LookupEnv(k); ok {
 			return v, nil
 		}
 	}
-	return "", &registry.ConfigError{Var: registry.EnvRegistry, Value: p.String(),
+	return "", &registry.ConfigError{Var: envvar.Registry, Value: p.String(),
 		Reason: "is not an ECR host, so it names no AWS region",
 		Fix:    "set AWS_REGION, or use the registry's <account>.dkr.ecr.<region>.amazonaws.com host"}
 }
@@ -149,9 +146,9 @@ func resolveRegion(p registry.Prefix, o *registry.Options) (string, error) {
 // loadConfig returns the AWS configuration: the caller's, or the SDK's
 // default chain, in region, with FIPS and dual-stack endpoints when the
 // registry host uses them.
-func loadConfig(ctx context.Context, o *registry.Options, region string, h registry.ECRHost) (aws.Config, error) {
-	if cfg, ok := o.DriverOption(registry.FlavorECR, configKey{}).(aws.Config); ok {
-		cfg = cfg.Copy()
+func loadConfig(ctx context.Context, o *registry.Options, c Config, region string, h host.ECR) (aws.Config, error) {
+	if c.AWSConfig != nil {
+		cfg := c.AWSConfig.Copy()
 		cfg.Region = region
 		return cfg, nil
 	}
@@ -162,8 +159,7 @@ func loadConfig(ctx context.Context, o *registry.Options, region string, h regis
 	if h.DualStack {
 		opts = append(opts, config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled))
 	}
-	extra, _ := o.DriverOption(registry.FlavorECR, loadOptionsKey{}).([]func(*config.LoadOptions) error)
-	return ecrauth.LoadConfig(ctx, o, append(opts, extra...)...)
+	return ecrauth.LoadConfig(ctx, o, append(opts, c.LoadOptions...)...)
 }
 
 // tokens fetches ECR's authorization token: one Basic token per registry

@@ -74,7 +74,7 @@ func setup(t *testing.T, repos int, lifetime time.Duration) *fixture {
 		f.digests[repo] = h.String()
 	}
 	b, err := backends.Open(reg.Host()+"/molecule-ai",
-		registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
+		&registry.Options{Flavor: registry.FlavorECR, Clock: clock}, ecr.Driver(&ecr.Config{Region: region}))
 	require.NoError(t, err)
 	f.backend = b
 	return f
@@ -165,7 +165,7 @@ func TestRevokedPasswordRefreshedOnce(t *testing.T) {
 	img, _ := random.Image(32, 1)
 	h, err := reg.Push("molecule-ai/x", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
+	b, err := backends.Open(reg.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorECR, Clock: clock}, ecr.Driver(&ecr.Config{Region: region}))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.NoError(t, err)
@@ -182,7 +182,7 @@ func TestNoCredentialsNamesTheChain(t *testing.T) {
 	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds})
 	defer api.Close()
 	awsEnv(t, api.URL(), false)
-	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai", nil)
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
@@ -196,7 +196,7 @@ func TestAccessDenied(t *testing.T) {
 	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: region, Credentials: creds, Deny: true})
 	defer api.Close()
 	awsEnv(t, api.URL(), true)
-	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai", nil)
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrDenied)
@@ -208,7 +208,7 @@ func TestWrongRegionSignatureIsRefused(t *testing.T) {
 	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "eu-west-1", Credentials: creds})
 	defer api.Close()
 	awsEnv(t, api.URL(), true)
-	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
+	b, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai", nil)
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
@@ -218,11 +218,11 @@ func TestWrongRegionSignatureIsRefused(t *testing.T) {
 }
 
 func TestRegionResolution(t *testing.T) {
-	_, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/x", ecr.WithRegion("us-west-2"))
+	_, err := backends.Open("123456789012.dkr.ecr.us-east-2.amazonaws.com/x", nil, ecr.Driver(&ecr.Config{Region: "us-west-2"}))
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "does not match")
 
-	_, err = backends.Open("127.0.0.1:5000/x", registry.WithFlavor(registry.FlavorECR), registry.WithEnvMap(nil))
+	_, err = backends.Open("127.0.0.1:5000/x", &registry.Options{Flavor: registry.FlavorECR, Env: registry.EnvMap(nil)})
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "AWS_REGION")
 }
@@ -255,7 +255,7 @@ func TestEndpointFromHost(t *testing.T) {
 		t.Run(host, func(t *testing.T) {
 			awsEnv(t, "", true)
 			rec := &recorder{}
-			b, err := backends.Open(host+"/x", ecr.WithLoadOptions(config.WithHTTPClient(&http.Client{Transport: rec})))
+			b, err := backends.Open(host+"/x", nil, ecr.Driver(&ecr.Config{LoadOptions: []func(*config.LoadOptions) error{config.WithHTTPClient(&http.Client{Transport: rec})}}))
 			require.NoError(t, err)
 			_, err = b.Token(context.Background(), "x")
 			require.ErrorIs(t, err, registry.ErrDenied)
@@ -285,7 +285,7 @@ func deniedRig(t *testing.T) (*registrytest.Clock, *registrytest.Server, *regist
 		_, err := reg.Push("molecule-ai/"+repo, "latest", img)
 		require.NoError(t, err)
 	}
-	b, err := backends.Open(reg.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion(region), registry.WithClock(clock))
+	b, err := backends.Open(reg.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorECR, Clock: clock}, ecr.Driver(&ecr.Config{Region: region}))
 	require.NoError(t, err)
 	return clock, reg, api, b
 }

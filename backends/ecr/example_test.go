@@ -9,17 +9,19 @@ import (
 )
 
 // An ECR host names its account and region; opening a backend for it loads
-// nothing and sends nothing. A driver option for another flavor is refused.
+// nothing and sends nothing. A region that contradicts the host's is
+// refused.
 func ExampleDriver() {
-	b, err := backends.Open("123456789012.dkr.ecr.eu-west-1.amazonaws.com/molecule-ai", registry.WithEnvMap(map[string]string{}))
+	b, err := backends.Open("123456789012.dkr.ecr.eu-west-1.amazonaws.com/molecule-ai", &registry.Options{Env: registry.EnvMap(map[string]string{})})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(b.Flavor(), b.Host())
-	_, err = backends.Open("ghcr.io/molecule-ai", ecr.WithRegion("eu-west-1"), registry.WithEnvMap(map[string]string{}))
+	_, err = backends.Open("123456789012.dkr.ecr.eu-west-1.amazonaws.com/molecule-ai", &registry.Options{Env: registry.EnvMap(nil)},
+		ecr.Driver(&ecr.Config{Region: "us-east-1"}))
 	fmt.Println(err)
 	// Output:
 	// ecr 123456789012.dkr.ecr.eu-west-1.amazonaws.com
-	// invalid driver option "ecr option": is an option of the ecr driver, but the registry ghcr.io uses the ghcr driver; drop the option, or force the ecr flavor
+	// invalid ECR region "us-east-1": does not match the region eu-west-1 of the registry host 123456789012.dkr.ecr.eu-west-1.amazonaws.com; drop ecr.Config.Region: the host names the region
 }

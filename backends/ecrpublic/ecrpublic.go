@@ -3,7 +3,7 @@
 // Pulls are anonymous by default, through the registry's bearer flow with
 // its known realm (https://public.ecr.aws/token), so no /v2/ probe is sent.
 // When AWS credentials are configured (AWS_ACCESS_KEY_ID, AWS_PROFILE, web
-// identity, a container role) or [WithAWSAuth] says so, the driver calls
+// identity, a container role) or [Config].AWSAuth says so, the driver calls
 // ecrpublic.GetAuthorizationToken in us-east-1 and presents the password it
 // returns to the token service, which raises the anonymous pull limits. An
 // expired bearer token, which ECR Public answers with 400 DENIED, is
@@ -13,6 +13,7 @@ package ecrpublic
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,14 +21,14 @@ import (
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
 	"github.com/molecule-ai/registrykit/authn"
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 	"golang.org/x/oauth2"
 )
 
-// APIRegion is the only region the ECR Public API lives in.
-const APIRegion = "us-east-1"
+// apiRegion is the only region the ECR Public API lives in.
+const apiRegion = "us-east-1"
 
 // apiAction is the IAM action authenticated pulls need.
 const apiAction = "ecr-public:GetAuthorizationToken"
@@ -40,51 +41,48 @@ type API interface {
 	GetAuthorizationToken(ctx context.Context, in *awsecrpublic.GetAuthorizationTokenInput, opts ...func(*awsecrpublic.Options)) (*awsecrpublic.GetAuthorizationTokenOutput, error)
 }
 
-type (
-	authKey        struct{}
-	apiKey         struct{}
-	loadOptionsKey struct{}
-)
-
-// WithAWSAuth forces authenticated (true) or anonymous (false) pulls instead
-// of deciding from the presence of AWS credentials in the environment.
-func WithAWSAuth(enabled bool) registry.Option {
-	return registry.WithDriverOption(registry.FlavorECRPublic, authKey{}, enabled)
+// Config configures the ECR Public driver. The zero value, and a nil
+// *Config, pull anonymously unless the environment names AWS credentials.
+type Config struct {
+	// AWSAuth forces authenticated (true) or anonymous (false) pulls; nil
+	// decides from the presence of AWS credentials in the environment
+	// (AWS_ACCESS_KEY_ID, AWS_PROFILE, web identity, a container role),
+	// which it does not resolve, so deciding does no I/O.
+	AWSAuth *bool
+	// LoadOptions are added to the driver's config.LoadDefaultConfig call.
+	LoadOptions []func(*config.LoadOptions) error
+	// API replaces the ECR Public API client (and enables AWS auth).
+	API API
 }
 
-// WithAPI replaces the ECR Public API client (and enables AWS auth).
-func WithAPI(api API) registry.Option {
-	return registry.WithDriverOption(registry.FlavorECRPublic, apiKey{}, api)
-}
-
-// WithLoadOptions adds options to the driver's config.LoadDefaultConfig call.
-func WithLoadOptions(opts ...func(*config.LoadOptions) error) registry.Option {
-	return registry.WithDriverOption(registry.FlavorECRPublic, loadOptionsKey{}, opts)
-}
-
-// Driver returns the ECR Public driver: public.ecr.aws and ecr-public.aws.com.
-func Driver() engine.Spec {
+// Driver returns the ECR Public driver, for public.ecr.aws and
+// ecr-public.aws.com, configured by c (nil: the defaults).
+func Driver(c *Config) engine.Spec {
+	var cfg Config
+	if c != nil {
+		cfg = *c
+		cfg.LoadOptions = slices.Clone(c.LoadOptions)
+	}
 	return engine.Spec{
 		Flavor:     registry.FlavorECRPublic,
 		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorECRPublic },
-		Configure:  configure,
+		Configure:  func(t engine.Target) (engine.Config, error) { return configure(t, cfg) },
 	}
 }
 
 // configure does no I/O: when authenticated pulls are wanted, the AWS
 // configuration is loaded on the first token request.
-func configure(t engine.Target) (engine.Config, error) {
+func configure(t engine.Target, c Config) (engine.Config, error) {
 	o := t.Options
 	host := t.Prefix.Host()
 	cred := authn.Anonymous
-	if Authenticated(o) {
+	if c.authenticated(o) {
 		var client *ecrauth.Lazy[API]
-		if api, ok := o.DriverOption(registry.FlavorECRPublic, apiKey{}).(API); ok {
-			client = ecrauth.Ready(api)
+		if c.API != nil {
+			client = ecrauth.Ready(c.API)
 		} else {
 			client = ecrauth.NewClient(o, "ECR_PUBLIC", func(ctx context.Context) (aws.Config, error) {
-				extra, _ := o.DriverOption(registry.FlavorECRPublic, loadOptionsKey{}).([]func(*config.LoadOptions) error)
-				return ecrauth.LoadConfig(ctx, o, append([]func(*config.LoadOptions) error{config.WithRegion(APIRegion)}, extra...)...)
+				return ecrauth.LoadConfig(ctx, o, append([]func(*config.LoadOptions) error{config.WithRegion(apiRegion)}, c.LoadOptions...)...)
 			}, newAPI)
 		}
 		pw := &passwords{api: client, now: o.Now().Now}
@@ -120,31 +118,17 @@ func newAPI(cfg aws.Config, endpoint string) API {
 	})
 }
 
-// Authenticated reports whether a backend opened with o authenticates pulls
-// with AWS credentials: WithAPI or WithAuthentication(true) is given, or,
-// without WithAuthentication, the environment names AWS credentials
-// (AWS_ACCESS_KEY_ID, AWS_PROFILE, web identity, a container role); it
-// resolves none, so it does no I/O.
-func Authenticated(o *registry.Options) bool {
-	if _, ok := o.DriverOption(registry.FlavorECRPublic, apiKey{}).(API); ok {
+// authenticated reports whether a backend opened with o authenticates pulls
+// with AWS credentials: c names an API or sets AWSAuth, or else the
+// environment names AWS credentials.
+func (c Config) authenticated(o *registry.Options) bool {
+	switch {
+	case c.API != nil:
 		return true
+	case c.AWSAuth != nil:
+		return *c.AWSAuth
 	}
-	if enabled, set := o.DriverOption(registry.FlavorECRPublic, authKey{}).(bool); set {
-		return enabled
-	}
-	return awsCredentialsConfigured(o)
-}
-
-// awsCredentialsConfigured reports whether the environment names AWS
-// credentials, without resolving them (which could reach for instance
-// metadata on a machine that has none).
-func awsCredentialsConfigured(o *registry.Options) bool {
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
-		if _, ok := o.Env(k); ok {
-			return true
-		}
-	}
-	return false
+	return ecrauth.CredentialsConfigured(o)
 }
 
 // passwords fetches the password GetAuthorizationToken returns; the driver
@@ -161,7 +145,7 @@ func (p *passwords) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	out, err := api.GetAuthorizationToken(ctx, &awsecrpublic.GetAuthorizationTokenInput{})
 	if err != nil {
-		return nil, ecrauth.APIError(err, "public.ecr.aws", APIRegion, apiAction)
+		return nil, ecrauth.APIError(err, "public.ecr.aws", apiRegion, apiAction)
 	}
 	var data types.AuthorizationData
 	if out.AuthorizationData != nil {

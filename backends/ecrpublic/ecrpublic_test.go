@@ -29,8 +29,7 @@ func setup(t *testing.T, anonymous bool) (*registrytest.Server, *registrytest.Cl
 
 func TestAnonymousBearerFlow(t *testing.T) {
 	srv, clock, want := setup(t, true)
-	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
-		registry.WithClock(clock), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", &registry.Options{Flavor: registry.FlavorECRPublic, Clock: clock, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
 	d, err := b.ManifestDigest(context.Background(), "x", "latest")
 	require.NoError(t, err)
@@ -43,8 +42,7 @@ func TestAnonymousBearerFlow(t *testing.T) {
 
 func TestExpiredBearer400RefreshesOnce(t *testing.T) {
 	srv, clock, want := setup(t, true)
-	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
-		registry.WithClock(clock), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", &registry.Options{Flavor: registry.FlavorECRPublic, Clock: clock, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.NoError(t, err)
@@ -59,14 +57,14 @@ func TestExpiredBearer400RefreshesOnce(t *testing.T) {
 func TestAWSAuthenticatedPulls(t *testing.T) {
 	srv, clock, want := setup(t, false)
 	creds := aws.Credentials{AccessKeyID: "AKIDPUBLIC0123456789", SecretAccessKey: "public/secret/key/EXAMPLE"}
-	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr-public", Region: ecrpublic.APIRegion, Credentials: creds,
+	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr-public", Region: "us-east-1", Credentials: creds,
 		Issue: func() (string, time.Time) {
 			exp := clock.Now().Add(12 * time.Hour)
 			return srv.IssueECRPassword(exp), exp
 		}})
 	defer api.Close()
 	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR_PUBLIC", api.URL())
-	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic), registry.WithClock(clock))
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", &registry.Options{Flavor: registry.FlavorECRPublic, Clock: clock})
 	require.NoError(t, err)
 	for range 3 {
 		d, err := b.ManifestDigest(context.Background(), "x", "latest")
@@ -83,8 +81,9 @@ func TestAWSAuthenticatedPulls(t *testing.T) {
 
 func TestAnonymousRefusedByPrivateRepository(t *testing.T) {
 	srv, clock, _ := setup(t, false)
-	b, err := backends.Open(srv.Host()+"/a1b2c3d4", registry.WithFlavor(registry.FlavorECRPublic),
-		registry.WithClock(clock), ecrpublic.WithAWSAuth(false))
+	anonymous := false
+	b, err := backends.Open(srv.Host()+"/a1b2c3d4", &registry.Options{Flavor: registry.FlavorECRPublic, Clock: clock},
+		ecrpublic.Driver(&ecrpublic.Config{AWSAuth: &anonymous}))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "x", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)

@@ -9,9 +9,11 @@ import (
 )
 
 // ECR Public pulls are anonymous unless AWS credentials are configured or
-// ecrpublic.WithAWSAuth says otherwise.
-func ExampleWithAWSAuth() {
-	b, err := backends.Open("public.ecr.aws/a1b2c3d4", ecrpublic.WithAWSAuth(false), registry.WithEnvMap(map[string]string{}))
+// ecrpublic.Config.AWSAuth says otherwise.
+func ExampleConfig() {
+	anonymous := false
+	b, err := backends.Open("public.ecr.aws/a1b2c3d4", &registry.Options{Env: registry.EnvMap(nil)},
+		ecrpublic.Driver(&ecrpublic.Config{AWSAuth: &anonymous}))
 	if err != nil {
 		fmt.Println(err)
 		return

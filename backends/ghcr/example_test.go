@@ -21,9 +21,9 @@ func ExampleDriver() {
 	img, _ := random.Image(64, 1)
 	_, _ = srv.Push("molecule-ai/workspace-template-codex", "latest", img)
 
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(map[string]string{
-		registry.EnvRegistry: srv.Host() + "/molecule-ai", ghcr.EnvUser: "octocat", ghcr.EnvToken: "ghp_example0123456789",
-	}))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(map[string]string{
+		"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/molecule-ai", ghcr.EnvUser: "octocat", ghcr.EnvToken: "ghp_example0123456789",
+	})})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -37,31 +37,30 @@ const (
 // Hint is the fix named in GHCR authentication errors.
 const hint = "set GHCR_USER and GHCR_TOKEN (a personal access token with read:packages), or run docker login ghcr.io; note that GHCR answers 401 both for private images without credentials and for images that do not exist"
 
-type noDirectKey struct{}
-
-// WithTokenService makes the backend always use GHCR's token service, never
-// the PAT as a bearer token (for a registry known to refuse it, such as some
-// GitHub Enterprise Server versions), saving the one refused request the
-// fallback would cost.
-func WithTokenService() registry.Option {
-	return registry.WithDriverOption(registry.FlavorGHCR, noDirectKey{}, true)
+// Config configures the GHCR driver. The zero value, and a nil *Config,
+// are the defaults.
+type Config struct {
+	// TokenService makes the backend always use GHCR's token service, never
+	// the PAT as a bearer token (for a registry known to refuse it, such as
+	// some GitHub Enterprise Server versions), saving the one refused request
+	// the fallback would cost.
+	TokenService bool
 }
 
-// direct is "Bearer" unless WithTokenService said otherwise.
-func direct(t engine.Target) bool {
-	return t.Options.DriverOption(registry.FlavorGHCR, noDirectKey{}) == nil
-}
-
-// Driver returns the GHCR driver.
-func Driver() engine.Spec {
+// Driver returns the GHCR driver configured by c (nil: the defaults).
+func Driver(c *Config) engine.Spec {
+	var cfg Config
+	if c != nil {
+		cfg = *c
+	}
 	return engine.Spec{
 		Flavor:     registry.FlavorGHCR,
 		ClaimsHost: func(host string) bool { return registry.DetectFlavor(host) == registry.FlavorGHCR },
-		Configure:  configure,
+		Configure:  func(t engine.Target) (engine.Config, error) { return configure(t, cfg) },
 	}
 }
 
-func configure(t engine.Target) (engine.Config, error) {
+func configure(t engine.Target, c Config) (engine.Config, error) {
 	host := t.Prefix.Host()
 	svc := engine.TokenService{
 		// GHCR answers GET /v2/ with
@@ -75,7 +74,7 @@ func configure(t engine.Target) (engine.Config, error) {
 		MultiScope: true,
 	}
 	var auth engine.Auth = svc
-	if direct(t) {
+	if !c.TokenService {
 		// ghcr.io takes a PAT as Bearer base64(user:PAT) on /v2/ directly
 		// (argoproj-labs/argocd-image-updater #303, updatecli/updatecli #245):
 		// one request per check, cold or steady, and no 60 s tokens to renew.

@@ -56,10 +56,7 @@ func setup(t *testing.T, anonymous bool, env map[string]string, mods ...func(*re
 	p := registry.MustParsePrefix(srv.Host() + "/molecule-ai")
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	// The driver's own chain, without the machine's Docker config.
-	b, err := engine.Open(p, []engine.Spec{ghcr.Driver()}, registry.WithFlavor(registry.FlavorGHCR),
-		registry.WithClock(clock),
-		registry.WithCredentials(authn.Chain(authn.Env(ghcr.EnvUser, ghcr.EnvToken, lookup), authn.Anonymous)),
-	)
+	b, err := engine.Open(p, []engine.Spec{ghcr.Driver(nil)}, &registry.Options{Flavor: registry.FlavorGHCR, Clock: clock, Credentials: authn.Chain(authn.Env(ghcr.EnvUser, ghcr.EnvToken, lookup), authn.Anonymous)})
 	require.NoError(t, err)
 	f.backend = b
 	return f
@@ -217,7 +214,7 @@ func TestCredentialIsThePAT(t *testing.T) {
 	assert.NotContains(t, cred.String(), pat)
 }
 
-// ghcr.WithTokenService skips the direct PAT: no refused request first.
+// ghcr.Config.TokenService skips the direct PAT: no refused request first.
 func TestWithTokenService(t *testing.T) {
 	clock := registrytest.NewClock(time.Now())
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.GHCR, Users: map[string]string{user: pat}, Now: clock.Now, RefuseDirectPAT: true})
@@ -225,8 +222,9 @@ func TestWithTokenService(t *testing.T) {
 	img, _ := random.Image(32, 1)
 	h, err := srv.Push("molecule-ai/app", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), ghcr.WithTokenService(),
-		registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/molecule-ai", ghcr.EnvUser: user, ghcr.EnvToken: pat}))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGHCR,
+		Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/molecule-ai", ghcr.EnvUser: user, ghcr.EnvToken: pat})},
+		ghcr.Driver(&ghcr.Config{TokenService: true}))
 	require.NoError(t, err)
 	d, err := b.ManifestDigest(context.Background(), "app", "latest")
 	require.NoError(t, err)

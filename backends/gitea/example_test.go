@@ -14,7 +14,7 @@ import (
 func Example() {
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea})
 	defer srv.Close()
-	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{}))
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Env: registry.EnvMap(map[string]string{})})
 	if err != nil {
 		fmt.Println(err)
 		return

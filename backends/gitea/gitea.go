@@ -4,7 +4,7 @@
 // It is chosen when the flavor is forced, or when a registry's /v2/
 // challenge is Gitea's: service="container_registry" with a realm ending in
 // /v2/token. With credentials, a check is one request: Gitea takes Basic
-// credentials on /v2/ directly (WithTokenService opts out). Anonymously,
+// credentials on /v2/ directly (Config.TokenService opts out). Anonymously,
 // Gitea issues one token that serves every repository (it ignores the
 // scope), so a new repository costs a single HEAD once any token is cached. Credentials come from GITEA_USER and GITEA_TOKEN, else
 // MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN — sent only
@@ -12,12 +12,13 @@
 // anonymous access (public owners).
 //
 // Gitea announces its token realm on its ROOT_URL; a realm on any other host
-// is refused unless the operator names that host with [WithRealmHost] (a
+// is refused unless the operator names that host in [Config].RealmHosts (a
 // Gitea reached through a proxy name), and then only over HTTPS.
 package gitea
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/molecule-ai/registrykit/registry"
@@ -36,29 +37,28 @@ const giteaService = "container_registry"
 // Hint is the fix named in Gitea authentication errors.
 const hint = "set GITEA_USER and GITEA_TOKEN (an access token with the read:package scope), or run docker login for this host"
 
-type (
-	realmHostsKey struct{}
-	noDirectKey   struct{}
-)
-
-// WithTokenService makes the backend always use Gitea's token service,
-// never Basic credentials on /v2/ directly.
-func WithTokenService() registry.Option {
-	return registry.WithDriverOption(registry.FlavorGitea, noDirectKey{}, true)
+// Config configures the Gitea driver. The zero value, and a nil *Config,
+// are the defaults.
+type Config struct {
+	// TokenService makes the backend always use Gitea's token service,
+	// never Basic credentials on /v2/ directly.
+	TokenService bool
+	// RealmHosts allows Gitea's token realm on these hosts besides the
+	// registry's (the ROOT_URL of a Gitea reached through a proxy name),
+	// over HTTPS only.
+	RealmHosts []string
 }
 
-// WithRealmHost allows Gitea's token realm on hosts other than the registry
-// (the ROOT_URL of a Gitea reached through a proxy name), over HTTPS only.
-func WithRealmHost(hosts ...string) registry.Option {
-	return registry.WithDriverOption(registry.FlavorGitea, realmHostsKey{}, hosts)
-}
-
-// Driver returns the Gitea driver.
-func Driver() engine.Spec {
+// Driver returns the Gitea driver configured by c (nil: the defaults).
+func Driver(c *Config) engine.Spec {
+	var cfg Config
+	if c != nil {
+		cfg = Config{TokenService: c.TokenService, RealmHosts: slices.Clone(c.RealmHosts)}
+	}
 	return engine.Spec{
 		Flavor:          registry.FlavorGitea,
 		ClaimsChallenge: isChallenge,
-		Configure:       configure,
+		Configure:       func(t engine.Target) (engine.Config, error) { return configure(t, cfg) },
 	}
 }
 
@@ -71,24 +71,23 @@ func isChallenge(c *registry.Challenge) bool {
 	return c.IsBearer() && c.Params["service"] == giteaService && strings.HasSuffix(strings.TrimSuffix(c.Params["realm"], "/"), "/v2/token")
 }
 
-func configure(t engine.Target) (engine.Config, error) {
+func configure(t engine.Target, c Config) (engine.Config, error) {
 	host := t.Prefix.Host()
 	scheme := engine.Scheme(host, t.Options)
-	hosts, _ := t.Options.DriverOption(registry.FlavorGitea, realmHostsKey{}).([]string)
 	svc := engine.TokenService{
 		Realm:        scheme + "://" + host + "/v2/token",
 		Service:      giteaService,
 		SameHostOnly: true,
-		RealmHosts:   hosts,
+		RealmHosts:   c.RealmHosts,
 		Unscoped:     true,
 		RealmFix: fmt.Sprintf("set ROOT_URL in Gitea's app.ini [server] section to %s://%s/ (the address clients reach it at), "+
-			"or allow the realm's host with gitea.WithRealmHost", scheme, host),
+			"or allow the realm's host in gitea.Config.RealmHosts", scheme, host),
 	}
 	if c := t.Challenge; c.IsBearer() && c.Params["realm"] != "" {
 		svc.Realm = c.Params["realm"] // checked against the registry host before anything is sent
 	}
 	cfg := engine.Config{Auth: svc, Credentials: engine.DefaultCredentials(t, envUser, envToken), Hint: hint}
-	if t.Options.DriverOption(registry.FlavorGitea, noDirectKey{}) == nil {
+	if !c.TokenService {
 		// Gitea takes Basic credentials on /v2/ itself — it offers
 		// Basic realm="Gitea Container Registry" beside its Bearer challenge
 		// (routers/api/packages/container/container.go in go-gitea/gitea) —

@@ -28,7 +28,7 @@ const (
 
 var repos = []string{"workspace-template-langgraph", "workspace-template-autogen", "workspace-template-codex"}
 
-func setup(t *testing.T, opts ...registry.Option) (*registrytest.Server, *registrytest.Clock, map[string]string) {
+func setup(t *testing.T) (*registrytest.Server, *registrytest.Clock, map[string]string) {
 	t.Helper()
 	clock := registrytest.NewClock(time.Now())
 	srv := registrytest.NewServer(registrytest.Config{Mode: registrytest.Gitea, Users: map[string]string{user: token}, Now: clock.Now})
@@ -44,14 +44,14 @@ func setup(t *testing.T, opts ...registry.Option) (*registrytest.Server, *regist
 	return srv, clock, digests
 }
 
-func credentials() registry.Option {
-	return registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: token}))
+func credentials() authn.Source {
+	return authn.Static(authn.Credential{Username: user, Password: token})
 }
 
 func TestProbedGitea(t *testing.T) {
 	srv, clock, digests := setup(t)
 	ctx := context.Background()
-	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Credentials: credentials(), Clock: clock})
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorUnknown, b.Flavor(), "not probed before the first request")
 
@@ -72,14 +72,14 @@ func TestProbedGitea(t *testing.T) {
 
 func TestForcedGiteaNeedsNoProbe(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Credentials: credentials(), Clock: clock, Flavor: registry.FlavorGitea})
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
 	require.NoError(t, err)
 	assert.Equal(t, registrytest.Counts{Head: 1}, srv.Counts(), "Basic credentials on /v2/: one request")
 
 	srv.ResetCounts()
-	b, err = backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea), gitea.WithTokenService())
+	b, err = backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Credentials: credentials(), Clock: clock, Flavor: registry.FlavorGitea}, gitea.Driver(&gitea.Config{TokenService: true}))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestForcedGiteaNeedsNoProbe(t *testing.T) {
 
 func TestTokenLifetimeFromJWT(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", credentials(), registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea), gitea.WithTokenService())
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Credentials: credentials(), Clock: clock, Flavor: registry.FlavorGitea}, gitea.Driver(&gitea.Config{TokenService: true}))
 	require.NoError(t, err)
 	ctx := context.Background()
 	// A day of checks every 5 minutes: the 24 h JWT (no expires_in) must be
@@ -112,8 +112,7 @@ func TestTokenLifetimeFromJWT(t *testing.T) {
 
 func TestWrongTokenIsUnauthorized(t *testing.T) {
 	srv, clock, _ := setup(t)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithClock(clock), registry.WithFlavor(registry.FlavorGitea),
-		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: "wrong-secret-value"})))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Clock: clock, Flavor: registry.FlavorGitea, Credentials: authn.Static(authn.Credential{Username: user, Password: "wrong-secret-value"})})
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), repos[0], "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
@@ -142,12 +141,11 @@ func (s *tokenStub) RoundTrip(r *http.Request) (*http.Response, error) {
 // openWithChallenge opens a Gitea backend whose probe answers c, through a
 // transport that never leaves the process, and asks for a token: the realm
 // rule runs before anything is sent.
-func openWithChallenge(t *testing.T, prefix string, c *registry.Challenge, opts ...registry.Option) (*tokenStub, error) {
+func openWithChallenge(t *testing.T, prefix string, c *registry.Challenge, realmHosts ...string) (*tokenStub, error) {
 	t.Helper()
 	stub := &tokenStub{challenge: c}
-	b, err := engine.Open(registry.MustParsePrefix(prefix), []engine.Spec{gitea.Driver()}, append([]registry.Option{
-		registry.WithHTTPClient(&http.Client{Transport: stub}), gitea.WithTokenService(),
-		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: token}))}, opts...)...)
+	b, err := engine.Open(registry.MustParsePrefix(prefix), []engine.Spec{gitea.Driver(&gitea.Config{TokenService: true, RealmHosts: realmHosts})},
+		&registry.Options{HTTPClient: &http.Client{Transport: stub}, Credentials: credentials()})
 	require.NoError(t, err, "Open does no I/O and checks nothing remote")
 	_, err = b.Token(context.Background(), "app")
 	return stub, err
@@ -186,7 +184,7 @@ func TestCheckRealmExplainsRootURL(t *testing.T) {
 			assert.Empty(t, stub.hosts, "nothing sent to a refused realm")
 			assert.Contains(t, err.Error(), want)
 			assert.Contains(t, err.Error(), "ROOT_URL")
-			assert.Contains(t, err.Error(), "gitea.WithRealmHost")
+			assert.Contains(t, err.Error(), "gitea.Config.RealmHosts")
 		})
 	}
 }
@@ -197,19 +195,18 @@ func TestRealmHostAllowedByTheOperator(t *testing.T) {
 	c := &registry.Challenge{Scheme: "Bearer", Params: map[string]string{"realm": "https://gitea.internal.example/v2/token", "service": gitea.Service}}
 	_, err := openWithChallenge(t, "git.example.com/org", c)
 	require.ErrorIs(t, err, registry.ErrInsecure)
-	stub, err := openWithChallenge(t, "git.example.com/org", c, gitea.WithRealmHost("gitea.internal.example"))
+	stub, err := openWithChallenge(t, "git.example.com/org", c, "gitea.internal.example")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"gitea.internal.example"}, stub.hosts)
 
 	c.Params["realm"] = "http://gitea.internal.example/v2/token"
-	_, err = openWithChallenge(t, "git.example.com/org", c, gitea.WithRealmHost("gitea.internal.example"))
+	_, err = openWithChallenge(t, "git.example.com/org", c, "gitea.internal.example")
 	require.ErrorIs(t, err, registry.ErrInsecure, "over HTTPS only")
 }
 
 func TestDockerCredentialIsTheToken(t *testing.T) {
 	srv, _, _ := setup(t)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
-		registry.WithEnvMap(map[string]string{registry.EnvRegistry: srv.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token}))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGitea, Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": srv.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token})})
 	require.NoError(t, err)
 	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
@@ -230,10 +227,10 @@ func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
 			return false // observe only
 		}})
 	defer other.Close()
-	env := map[string]string{registry.EnvRegistry: mine.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token,
-		registry.EnvUser: "generic", registry.EnvToken: "generic-secret"}
+	env := map[string]string{"MOLECULE_IMAGE_REGISTRY": mine.Host() + "/molecule-ai", gitea.EnvUser: user, gitea.EnvToken: token,
+		"MOLECULE_IMAGE_REGISTRY_USER": "generic", "MOLECULE_IMAGE_REGISTRY_TOKEN": "generic-secret"}
 
-	b, err := backends.Open(other.Host()+"/molecule-ai", registry.WithEnvMap(env))
+	b, err := backends.Open(other.Host()+"/molecule-ai", &registry.Options{Env: registry.EnvMap(env)})
 	require.NoError(t, err)
 	cred, err := b.Credential(context.Background())
 	require.NoError(t, err)
@@ -242,7 +239,7 @@ func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
 	require.ErrorIs(t, err, registry.ErrNotFound)
 	assert.Zero(t, sawAuth.Load(), "no credential reached the other host")
 
-	b, err = backends.Open(mine.Host()+"/molecule-ai", registry.WithEnvMap(env))
+	b, err = backends.Open(mine.Host()+"/molecule-ai", &registry.Options{Env: registry.EnvMap(env)})
 	require.NoError(t, err)
 	cred, err = b.Credential(context.Background())
 	require.NoError(t, err)
@@ -250,7 +247,7 @@ func TestEnvironmentCredentialsStayWithTheConfiguredRegistry(t *testing.T) {
 
 	delete(env, gitea.EnvUser)
 	delete(env, gitea.EnvToken)
-	b, err = backends.Open(mine.Host()+"/molecule-ai", registry.WithEnvMap(env))
+	b, err = backends.Open(mine.Host()+"/molecule-ai", &registry.Options{Env: registry.EnvMap(env)})
 	require.NoError(t, err)
 	cred, err = b.Credential(context.Background())
 	require.NoError(t, err)

@@ -80,7 +80,7 @@ func credentials(t engine.Target) authn.Source {
 	if t.Options.Credentials != nil {
 		return t.Options.Credentials
 	}
-	env := t.Options.Environ
+	env := t.Options.Env
 	base := engine.DefaultCredentials(t, envUser, envToken)
 	ci := authn.Env(envCIRegistryUser, envCIRegistryPassword, env.Lookup)
 	ciHost := env.Get(envCIRegistry)

@@ -44,8 +44,8 @@ func TestSelfManagedGitLab(t *testing.T) {
 	clock := registrytest.NewClock(time.Now())
 	srv, digests := gitlabServer(t, clock)
 	prefix := srv.Host() + "/group/project"
-	b, err := backends.FromEnv(registry.WithClock(clock), registry.WithEnvMap(map[string]string{
-		registry.EnvRegistry: prefix, gitlab.EnvUser: deployUser, gitlab.EnvToken: deployToken}))
+	b, err := backends.FromEnv(&registry.Options{Clock: clock, Env: registry.EnvMap(map[string]string{
+		"MOLECULE_IMAGE_REGISTRY": prefix, gitlab.EnvUser: deployUser, gitlab.EnvToken: deployToken})})
 	require.NoError(t, err)
 	ctx := context.Background()
 	d, err := b.ManifestDigest(ctx, "app", "latest")
@@ -69,7 +69,7 @@ func TestSelfManagedGitLab(t *testing.T) {
 func TestGitLabAndGiteaAreToldApart(t *testing.T) {
 	for mode, want := range map[registrytest.Mode]registry.Flavor{registrytest.GitLab: registry.FlavorGitLab, registrytest.Gitea: registry.FlavorGitea} {
 		srv := registrytest.NewServer(registrytest.Config{Mode: mode})
-		b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{}))
+		b, err := backends.Open(srv.Host()+"/org", &registry.Options{Env: registry.EnvMap(map[string]string{})})
 		require.NoError(t, err)
 		_, err = b.Discover(context.Background())
 		f := b.Flavor()
@@ -86,7 +86,7 @@ func TestCIJobToken(t *testing.T) {
 	env := map[string]string{
 		gitlab.EnvCIRegistry: srv.Host(), gitlab.EnvCIRegistryUser: "gitlab-ci-token", gitlab.EnvCIRegistryPassword: "job-token-0123456789",
 	}
-	b, err := backends.Open(srv.Host()+"/group/project", registry.WithFlavor(registry.FlavorGitLab), registry.WithEnvMap(env))
+	b, err := backends.Open(srv.Host()+"/group/project", &registry.Options{Flavor: registry.FlavorGitLab, Env: registry.EnvMap(env)})
 	require.NoError(t, err)
 	d, err := b.ManifestDigest(context.Background(), "worker", "latest")
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestCIJobToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "gitlab-ci-token", cred.Username)
 
-	other, err := backends.Open("127.0.0.1:1/group/project", registry.WithFlavor(registry.FlavorGitLab), registry.WithEnvMap(env))
+	other, err := backends.Open("127.0.0.1:1/group/project", &registry.Options{Flavor: registry.FlavorGitLab, Env: registry.EnvMap(env)})
 	require.NoError(t, err)
 	cred, err = other.Credential(context.Background())
 	require.NoError(t, err)
@@ -107,8 +107,7 @@ func TestCIJobToken(t *testing.T) {
 func TestPrivateProjectWithoutCredentials(t *testing.T) {
 	clock := registrytest.NewClock(time.Now())
 	srv, _ := gitlabServer(t, clock)
-	b, err := backends.Open(srv.Host()+"/group/project", registry.WithFlavor(registry.FlavorGitLab),
-		registry.WithEnvMap(map[string]string{}), registry.WithCredentials(authn.Anonymous))
+	b, err := backends.Open(srv.Host()+"/group/project", &registry.Options{Flavor: registry.FlavorGitLab, Env: registry.EnvMap(map[string]string{}), Credentials: authn.Anonymous})
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.ErrorIs(t, err, registry.ErrDenied)
@@ -118,7 +117,7 @@ func TestPrivateProjectWithoutCredentials(t *testing.T) {
 // registry.gitlab.com is known by name: its realm is gitlab.com's, and
 // opening it costs nothing.
 func ExampleDriver() {
-	b, err := backends.Open("registry.gitlab.com/group/project", registry.WithEnvMap(map[string]string{}))
+	b, err := backends.Open("registry.gitlab.com/group/project", &registry.Options{Env: registry.EnvMap(map[string]string{})})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -54,7 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	runtimes := h.runtimes()
 	if rt := strings.TrimSpace(q.Get("runtime")); rt != "" {
 		if !slices.Contains(runtimes, rt) {
-			writeError(w, http.StatusBadRequest, registry.UnknownRuntimeError(rt, runtimes).Error())
+			writeError(w, http.StatusBadRequest, unknownRuntime(rt, runtimes).Error())
 			return
 		}
 		runtimes = []string{rt}
@@ -110,6 +110,16 @@ func (h *Handler) runtimes() []string {
 		return h.Runtimes
 	}
 	return registry.DefaultRuntimes()
+}
+
+// unknownRuntime is the error for a runtime outside the application's
+// list known: a *registry.ConfigError that lists the known runtimes.
+func unknownRuntime(runtime string, known []string) error {
+	return &registry.ConfigError{
+		Var: "runtime", Value: runtime,
+		Reason: "unknown runtime",
+		Fix:    "use one of " + strings.Join(known, ", "),
+	}
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -47,7 +47,7 @@ func ecrBackend(t *testing.T, host string) registry.Backend {
 		Issue: func() (string, time.Time) { return "ecr-password-for-engine", time.Now().Add(12 * time.Hour) }})
 	t.Cleanup(api.Close)
 	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
-	b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
+	b, err := backends.Open(host+"/molecule-ai", &registry.Options{Flavor: registry.FlavorECR}, ecr.Driver(&ecr.Config{Region: "us-east-2"}))
 	require.NoError(t, err)
 	return b
 }
@@ -60,21 +60,19 @@ func TestRegistryAuthPerFlavor(t *testing.T) {
 		want mobyregistry.AuthConfig
 	}{
 		{"ghcr", func(t *testing.T) registry.Backend {
-			b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR),
-				registry.WithEnvMap(map[string]string{registry.EnvRegistry: host + "/molecule-ai", "GHCR_USER": "octocat", "GHCR_TOKEN": "ghp_pat0123456789"}))
+			b, err := backends.Open(host+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": host + "/molecule-ai", "GHCR_USER": "octocat", "GHCR_TOKEN": "ghp_pat0123456789"})})
 			require.NoError(t, err)
 			return b
 		}, mobyregistry.AuthConfig{Username: "octocat", Password: "ghp_pat0123456789", ServerAddress: host}},
 		{"gitea", func(t *testing.T) registry.Backend {
-			b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorGitea),
-				registry.WithEnvMap(map[string]string{registry.EnvRegistry: host + "/molecule-ai", "GITEA_USER": "bot", "GITEA_TOKEN": "gitea-token-0123"}))
+			b, err := backends.Open(host+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGitea, Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": host + "/molecule-ai", "GITEA_USER": "bot", "GITEA_TOKEN": "gitea-token-0123"})})
 			require.NoError(t, err)
 			return b
 		}, mobyregistry.AuthConfig{Username: "bot", Password: "gitea-token-0123", ServerAddress: host}},
 		{"ecr", func(t *testing.T) registry.Backend { return ecrBackend(t, host) },
 			mobyregistry.AuthConfig{Username: "AWS", Password: "ecr-password-for-engine", ServerAddress: host}},
 		{"anonymous", func(t *testing.T) registry.Backend {
-			b, err := backends.Open(host+"/molecule-ai", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(nil))
+			b, err := backends.Open(host+"/molecule-ai", &registry.Options{Flavor: registry.FlavorDistribution, Env: registry.EnvMap(nil)})
 			require.NoError(t, err)
 			return b
 		}, mobyregistry.AuthConfig{}}, // no X-Registry-Auth header: the Engine's anonymous pull
@@ -101,7 +99,7 @@ func TestRegistryAuthPerFlavor(t *testing.T) {
 
 func anonymousBackend(t *testing.T) registry.Backend {
 	t.Helper()
-	b, err := backends.Open("reg.example/molecule-ai", registry.WithFlavor(registry.FlavorDistribution), registry.WithEnvMap(nil))
+	b, err := backends.Open("reg.example/molecule-ai", &registry.Options{Flavor: registry.FlavorDistribution, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
 	return b
 }

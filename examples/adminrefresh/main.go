@@ -42,7 +42,7 @@ func main() {
 func serve(addr string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	b, err := backends.FromEnv(registry.WithLogger(log))
+	b, err := backends.FromEnv(&registry.Options{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -24,21 +24,16 @@ const Flavor registry.Flavor = "gar"
 // scope is the OAuth2 scope Artifact Registry pulls need.
 const scope = "https://www.googleapis.com/auth/cloud-platform"
 
-type tokenSourceKey struct{}
-
-// WithTokenSource replaces Google's application default credentials.
-func WithTokenSource(ts oauth2.TokenSource) registry.Option {
-	return registry.WithDriverOption(Flavor, tokenSourceKey{}, ts)
-}
-
-// Driver returns the Artifact Registry driver; pass it to engine.Open
-// with backends.Drivers().
-func Driver() engine.Spec {
+// Driver returns the Artifact Registry driver, authenticating with the
+// access tokens of ts, or of Google's application default credentials when
+// ts is nil. Pass it to backends.Open or backends.FromEnv, or to
+// engine.Open with backends.Drivers().
+func Driver(ts oauth2.TokenSource) engine.Spec {
 	return engine.Spec{
 		Flavor:     Flavor,
 		ClaimsHost: func(host string) bool { return strings.HasSuffix(host, "-docker.pkg.dev") },
-		Configure: func(t engine.Target) (engine.Config, error) {
-			ts, _ := t.Options.DriverOption(Flavor, tokenSourceKey{}).(oauth2.TokenSource)
+		Configure: func(engine.Target) (engine.Config, error) {
+			ts := ts // each backend finds its own default
 			var mu sync.Mutex
 			return engine.Config{
 				Credentials: authn.SourceFunc(func(ctx context.Context, _ string) (authn.Credential, error) {

@@ -27,10 +27,9 @@ func TestArtifactRegistryDriver(t *testing.T) {
 	want, err := srv.Push("project/repo/app", "latest", img)
 	require.NoError(t, err)
 
-	drivers := append(backends.Drivers(), customdriver.Driver())
-	b, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers,
-		registry.WithFlavor(customdriver.Flavor), registry.WithEnvMap(map[string]string{}),
-		customdriver.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.access-token"})))
+	opts := &registry.Options{Flavor: customdriver.Flavor, Env: registry.EnvMap(map[string]string{})}
+	drivers := append(backends.Drivers(), customdriver.Driver(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "ya29.access-token"})))
+	b, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers, opts)
 	require.NoError(t, err)
 	for range 3 {
 		d, err := b.ManifestDigest(context.Background(), "app", "latest")
@@ -43,9 +42,8 @@ func TestArtifactRegistryDriver(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "oauth2accesstoken", cred.Username)
 
-	bad, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers,
-		registry.WithFlavor(customdriver.Flavor), registry.WithEnvMap(map[string]string{}),
-		customdriver.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "revoked"})))
+	drivers = append(backends.Drivers(), customdriver.Driver(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "revoked"})))
+	bad, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/project/repo"), drivers, opts)
 	require.NoError(t, err)
 	_, err = bad.ManifestDigest(context.Background(), "app", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
@@ -55,8 +53,8 @@ func TestArtifactRegistryDriver(t *testing.T) {
 
 // Artifact Registry hosts select the driver by name.
 func ExampleDriver() {
-	drivers := append(backends.Drivers(), customdriver.Driver())
-	b, err := engine.Open(registry.MustParsePrefix("us-docker.pkg.dev/my-project/images"), drivers)
+	drivers := append(backends.Drivers(), customdriver.Driver(nil))
+	b, err := engine.Open(registry.MustParsePrefix("us-docker.pkg.dev/my-project/images"), drivers, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -50,9 +50,9 @@ func main() {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		credentials.Version = bi.Main.Version
 	}
-	h := &helper{ctx: ctx, stderr: os.Stderr, resolver: pullcred.New(registry.ProcessEnv())}
+	h := &helper{ctx: ctx, stderr: os.Stderr, resolver: pullcred.New(registry.Env{})}
 	h.resolver.Warn = func(msg string) { fmt.Fprintf(h.stderr, "%s: warning: %s\n", name, oneLine(msg)) }
-	h.resolver.Options = []registry.Option{registry.WithUserAgent(name)}
+	h.resolver.Options = &registry.Options{UserAgent: name}
 	code := serve(h, os.Args, os.Stdin, os.Stdout)
 	stop()
 	os.Exit(code)

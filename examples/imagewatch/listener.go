@@ -92,7 +92,7 @@ func (m *metrics) Delivered(source string, accepted bool, reason string) {
 // Confirmed implements watch.Observer.
 func (m *metrics) Confirmed(_ watch.Image, since time.Duration) { m.toChange.Observe(since.Seconds()) }
 
-// request is the registry.WithRequestObserver function.
+// request is the registry.Options.OnRequest function.
 func (m *metrics) request(r registry.Request) {
 	status := strconv.Itoa(r.Status)
 	if r.Err != nil {

@@ -26,11 +26,10 @@ func TestListener(t *testing.T) {
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("v1"))
 	m := newMetrics()
 	refreshed := make(chan string, 1)
-	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithObserver(m), watch.WithInterval(time.Hour),
-		watch.WithHandler(func(_ context.Context, img watch.Image, _, _ string) error {
-			refreshed <- img.Runtime
-			return nil
-		}))
+	w, err := watch.New(b, &watch.Options{Runtimes: []string{"codex"}, Observer: m, Interval: time.Hour, Handler: func(_ context.Context, img watch.Image, _, _ string) error {
+		refreshed <- img.Runtime
+		return nil
+	}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(m.mux(w, hooks{github: "gh-secret-0123456789"}, time.Minute))
 	defer srv.Close()

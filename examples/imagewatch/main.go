@@ -41,8 +41,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/moby/moby/client"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/examples/internal/engine"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	"github.com/molecule-ai/registrykit/registry/watch/ecrevents"
@@ -124,7 +124,7 @@ func parseConfig(args []string, getenv func(string) (string, bool)) (config, err
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	m := newMetrics()
-	b, err := backends.FromEnv(registry.WithLogger(log), registry.WithRequestObserver(m.request))
+	b, err := backends.FromEnv(&registry.Options{Logger: log, OnRequest: m.request})
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer docker.Close()
 	r := &engine.Refresher{Engine: docker, Backend: b, Log: log}
-	w, err := newWatcher(ctx, b, r, cfg, log, watch.WithObserver(m))
+	w, err := newWatcher(ctx, b, r, cfg, log, m)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("listening for push events, /metrics and /healthz", "address", cfg.listen)
 	}
 	if cfg.sqsQueue != "" {
-		awsCfg, err := ecrauth.LoadConfig(ctx, registry.NewOptions(registry.WithLogger(log), registry.WithEnv(registry.ProcessEnv())))
+		awsCfg, err := ecrauth.LoadConfig(ctx, &registry.Options{Logger: log})
 		if err != nil {
 			return fmt.Errorf("IMAGE_WATCH_SQS_QUEUE_URL: %w", err)
 		}
@@ -162,12 +162,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 // fails the handler, so the watcher retries on its next tick. The watcher
 // is seeded with the digests the Engine already has (except in platform
 // mode, where the Engine's index digest is not what is compared), so a
-// build published while imagewatch was down is picked up at once.
-func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, extra ...watch.Option) (*watch.Watcher, error) {
-	opts := []watch.Option{
-		watch.WithInterval(cfg.interval),
-		watch.WithLogger(log),
-		watch.WithHandler(func(ctx context.Context, img watch.Image, _, digest string) error {
+// build published while imagewatch was down is picked up at once. obs,
+// when set, learns what the watcher does (for metrics).
+func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, obs watch.Observer) (*watch.Watcher, error) {
+	o := &watch.Options{
+		Interval: cfg.interval,
+		Logger:   log,
+		Observer: obs,
+		Handler: func(ctx context.Context, img watch.Image, _, digest string) error {
 			pullDigest := digest
 			if cfg.platform != nil {
 				pullDigest = "" // a platform digest names a child manifest: pull the tag
@@ -177,21 +179,40 @@ func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cf
 			}
 			_, err := r.Recreate(ctx, img.Name)
 			return err
-		}),
+		},
 	}
-	imgs, err := watch.RuntimeImages(b, cfg.runtimes...)
+	imgs, err := runtimeImages(b, cfg.runtimes)
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, watch.WithImages(imgs...))
+	o.Images = imgs
 	if cfg.platform != nil {
-		opts = append(opts, watch.WithPlatform(*cfg.platform))
+		o.Platform = cfg.platform
 	} else {
 		names := make([]string, len(imgs))
 		for i, img := range imgs {
 			names[i] = img.Name
 		}
-		opts = append(opts, watch.WithSeed(r.LocalDigests(ctx, names)))
+		o.Seed = r.LocalDigests(ctx, names)
 	}
-	return watch.New(b, append(opts, extra...)...)
+	return watch.New(b, o)
+}
+
+// runtimeImages returns the image of each runtime of b, in the order given;
+// registry.DefaultRuntimes when none are given. An invalid runtime name is
+// an error that quotes it.
+func runtimeImages(b registry.Backend, runtimes []string) ([]watch.Image, error) {
+	if len(runtimes) == 0 {
+		runtimes = registry.DefaultRuntimes()
+	}
+	imgs := make([]watch.Image, 0, len(runtimes))
+	for _, rt := range runtimes {
+		repo, err := registry.RuntimeRepository(rt)
+		if err != nil {
+			return nil, err
+		}
+		name, _ := registry.RuntimeImage(b, rt)
+		imgs = append(imgs, watch.Image{Name: name, Repo: repo, Tag: registry.RuntimeTag, Runtime: rt})
+	}
+	return imgs, nil
 }

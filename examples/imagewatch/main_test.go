@@ -51,7 +51,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	img, _ := random.Image(32, 1)
 	_, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
 	image, _ := registry.RuntimeImage(b, "codex")
 
@@ -60,7 +60,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	defer docker.Close()
-	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler))
+	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -102,7 +102,7 @@ func TestSeededFromTheEngine(t *testing.T) {
 	img, _ := random.Image(32, 1)
 	h, err := srv.Push("molecule-ai/workspace-template-codex", "latest", img)
 	require.NoError(t, err)
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
 	image, _ := registry.RuntimeImage(b, "codex")
 
@@ -112,7 +112,7 @@ func TestSeededFromTheEngine(t *testing.T) {
 	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	defer docker.Close()
-	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex", "langgraph"}}, slog.New(slog.DiscardHandler))
+	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex", "langgraph"}}, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	evs := w.Check(context.Background())
 	kinds := map[string]watch.Kind{}

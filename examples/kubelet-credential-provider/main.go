@@ -55,11 +55,11 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	r := pullcred.New(registry.ProcessEnv())
+	r := pullcred.New(registry.Env{})
 	r.Warn = func(msg string) {
 		fmt.Fprintf(os.Stderr, "%s: warning: %s\n", prog, strings.Join(strings.Fields(msg), " "))
 	}
-	r.Options = []registry.Option{registry.WithUserAgent(prog)}
+	r.Options = &registry.Options{UserAgent: prog}
 	code := run(ctx, r, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -34,19 +35,19 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 		return usageErr("backend takes no arguments")
 	}
 	environ := c.environ(e)
-	p, err := registry.PrefixFromEnv(environ)
+	p, err := environ.Prefix()
 	if err != nil {
 		return err
 	}
-	flavor, err := registry.FlavorFromEnv(environ)
+	flavor, err := environ.Flavor()
 	if err != nil {
 		return err
 	}
 	if flavor == registry.FlavorUnknown {
 		flavor = registry.DetectFlavor(p.Host())
 	}
-	info := backendInfo{Flavor: flavor.String(), Host: p.Host(), Prefix: p.String(), Runtimes: registry.RuntimeImages(p)}
-	if h, ok := registry.ParseECRHost(p.Host()); ok {
+	info := backendInfo{Flavor: flavor.String(), Host: p.Host(), Prefix: p.String(), Runtimes: runtimeImages(p)}
+	if h, ok := host.ParseECR(p.Host()); ok {
 		info.Account, info.Region, info.FIPS, info.Partition = h.Account, h.Region, h.FIPS, h.Partition()
 	}
 	if *probe {
@@ -68,4 +69,16 @@ func runBackend(ctx context.Context, e *env, args []string) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(info)
+}
+
+// runtimeImages returns the image of each of registry.DefaultRuntimes below
+// p, keyed by runtime.
+func runtimeImages(p registry.Prefix) map[string]string {
+	out := map[string]string{}
+	for _, rt := range registry.DefaultRuntimes() {
+		if img, err := registry.RuntimeImage(p, rt); err == nil {
+			out[rt] = img
+		}
+	}
+	return out
 }

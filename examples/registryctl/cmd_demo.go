@@ -43,12 +43,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	prefix := srv.Host() + "/molecule-ai"
 	fmt.Fprintf(out, "registrykit demo: an in-process registry that answers as GHCR does, on %s\n\n", srv.Host())
 	envVars := map[string]string{
-		registry.EnvRegistry: prefix, registry.EnvFlavor: "ghcr",
+		"MOLECULE_IMAGE_REGISTRY": prefix, "MOLECULE_IMAGE_REGISTRY_FLAVOR": "ghcr",
 		"GHCR_USER": demoUser, "GHCR_TOKEN": demoPAT,
 	}
-	fmt.Fprintf(out, "1. Configure\n   %s=%s %s=ghcr GHCR_USER=%s GHCR_TOKEN=%s\n",
-		registry.EnvRegistry, prefix, registry.EnvFlavor, demoUser, authn.Redacted)
-	b, err := backends.FromEnv(registry.WithEnvMap(envVars), registry.WithLogger(c.logger(e)))
+	fmt.Fprintf(out, "1. Configure\n   MOLECULE_IMAGE_REGISTRY=%s MOLECULE_IMAGE_REGISTRY_FLAVOR=ghcr GHCR_USER=%s GHCR_TOKEN=%s\n",
+		prefix, demoUser, authn.Redacted)
+	b, err := backends.FromEnv(&registry.Options{Env: registry.EnvMap(envVars), Logger: c.logger(e)})
 	if err != nil {
 		return err
 	}
@@ -80,13 +80,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 
 	fmt.Fprintln(out, "\n4. Start the watcher: the first check only seeds")
-	lg, _ := watch.RuntimeImage(b, "langgraph")
-	cx, _ := watch.RuntimeImage(b, "codex")
 	var refreshed []string
-	w, err := watch.New(b, watch.WithImages(lg, cx), watch.WithHandler(func(_ context.Context, img watch.Image, _, _ string) error {
+	w, err := watch.New(b, &watch.Options{Runtimes: []string{"langgraph", "codex"}, Handler: func(_ context.Context, img watch.Image, _, _ string) error {
 		refreshed = append(refreshed, img.Runtime)
 		return nil
-	}))
+	}})
 	if err != nil {
 		return err
 	}

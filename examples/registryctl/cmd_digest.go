@@ -77,14 +77,14 @@ func target(e *env, c *common, runtime string, args []string) (registry.Backend,
 			return b, rel, a.Ref, nil
 		}
 	}
-	opts := c.options(e)
+	o := c.options(e)
 	if !strings.EqualFold(a.Host, b.Host()) {
 		// The forced flavor describes the configured registry, not this one.
-		opts = append(opts, registry.WithFlavor(registry.DetectFlavor(a.Host)))
+		o.Flavor = registry.DetectFlavor(a.Host)
 	} else {
-		opts = append(opts, registry.WithFlavor(b.Flavor()))
+		o.Flavor = b.Flavor()
 	}
-	other, err := backends.Open(a.Host, opts...)
+	other, err := backends.Open(a.Host, o)
 	if err != nil {
 		return nil, "", "", err
 	}

@@ -28,13 +28,16 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	opts := []watch.Option{watch.WithInterval(*interval)}
+	if *interval <= 0 { // watch.Options reads 0 as the default
+		return usageErr("watch: interval %s must be positive", *interval)
+	}
+	o := &watch.Options{Interval: *interval, Runtimes: fs.Args()}
 	if *platform != "" {
 		p, err := registry.ParsePlatform(*platform)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		opts = append(opts, watch.WithPlatform(p))
+		o.Platform = &p
 	}
 	for _, rt := range fs.Args() {
 		if _, err := registry.RuntimeRepository(rt); err != nil {
@@ -45,22 +48,15 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(fs.Args()) > 0 {
-		var imgs []watch.Image
-		for _, rt := range fs.Args() {
-			img, _ := watch.RuntimeImage(b, rt)
-			imgs = append(imgs, img)
-		}
-		opts = append(opts, watch.WithImages(imgs...))
-	}
 	var mu sync.Mutex
 	enc := json.NewEncoder(e.stdout)
-	opts = append(opts, watch.WithCheckTimeout(max(c.timeout, time.Second)), watch.WithEvents(func(ev watch.Event) {
+	o.CheckTimeout = max(c.timeout, time.Second)
+	o.OnEvent = func(ev watch.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		_ = enc.Encode(ev)
-	}))
-	w, err := watch.New(b, opts...)
+	}
+	w, err := watch.New(b, o)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

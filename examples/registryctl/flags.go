@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,10 +70,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 func (c *common) environ(e *env) registry.Env {
 	over := map[string]string{}
 	if c.prefix != "" {
-		over[registry.EnvRegistry] = c.prefix
+		over["MOLECULE_IMAGE_REGISTRY"] = c.prefix
 	}
 	if c.flavor != "" {
-		over[registry.EnvFlavor] = c.flavor
+		over["MOLECULE_IMAGE_REGISTRY_FLAVOR"] = c.flavor
 	}
 	return e.environ.With(over)
 }
@@ -84,19 +85,20 @@ func (c *common) logger(e *env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// options returns the registry options the flags describe.
-func (c *common) options(e *env) []registry.Option {
-	return []registry.Option{
-		registry.WithEnv(c.environ(e)),
-		registry.WithLogger(c.logger(e)),
-		registry.WithInsecureHosts(c.insecure...),
-		registry.WithUserAgent("registryctl"),
+// options returns the registry options the flags describe, new on every
+// call.
+func (c *common) options(e *env) *registry.Options {
+	return &registry.Options{
+		Env:           c.environ(e),
+		Logger:        c.logger(e),
+		InsecureHosts: slices.Clone(c.insecure),
+		UserAgent:     "registryctl",
 	}
 }
 
 // open opens the configured backend. It does no I/O.
 func (c *common) open(e *env) (registry.Backend, error) {
-	return backends.FromEnv(c.options(e)...)
+	return backends.FromEnv(c.options(e))
 }
 
 // withTimeout bounds ctx by the -timeout flag.

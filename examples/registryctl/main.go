@@ -57,7 +57,7 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, environ: registry.ProcessEnv()}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, environ: registry.Env{}}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

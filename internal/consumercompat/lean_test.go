@@ -26,7 +26,7 @@ func linked(t *testing.T, program, prefix string) []string {
 }
 
 // A service that opens its backend with an explicit driver list
-// (registry.FromEnv with GHCR, Gitea and distribution) links no AWS SDK
+// (engine.FromEnv with GHCR, Gitea and distribution) links no AWS SDK
 // package; the default route (backends, every flavor) does, which is what
 // the check would catch.
 func TestLeanRouteLinksNoAWSSDK(t *testing.T) {

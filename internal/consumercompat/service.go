@@ -35,7 +35,7 @@ type Service struct {
 
 // New builds the service from its environment, as the service's main does.
 func New(env registry.Env, docker *client.Client, log *slog.Logger) (*Service, error) {
-	b, err := backends.FromEnv(registry.WithEnv(env), registry.WithLogger(log))
+	b, err := backends.FromEnv(&registry.Options{Env: env, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -77,13 +77,23 @@ func (s *Service) PullImage(ctx context.Context, ref string) error {
 }
 
 // Watcher watches the service's runtimes and pulls an image whose digest
-// moved, one pull at a time.
-func (s *Service) Watcher(opts ...watch.Option) (*watch.Watcher, error) {
-	return watch.New(s.Backend, append([]watch.Option{
-		watch.WithRuntimes(Runtimes...),
-		watch.WithLogger(s.Log),
-		watch.WithHandler(func(ctx context.Context, img watch.Image, _, _ string) error {
+// moved, one pull at a time. The fields set in o (nil: none) are kept; its
+// Runtimes, Logger and Handler default to the service's.
+func (s *Service) Watcher(o *watch.Options) (*watch.Watcher, error) {
+	var c watch.Options
+	if o != nil {
+		c = *o
+	}
+	if c.Runtimes == nil {
+		c.Runtimes = Runtimes
+	}
+	if c.Logger == nil {
+		c.Logger = s.Log
+	}
+	if c.Handler == nil {
+		c.Handler = func(ctx context.Context, img watch.Image, _, _ string) error {
 			return s.Pull(ctx, img.Runtime)
-		}),
-	}, opts...)...)
+		}
+	}
+	return watch.New(s.Backend, &c)
 }

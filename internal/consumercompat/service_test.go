@@ -69,7 +69,7 @@ func TestPullWithTheBackendsCredential(t *testing.T) {
 	defer reg.Close()
 	docker, eng := newDocker(t)
 	env := registry.EnvMap(map[string]string{
-		registry.EnvRegistry: reg.Host() + "/molecule-ai", registry.EnvFlavor: "gitea",
+		"MOLECULE_IMAGE_REGISTRY": reg.Host() + "/molecule-ai", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "gitea",
 		"GITEA_USER": "bot", "GITEA_TOKEN": "gitea-token-0123",
 	})
 	s, err := New(env, docker, slog.New(slog.DiscardHandler))
@@ -88,7 +88,7 @@ func TestPullWithTheBackendsCredential(t *testing.T) {
 
 func TestAnonymousPullSendsNoHeader(t *testing.T) {
 	docker, eng := newDocker(t)
-	s, err := New(registry.EnvMap(map[string]string{registry.EnvRegistry: "127.0.0.1:5999/molecule-ai", registry.EnvFlavor: "distribution"}),
+	s, err := New(registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": "127.0.0.1:5999/molecule-ai", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "distribution"}),
 		docker, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.NoError(t, s.Pull(context.Background(), "langgraph"))
@@ -106,7 +106,7 @@ func TestWatcherPullsWhatMoved(t *testing.T) {
 		fake.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt))
 	}
 	s := &Service{Backend: fake, Docker: docker, Log: slog.New(slog.DiscardHandler)}
-	w, err := s.Watcher(watch.WithClock(registrytest.NewClock(testStart)))
+	w, err := s.Watcher(&watch.Options{Clock: registrytest.NewClock(testStart)})
 	require.NoError(t, err)
 	ctx := context.Background()
 	seeds := w.Check(ctx)

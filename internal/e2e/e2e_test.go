@@ -100,10 +100,16 @@ func check(t *testing.T, b registry.Backend, want pushed) {
 	require.Error(t, err)
 }
 
-func open(t *testing.T, reg *Registry, cred authn.Credential, opts ...registry.Option) registry.Backend {
+// open opens the backend of reg's org with o (nil: the defaults), cred and
+// no environment.
+func open(t *testing.T, reg *Registry, cred authn.Credential, o *registry.Options) registry.Backend {
 	t.Helper()
-	opts = append([]registry.Option{registry.WithCredentials(authn.Static(cred)), registry.WithEnvMap(nil)}, opts...)
-	b, err := backends.Open(reg.Host()+"/org", opts...)
+	var c registry.Options
+	if o != nil {
+		c = *o
+	}
+	c.Credentials, c.Env = authn.Static(cred), registry.EnvMap(nil)
+	b, err := backends.Open(reg.Host()+"/org", &c)
 	require.NoError(t, err)
 	return b
 }
@@ -118,13 +124,13 @@ func TestTokenAuthRegistry(t *testing.T) {
 
 	for _, flavor := range []registry.Flavor{registry.FlavorUnknown, registry.FlavorDistribution, registry.FlavorGHCR, registry.FlavorGitea} {
 		t.Run(flavor.String(), func(t *testing.T) {
-			b := open(t, reg, good, registry.WithFlavor(flavor))
+			b := open(t, reg, good, &registry.Options{Flavor: flavor})
 			check(t, b, want)
 			if flavor == registry.FlavorUnknown {
 				assert.Equal(t, registry.FlavorDistribution, b.Flavor(), "probed on the first check")
 			}
 
-			wrong := open(t, reg, bad, registry.WithFlavor(flavor))
+			wrong := open(t, reg, bad, &registry.Options{Flavor: flavor})
 			_, err := wrong.ManifestDigest(context.Background(), "single", "latest")
 			require.ErrorIs(t, err, registry.ErrUnauthorized)
 			assert.NotContains(t, err.Error(), "wrong-password-value")
@@ -154,7 +160,7 @@ func TestTokenAuthRequestCounts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.flavor.String(), func(t *testing.T) {
 			reg.Reset()
-			b := open(t, reg, authn.Credential{Username: user, Password: password}, registry.WithFlavor(tc.flavor))
+			b := open(t, reg, authn.Credential{Username: user, Password: password}, &registry.Options{Flavor: tc.flavor})
 			_, err := b.ManifestDigest(ctx, "single", "latest")
 			require.NoError(t, err)
 			assert.Equal(t, tc.cold, reg.Counts(), "cold")
@@ -178,7 +184,7 @@ func TestHtpasswdRegistry(t *testing.T) {
 	defer reg.Close()
 	want := push(t, reg)
 
-	b := open(t, reg, authn.Credential{Username: user, Password: password})
+	b := open(t, reg, authn.Credential{Username: user, Password: password}, nil)
 	check(t, b, want)
 	assert.Equal(t, registry.FlavorDistribution, b.Flavor())
 	reg.Reset()
@@ -186,7 +192,7 @@ func TestHtpasswdRegistry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Counts{Head: 1}, reg.Counts())
 
-	wrong := open(t, reg, authn.Credential{Username: user, Password: "wrong-password-value"})
+	wrong := open(t, reg, authn.Credential{Username: user, Password: "wrong-password-value"}, nil)
 	_, err = wrong.ManifestDigest(context.Background(), "single", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
 	assert.NotContains(t, err.Error(), "wrong-password-value")
@@ -204,7 +210,7 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 		Issue: func() (string, time.Time) { return issued, time.Now().Add(12 * time.Hour) }})
 	defer api.Close()
 	registrytest.SetAWSEnv(t, creds, "AWS_ENDPOINT_URL_ECR", api.URL())
-	b, err := backends.Open(reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
+	b, err := backends.Open(reg.Host()+"/org", &registry.Options{Flavor: registry.FlavorECR}, ecr.Driver(&ecr.Config{Region: "us-east-2"}))
 	require.NoError(t, err)
 	check(t, b, want)
 	assert.Equal(t, int64(1), api.Calls())
@@ -214,7 +220,7 @@ func TestECRAgainstHtpasswdRegistry(t *testing.T) {
 	assert.Equal(t, authn.Credential{Username: "AWS", Password: ecrPassword}, cred)
 
 	issued = "not-the-htpasswd-password"
-	b, err = backends.Open(reg.Host()+"/org", registry.WithFlavor(registry.FlavorECR), ecr.WithRegion("us-east-2"))
+	b, err = backends.Open(reg.Host()+"/org", &registry.Options{Flavor: registry.FlavorECR}, ecr.Driver(&ecr.Config{Region: "us-east-2"}))
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "single", "latest")
 	require.ErrorIs(t, err, registry.ErrUnauthorized)

@@ -61,9 +61,9 @@ func TestPushNotificationToConfirmedChange(t *testing.T) {
 	defer reg.Close()
 	push(t, reg)
 
-	b := open(t, reg, authn.Credential{Username: user, Password: password})
-	w, err := watch.New(b, watch.WithImages(watch.Image{Name: reg.Host() + "/org/single:latest", Repo: "single", Tag: "latest"}),
-		watch.WithObserver(seen), watch.WithInterval(time.Hour))
+	b := open(t, reg, authn.Credential{Username: user, Password: password}, nil)
+	w, err := watch.New(b, &watch.Options{Images: []watch.Image{{Name: reg.Host() + "/org/single:latest", Repo: "single", Tag: "latest"}},
+		Observer: seen, Interval: time.Hour})
 	require.NoError(t, err)
 	mu.Lock()
 	rc = watch.NewReceiver(w, watch.Distribution(secret))

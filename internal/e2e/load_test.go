@@ -61,7 +61,7 @@ func TestLoad(t *testing.T) {
 		return true
 	}
 	reg.Reset()
-	b := open(t, reg, authn.Credential{Username: user, Password: password})
+	b := open(t, reg, authn.Credential{Username: user, Password: password}, nil)
 
 	var wrong, failed, untyped atomic.Int64
 	jobs := make(chan int)

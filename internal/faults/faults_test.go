@@ -54,16 +54,16 @@ func TestRateLimitedPastTheDeadline(t *testing.T) {
 		defer cancel()
 		_, err := h.check(ctx)
 		require.ErrorIs(t, err, registry.ErrRateLimited)
-		ra, ok := registry.RetryAfter(err)
-		assert.True(t, ok)
-		assert.Equal(t, 20*time.Second, ra)
+		var e *registry.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 20*time.Second, e.RetryAfter)
 
 		h.faults.Clear()
 		h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusTooManyRequests, "Retry-After", "3600"))
 		_, err = h.check(context.Background())
 		require.ErrorIs(t, err, registry.ErrRateLimited, "a wait over the bound is left to the caller")
-		ra, _ = registry.RetryAfter(err)
-		assert.Equal(t, time.Hour, ra)
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, time.Hour, e.RetryAfter)
 	})
 }
 

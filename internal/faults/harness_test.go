@@ -92,8 +92,9 @@ func (s *syncBuffer) String() string {
 }
 
 // setup starts a registry of d's mode with an image org/app:latest and opens
-// d's backend on it with a fake clock, a debug logger and its own transport.
-func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
+// d's backend on it with a fake clock, a debug logger and its own transport;
+// tweak, if any, changes the options last.
+func setup(t *testing.T, d driver, tweak ...func(*registry.Options)) *harness {
 	t.Helper()
 	h := &harness{faults: &faultinject.Injector{}, clock: registrytest.NewClock(time.Now()), logs: &syncBuffer{},
 		secrets: []string{password, awsSecret}}
@@ -107,28 +108,24 @@ func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 
 	transport := engine.NewTransport()
 	t.Cleanup(transport.CloseIdleConnections)
-	base := []registry.Option{
-		registry.WithClock(h.clock),
-		registry.WithLogger(slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		registry.WithHTTPClient(&http.Client{Transport: transport}),
-		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: password})),
-		registry.WithEnvMap(nil),
+	o := registry.Options{
+		Clock:       h.clock,
+		Logger:      slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		HTTPClient:  &http.Client{Transport: transport},
+		Credentials: authn.Static(authn.Credential{Username: user, Password: password}),
+		Env:         registry.EnvMap(nil),
+		Flavor:      d.flavor,
 	}
-	if d.flavor != registry.FlavorUnknown {
-		base = append(base, registry.WithFlavor(d.flavor))
+	for _, f := range tweak {
+		f(&o)
 	}
-	switch d.mode {
-	case registrytest.GHCR:
-		// The token service is what this suite exercises; the direct
-		// credential has tests of its own in backends/ghcr and backends/gitea.
-		base = append(base, ghcr.WithTokenService())
-	case registrytest.Gitea:
-		base = append(base, gitea.WithTokenService())
-	}
+	// The token service is what this suite exercises; the direct credential
+	// has tests of its own in backends/ghcr and backends/gitea.
+	drivers := []engine.Spec{ghcr.Driver(&ghcr.Config{TokenService: true}), gitea.Driver(&gitea.Config{TokenService: true})}
 	if d.mode == registrytest.ECR {
-		base = append(base, ecrOptions(t, h)...)
+		drivers = append(drivers, ecrDriver(t, h))
 	}
-	h.backend, err = backends.Open(h.srv.Host()+"/org", append(base, opts...)...)
+	h.backend, err = backends.Open(h.srv.Host()+"/org", &o, drivers...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		for _, leak := range h.leaks() {
@@ -138,9 +135,9 @@ func setup(t *testing.T, d driver, opts ...registry.Option) *harness {
 	return h
 }
 
-// ecrOptions points the ECR driver at an imitation API issuing passwords the
+// ecrDriver points the ECR driver at an imitation API issuing passwords the
 // registry accepts for 12 h.
-func ecrOptions(t *testing.T, h *harness) []registry.Option {
+func ecrDriver(t *testing.T, h *harness) engine.Spec {
 	creds := aws.Credentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret}
 	api := registrytest.NewECRAPI(registrytest.ECRAPIConfig{Service: "ecr", Region: "us-east-2", Credentials: creds,
 		Issue: func() (string, time.Time) {
@@ -149,7 +146,7 @@ func ecrOptions(t *testing.T, h *harness) []registry.Option {
 		}})
 	t.Cleanup(api.Close)
 	registrytest.SetAWSEnv(t, aws.Credentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret}, "AWS_ENDPOINT_URL_ECR", api.URL())
-	return []registry.Option{ecr.WithRegion("us-east-2")}
+	return ecr.Driver(&ecr.Config{Region: "us-east-2"})
 }
 
 // check resolves org/app:latest and records the error for the leak check.

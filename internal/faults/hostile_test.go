@@ -53,7 +53,9 @@ func TestIdentityTokenIsNeverRedirectedToAnotherHost(t *testing.T) {
 			require.NoError(t, err)
 			tr := dns.Transport()
 			defer tr.CloseIdleConnections()
-			b, err := openWith(t, "registry.test/org", tr, registry.WithCredentials(authn.Static(authn.Credential{IdentityToken: "identity-token-5ecret"})))
+			b, err := openWith(t, "registry.test/org", tr, func(o *registry.Options) {
+				o.Credentials = authn.Static(authn.Credential{IdentityToken: "identity-token-5ecret"})
+			})
 			require.NoError(t, err)
 			_, err = b.ManifestDigest(context.Background(), "app", "latest")
 			require.ErrorIs(t, err, registry.ErrInsecure)
@@ -229,7 +231,9 @@ func TestHugeChallengeIsBounded(t *testing.T) {
 // operation ends at the request timeout, and the shared token fetch does
 // not wedge the repository once the server recovers.
 func TestNoCallerDeadlineStillEnds(t *testing.T) {
-	h := setup(t, driver{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true}, registry.WithRequestTimeout(300*time.Millisecond), registry.WithMaxTries(1))
+	h := setup(t, driver{"ghcr", registrytest.GHCR, registry.FlavorGHCR, true}, func(o *registry.Options) {
+		o.RequestTimeout, o.MaxTries = 300*time.Millisecond, 1
+	})
 	h.faults.Add(faultinject.Tokens, 1, faultinject.Stall())
 	_, err := h.check(context.Background())
 	require.ErrorIs(t, err, registry.ErrUnavailable)

@@ -18,13 +18,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func openWith(t *testing.T, prefix string, tr http.RoundTripper, opts ...registry.Option) (registry.Backend, error) {
+func openWith(t *testing.T, prefix string, tr http.RoundTripper, tweak ...func(*registry.Options)) (registry.Backend, error) {
 	t.Helper()
-	return backends.Open(prefix, append([]registry.Option{
-		registry.WithHTTPClient(&http.Client{Transport: tr}),
-		registry.WithCredentials(authn.Static(authn.Credential{Username: user, Password: password})),
-		registry.WithEnvMap(nil), registry.WithMaxTries(1),
-	}, opts...)...)
+	o := registry.Options{
+		HTTPClient:  &http.Client{Transport: tr},
+		Credentials: authn.Static(authn.Credential{Username: user, Password: password}),
+		Env:         registry.EnvMap(nil), MaxTries: 1,
+	}
+	for _, f := range tweak {
+		f(&o)
+	}
+	return backends.Open(prefix, &o)
 }
 
 // authLog records the Authorization scheme each host received.

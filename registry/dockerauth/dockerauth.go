@@ -41,7 +41,7 @@ func RegistryAuth(ctx context.Context, b registry.Backend, image string) (string
 	if err != nil {
 		return "", err
 	}
-	return authn.RegistryAuth(c, b.Host())
+	return encodeRegistryAuth(c, b.Host())
 }
 
 // DockerConfigJSON returns a Docker config document with the credentials of
@@ -55,7 +55,7 @@ func DockerConfigJSON(ctx context.Context, bs ...registry.Backend) ([]byte, erro
 		}
 		creds[b.Host()] = c
 	}
-	return authn.DockerConfigJSON(creds)
+	return encodeDockerConfig(creds)
 }
 
 // dnsSubdomain is Kubernetes' rule for object names.

@@ -97,7 +97,7 @@ func TestKeychainWithGoContainerregistry(t *testing.T) {
 	img, _ := random.Image(32, 1)
 	h, err := srv.Push("org/app", "v1", img)
 	require.NoError(t, err)
-	b, err := backends.Open(srv.Host()+"/org", registry.WithCredentials(authn.Static(authn.Credential{Username: "ci", Password: "pw-123456"})))
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Credentials: authn.Static(authn.Credential{Username: "ci", Password: "pw-123456"})})
 	require.NoError(t, err)
 
 	ref, err := name.ParseReference(srv.Host() + "/org/app:v1")
@@ -123,7 +123,7 @@ func ExampleRegistryAuth() {
 	ctx := context.Background()
 	for _, cred := range []authn.Source{authn.Anonymous, authn.Static(authn.Credential{Username: "ci", Password: "s3cret"})} {
 		b, err := backends.Open("127.0.0.1:5000/molecule-ai",
-			registry.WithFlavor(registry.FlavorDistribution), registry.WithCredentials(cred))
+			&registry.Options{Flavor: registry.FlavorDistribution, Credentials: cred})
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -58,8 +58,8 @@ func isDigest(s string) bool {
 // through the Docker Engine goes to the listener the image names, and
 // 127.0.0.2:5000 or [::1]:5000 may be another user's.
 func sameRegistry(a, b string) bool {
-	if registry.IsDockerHub(a) || registry.IsDockerHub(b) {
-		return registry.IsDockerHub(a) && registry.IsDockerHub(b)
+	if host.IsDockerHub(a) || host.IsDockerHub(b) {
+		return host.IsDockerHub(a) && host.IsDockerHub(b)
 	}
 	ha, errA := host.Parse(a)
 	hb, errB := host.Parse(b)

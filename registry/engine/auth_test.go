@@ -24,7 +24,7 @@ func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	defer srv.Close()
-	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{})
+	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{}, registry.Options{})
 	probe := b.auth.discover
 
 	first := make(chan *registry.Challenge)
@@ -48,10 +48,11 @@ func TestProbedSharesOnePingAndRespectsContext(t *testing.T) {
 }
 
 // openTest opens an engine backend for prefix with cfg, as a driver would.
-func openTest(t *testing.T, prefix string, cfg Config, opts ...registry.Option) *backend {
+func openTest(t *testing.T, prefix string, cfg Config, o registry.Options) *backend {
 	t.Helper()
 	spec := Spec{Flavor: registry.FlavorDistribution, Configure: func(Target) (Config, error) { return cfg, nil }}
-	b, err := Open(registry.MustParsePrefix(prefix), []Spec{spec}, append(opts, registry.WithFlavor(registry.FlavorDistribution))...)
+	o.Flavor = registry.FlavorDistribution
+	b, err := Open(registry.MustParsePrefix(prefix), []Spec{spec}, &o)
 	require.NoError(t, err)
 	return b.(*backend)
 }
@@ -79,7 +80,7 @@ func TestTokenFetchStarterLeavesAtItsOwnDeadline(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{Auth: TokenService{Realm: srv.URL + "/token", Service: "s"}})
+	b := openTest(t, strings.TrimPrefix(srv.URL, "http://")+"/org", Config{Auth: TokenService{Realm: srv.URL + "/token", Service: "s"}}, registry.Options{})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	starter := make(chan error, 1)

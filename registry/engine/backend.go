@@ -49,9 +49,6 @@ func newBackend(p registry.Prefix, o *registry.Options) *backend {
 // setup configures b as spec's backend for t.
 func (b *backend) setup(spec Spec, t Target) error {
 	o := t.Options
-	if err := o.CheckDriverOptions(spec.Flavor, t.Prefix); err != nil {
-		return err
-	}
 	var cfg Config
 	if spec.Configure != nil {
 		c, err := spec.Configure(t)

@@ -119,11 +119,11 @@ func TestStalledHandshakeFailsEveryQueuedRequestAtOnce(t *testing.T) {
 func TestRequestObserver(t *testing.T) {
 	var mu sync.Mutex
 	var kinds []string
-	o := registry.NewOptions(registry.WithRequestObserver(func(r registry.Request) {
+	o := &registry.Options{OnRequest: func(r registry.Request) {
 		mu.Lock()
 		kinds = append(kinds, r.Kind+" "+r.Method)
 		mu.Unlock()
-	}))
+	}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/v2/":
@@ -137,7 +137,7 @@ func TestRequestObserver(t *testing.T) {
 	}))
 	defer srv.Close()
 	b, err := Open(registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://")+"/org"), []Spec{{Flavor: registry.FlavorDistribution, Fallback: true}},
-		registry.WithRequestObserver(o.OnRequest))
+		&registry.Options{OnRequest: o.OnRequest})
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/molecule-ai/registrykit/internal/envvar"
 	"github.com/molecule-ai/registrykit/internal/host"
 
 	"github.com/molecule-ai/registrykit/authn"
@@ -12,10 +13,10 @@ import (
 )
 
 // DefaultCredentials is the credential source of a backend for t: the
-// caller's source (registry.WithCredentials) when set, otherwise, in order,
+// caller's source (Options.Credentials) when set, otherwise, in order,
 // the flavor's user/secret environment pair (when userVar is not empty),
 // the generic pair MOLECULE_IMAGE_REGISTRY_USER / MOLECULE_IMAGE_REGISTRY_TOKEN,
-// Docker's config (the source registry.WithDockerConfig gives, found
+// Docker's config (the source Options.DockerConfig gives, found
 // through t's environment; package backends gives it, and
 // registry.WithoutDockerConfig leaves it out) and anonymous access.
 //
@@ -31,12 +32,12 @@ func DefaultCredentials(t Target, userVar, secretVar string, envHosts ...string)
 	var sources []authn.Source
 	if envBound(o, t.Prefix.Host(), envHosts) {
 		if userVar != "" {
-			sources = append(sources, authn.Env(userVar, secretVar, o.Environ.Lookup))
+			sources = append(sources, authn.Env(userVar, secretVar, o.Env.Lookup))
 		}
-		sources = append(sources, authn.Env(registry.EnvUser, registry.EnvToken, o.Environ.Lookup))
+		sources = append(sources, authn.Env(envvar.User, envvar.Token, o.Env.Lookup))
 	}
 	if o.DockerConfig != nil && !o.NoDockerConfig {
-		sources = append(sources, o.DockerConfig(o.Environ.Lookup))
+		sources = append(sources, o.DockerConfig(o.Env.Lookup))
 	}
 	return authn.Chain(append(sources, authn.Anonymous)...)
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // Docker's config enters the default chain only through the loader
-// registry.WithDockerConfig plugs in, read through the target's
+// Options.DockerConfig plugs in, read through the target's
 // environment, after the environment variables and unless
-// registry.WithoutDockerConfig leaves it out.
+// Options.NoDockerConfig leaves it out.
 func TestDefaultCredentialsDockerConfigIsPluggedIn(t *testing.T) {
 	// loader stands for dockerconfig.From: it yields a credential only when
 	// the environment it is given points at a configuration.
@@ -26,25 +26,24 @@ func TestDefaultCredentialsDockerConfigIsPluggedIn(t *testing.T) {
 			return authn.Credential{}, authn.ErrNoCredential
 		})
 	}
-	env := map[string]string{"DOCKER_CONFIG": "/cfg", registry.EnvRegistry: "reg.example.com/org"}
+	env := map[string]string{"DOCKER_CONFIG": "/cfg", "MOLECULE_IMAGE_REGISTRY": "reg.example.com/org"}
 	cases := []struct {
 		name string
-		opts []registry.Option
+		opts registry.Options
 		want string // the user name, "" for anonymous
 	}{
-		{"no loader: no Docker config", []registry.Option{registry.WithEnvMap(env)}, ""},
-		{"loader", []registry.Option{registry.WithEnvMap(env), registry.WithDockerConfig(loader)}, "from-docker-config"},
-		{"loader reads the target's environment", []registry.Option{registry.WithEnvMap(map[string]string{}), registry.WithDockerConfig(loader)}, ""},
-		{"WithoutDockerConfig wins", []registry.Option{registry.WithEnvMap(env), registry.WithDockerConfig(loader), registry.WithoutDockerConfig()}, ""},
-		{"WithoutDockerConfig wins in any order", []registry.Option{registry.WithEnvMap(env), registry.WithoutDockerConfig(), registry.WithDockerConfig(loader)}, ""},
-		{"environment variables first", []registry.Option{
-			registry.WithEnvMap(map[string]string{"DOCKER_CONFIG": "/cfg", registry.EnvRegistry: "reg.example.com/org", registry.EnvUser: "from-env", registry.EnvToken: "tok"}),
-			registry.WithDockerConfig(loader),
+		{"no loader: no Docker config", registry.Options{Env: registry.EnvMap(env)}, ""},
+		{"loader", registry.Options{Env: registry.EnvMap(env), DockerConfig: loader}, "from-docker-config"},
+		{"loader reads the target's environment", registry.Options{Env: registry.EnvMap(nil), DockerConfig: loader}, ""},
+		{"NoDockerConfig wins", registry.Options{Env: registry.EnvMap(env), DockerConfig: loader, NoDockerConfig: true}, ""},
+		{"environment variables first", registry.Options{
+			Env:          registry.EnvMap(map[string]string{"DOCKER_CONFIG": "/cfg", "MOLECULE_IMAGE_REGISTRY": "reg.example.com/org", "MOLECULE_IMAGE_REGISTRY_USER": "from-env", "MOLECULE_IMAGE_REGISTRY_TOKEN": "tok"}),
+			DockerConfig: loader,
 		}, "from-env"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			target := engine.Target{Prefix: registry.MustParsePrefix("reg.example.com/org"), Options: registry.NewOptions(tc.opts...)}
+			target := engine.Target{Prefix: registry.MustParsePrefix("reg.example.com/org"), Options: &tc.opts}
 			c, err := engine.DefaultCredentials(target, "", "").Resolve(context.Background(), "reg.example.com")
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, c.Username)

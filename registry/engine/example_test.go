@@ -36,7 +36,7 @@ func ExampleOpen() {
 		},
 	}
 	b, err := engine.Open(registry.MustParsePrefix(srv.Host()+"/org"), append(backends.Drivers(), driver),
-		registry.WithFlavor(flavor), registry.WithCredentials(authn.Static(authn.Credential{Username: "ci", Password: "secret-0123456789"})))
+		&registry.Options{Flavor: flavor, Credentials: authn.Static(authn.Credential{Username: "ci", Password: "secret-0123456789"})})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -53,13 +53,13 @@ func TestPingPrefersBearer(t *testing.T) {
 		{`Bearer realm="https://git.example.com/v2/token",service="container_registry",scope="*"`, `Basic realm="Gitea Container Registry"`},
 	} {
 		s := &stub{challenge: order}
-		c, err := ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https", registry.NewOptions())
+		c, err := ping(context.Background(), &http.Client{Transport: s}, "git.example.com", "https", &registry.Options{})
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer", c.Scheme)
 		assert.Equal(t, "container_registry", c.Params["service"])
 		assert.Equal(t, "https", s.requests[0].URL.Scheme)
 	}
-	c, err := ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http", registry.NewOptions())
+	c, err := ping(context.Background(), &http.Client{Transport: &stub{}}, "127.0.0.1:5000", "http", &registry.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, "", c.Scheme, "an open registry")
 	assert.True(t, c.Insecure)
@@ -152,7 +152,7 @@ func TestCheckRealm(t *testing.T) {
 		assert.ErrorIs(t, err, registry.ErrInsecure, tc.realm)
 		assert.NotContains(t, fmt.Sprint(err), "pw@", "no userinfo echoed")
 	}
-	_, err := checkRealm("http://auth.lan/token", "127.0.0.1:5000", "http", registry.NewOptions(registry.WithInsecureHosts("auth.lan")), false)
+	_, err := checkRealm("http://auth.lan/token", "127.0.0.1:5000", "http", &registry.Options{InsecureHosts: []string{"auth.lan"}}, false)
 	assert.NoError(t, err, "an operator-listed host may be plain http")
 }
 
@@ -164,7 +164,7 @@ func jwt(claims string) string {
 func TestTokenLifetime(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	clock := registrytest.NewClock(now)
-	o := registry.NewOptions(registry.WithClock(clock))
+	o := &registry.Options{Clock: clock}
 	c := knownChallenge("https://reg.example/token", "reg.example", false)
 	cases := []struct {
 		body string
@@ -196,7 +196,7 @@ func TestTokenLifetime(t *testing.T) {
 func TestExchangeSendsCredentialsToTheRealmOnly(t *testing.T) {
 	s := &stub{tokenBody: []byte(`{"token":"t"}`)}
 	c := knownChallenge("https://auth.example/token", "reg", false)
-	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
+	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, &registry.Options{})
 	require.NoError(t, err)
 	require.Len(t, s.requests, 1)
 	r := s.requests[0]
@@ -214,7 +214,7 @@ func TestExchangeErrorsAreScrubbed(t *testing.T) {
 	echo := base64.StdEncoding.EncodeToString([]byte("u:hunter2-secret"))
 	s := &stub{status: http.StatusUnauthorized, tokenBody: []byte(`{"errors":[{"code":"UNAUTHORIZED","message":"bad Basic ` + echo + ` (hunter2-secret)"}]}`)}
 	c := knownChallenge("https://reg.example/token", "reg.example", false)
-	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, cred, nil, registry.NewOptions())
+	_, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, cred, nil, &registry.Options{})
 	require.ErrorIs(t, err, registry.ErrUnauthorized)
 	assert.NotContains(t, err.Error(), "hunter2-secret")
 	assert.NotContains(t, err.Error(), echo)
@@ -224,7 +224,7 @@ func TestExchangeErrorsAreScrubbed(t *testing.T) {
 func TestRegistryTokenCredentialIsUsedAsIs(t *testing.T) {
 	s := &stub{}
 	c := knownChallenge("https://reg.example/token", "reg.example", false)
-	tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{RegistryToken: "preissued"}, nil, registry.NewOptions())
+	tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{RegistryToken: "preissued"}, nil, &registry.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, "preissued", tok.AccessToken)
 	assert.Empty(t, s.requests)

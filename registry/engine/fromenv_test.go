@@ -15,26 +15,28 @@ import (
 // FromEnv reads the prefix and the flavor from the environment and chooses
 // among the drivers it is given, as backends.FromEnv does among all.
 func TestFromEnvWithAnExplicitDriverList(t *testing.T) {
-	lean := []engine.Spec{ghcr.Driver(), gitea.Driver(), distribution.Driver()}
+	lean := []engine.Spec{ghcr.Driver(nil), gitea.Driver(nil), distribution.Driver()}
 	for _, tc := range []struct {
 		name   string
 		env    map[string]string
-		opts   []registry.Option
+		opts   registry.Options
 		prefix string
 		flavor registry.Flavor
 		err    error
 	}{
-		{"default prefix", nil, nil, registry.DefaultPrefix, registry.FlavorGHCR, nil},
-		{"prefix from the environment", map[string]string{registry.EnvRegistry: "ghcr.io/acme"}, nil, "ghcr.io/acme", registry.FlavorGHCR, nil},
-		{"flavor variable", map[string]string{registry.EnvRegistry: "git.example.com/acme", registry.EnvFlavor: "gitea"}, nil, "git.example.com/acme", registry.FlavorGitea, nil},
-		{"flavor option wins", map[string]string{registry.EnvRegistry: "git.example.com/acme", registry.EnvFlavor: "gitea"},
-			[]registry.Option{registry.WithFlavor(registry.FlavorDistribution)}, "git.example.com/acme", registry.FlavorDistribution, nil},
-		{"a flavor not listed", map[string]string{registry.EnvRegistry: "123456789012.dkr.ecr.us-east-2.amazonaws.com/acme", registry.EnvFlavor: "ecr"}, nil, "", registry.FlavorUnknown, registry.ErrUnsupported},
-		{"bad prefix", map[string]string{registry.EnvRegistry: "https://ghcr.io/acme"}, nil, "", registry.FlavorUnknown, registry.ErrInvalidConfig},
-		{"bad flavor", map[string]string{registry.EnvFlavor: "quay-ish"}, nil, "", registry.FlavorUnknown, registry.ErrInvalidConfig},
+		{"default prefix", nil, registry.Options{}, registry.DefaultPrefix, registry.FlavorGHCR, nil},
+		{"prefix from the environment", map[string]string{"MOLECULE_IMAGE_REGISTRY": "ghcr.io/acme"}, registry.Options{}, "ghcr.io/acme", registry.FlavorGHCR, nil},
+		{"flavor variable", map[string]string{"MOLECULE_IMAGE_REGISTRY": "git.example.com/acme", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "gitea"}, registry.Options{}, "git.example.com/acme", registry.FlavorGitea, nil},
+		{"flavor option wins", map[string]string{"MOLECULE_IMAGE_REGISTRY": "git.example.com/acme", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "gitea"},
+			registry.Options{Flavor: registry.FlavorDistribution}, "git.example.com/acme", registry.FlavorDistribution, nil},
+		{"a flavor not listed", map[string]string{"MOLECULE_IMAGE_REGISTRY": "123456789012.dkr.ecr.us-east-2.amazonaws.com/acme", "MOLECULE_IMAGE_REGISTRY_FLAVOR": "ecr"}, registry.Options{}, "", registry.FlavorUnknown, registry.ErrUnsupported},
+		{"bad prefix", map[string]string{"MOLECULE_IMAGE_REGISTRY": "https://ghcr.io/acme"}, registry.Options{}, "", registry.FlavorUnknown, registry.ErrInvalidConfig},
+		{"bad flavor", map[string]string{"MOLECULE_IMAGE_REGISTRY_FLAVOR": "quay-ish"}, registry.Options{}, "", registry.FlavorUnknown, registry.ErrInvalidConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := engine.FromEnv(lean, append([]registry.Option{registry.WithEnvMap(tc.env)}, tc.opts...)...)
+			o := tc.opts
+			o.Env = registry.EnvMap(tc.env)
+			b, err := engine.FromEnv(lean, &o)
 			if tc.err != nil {
 				assert.ErrorIs(t, err, tc.err)
 				return

@@ -31,7 +31,7 @@ func FuzzChallenge(f *testing.F) {
 		}
 		s := &stub{challenge: []string{header}, tokenBody: []byte(`{"token":"t","expires_in":60}`)}
 		client := &http.Client{Transport: s}
-		c, err := ping(context.Background(), client, host, scheme, registry.NewOptions())
+		c, err := ping(context.Background(), client, host, scheme, &registry.Options{})
 		if err != nil {
 			var re *registry.Error
 			if !errors.As(err, &re) {
@@ -46,10 +46,10 @@ func FuzzChallenge(f *testing.F) {
 			return
 		}
 		before := len(s.requests)
-		_, err = Exchange(context.Background(), client, host, scheme, c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, registry.NewOptions())
+		_, err = Exchange(context.Background(), client, host, scheme, c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, &registry.Options{})
 		if len(s.requests) > before {
 			sent := s.requests[len(s.requests)-1].URL
-			if _, perr := checkRealm(c.Params["realm"], host, scheme, registry.NewOptions(), false); perr != nil {
+			if _, perr := checkRealm(c.Params["realm"], host, scheme, &registry.Options{}, false); perr != nil {
 				t.Fatalf("sent a token request to %s although the realm is refused: %v", sent, perr)
 			}
 		}
@@ -80,7 +80,7 @@ func FuzzTokenResponse(f *testing.F) {
 		}
 		s := &stub{tokenBody: body, status: status}
 		c := knownChallenge("https://reg.example/token", "reg.example", false)
-		o := registry.NewOptions()
+		o := &registry.Options{}
 		start := o.Now().Now()
 		tok, err := Exchange(context.Background(), &http.Client{Transport: s}, "reg.example", "https", c, authn.Credential{Username: "u", Password: "p"}, []string{"repository:a:pull"}, o)
 		if err != nil {

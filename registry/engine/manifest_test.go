@@ -42,7 +42,7 @@ func TestPlatformMismatchErrorIsSanitizedAndBounded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	b, err := Open(registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://")+"/org"), []Spec{{Flavor: registry.FlavorDistribution, Fallback: true}})
+	b, err := Open(registry.MustParsePrefix(strings.TrimPrefix(srv.URL, "http://")+"/org"), []Spec{{Flavor: registry.FlavorDistribution, Fallback: true}}, nil)
 	require.NoError(t, err)
 	_, err = b.PlatformDigest(context.Background(), "app", "latest", registry.Platform{OS: "windows", Architecture: "arm"})
 	require.ErrorIs(t, err, registry.ErrNotFound)

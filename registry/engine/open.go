@@ -4,25 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/molecule-ai/registrykit/internal/envvar"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
 // Open returns the backend of prefix p, served by the first of specs that
 // claims it. It does no I/O.
 //
-// Selection by host happens here: a flavor forced with registry.WithFlavor,
+// A nil o is the zero registry.Options; o is copied, never changed.
+//
+// Selection by host happens here: a flavor forced with Options.Flavor,
 // else the first Spec whose ClaimsHost claims the host. When none does and
 // some Spec claims registries by their challenge, the backend selects its
 // flavor on its first request: one GET /v2/, whose challenge picks the Spec
 // (ClaimsChallenge, else the Fallback) and is handed to it, so that nothing
 // is probed twice. Otherwise the Fallback Spec serves the host.
-func Open(p registry.Prefix, specs []Spec, opts ...registry.Option) (registry.Backend, error) {
-	o := registry.NewOptions(opts...)
+func Open(p registry.Prefix, specs []Spec, o *registry.Options) (registry.Backend, error) {
+	o = copyOptions(o)
 	if p.IsZero() {
-		return nil, &registry.ConfigError{Var: registry.EnvRegistry, Reason: "empty prefix",
-			Fix: "set " + registry.EnvRegistry + " to host[:port][/path], e.g. " + registry.DefaultPrefix}
+		return nil, &registry.ConfigError{Var: envvar.Registry, Reason: "empty prefix",
+			Fix: "set " + envvar.Registry + " to host[:port][/path], e.g. " + registry.DefaultPrefix}
 	}
 	b := newBackend(p, o)
 	if o.Flavor != registry.FlavorUnknown {
@@ -112,4 +116,15 @@ func unsupportedFlavor(f registry.Flavor, p registry.Prefix, specs []Spec) error
 	}
 	return &registry.Error{Kind: registry.ErrUnsupported, Op: "open", Image: p.String(),
 		Err: fmt.Errorf("no driver for registry flavor %q", f.String()), Hint: hint}
+}
+
+// copyOptions returns a copy of o (the zero Options for nil), so that a
+// backend never sees its caller's later changes.
+func copyOptions(o *registry.Options) *registry.Options {
+	c := registry.Options{}
+	if o != nil {
+		c = *o
+		c.InsecureHosts = slices.Clone(o.InsecureHosts)
+	}
+	return &c
 }

@@ -84,13 +84,13 @@ func TestOpenSelects(t *testing.T) {
 	for _, tc := range []struct {
 		name, service string
 		specs         func([]engine.Spec) []engine.Spec
-		opts          []registry.Option
+		opts          *registry.Options
 		want          registry.Flavor
 		probes        int32
 	}{
 		{"by challenge", "container_registry", nil, nil, registry.FlavorGitea, 1},
 		{"fallback after the probe", "registry", nil, nil, registry.FlavorDistribution, 1},
-		{"forced", "container_registry", nil, []registry.Option{registry.WithFlavor(registry.FlavorDistribution)}, registry.FlavorDistribution, 1},
+		{"forced", "container_registry", nil, &registry.Options{Flavor: registry.FlavorDistribution}, registry.FlavorDistribution, 1},
 		{"fallback without a challenge claimer", "container_registry",
 			func(s []engine.Spec) []engine.Spec { return []engine.Spec{s[0], s[2]} }, nil, registry.FlavorDistribution, 1},
 	} {
@@ -101,7 +101,7 @@ func TestOpenSelects(t *testing.T) {
 			if tc.specs != nil {
 				ss = tc.specs(ss)
 			}
-			b, err := engine.Open(srv.prefix(), ss, tc.opts...)
+			b, err := engine.Open(srv.prefix(), ss, tc.opts)
 			require.NoError(t, err)
 			assert.Zero(t, srv.probes.Load(), "Open does no I/O")
 			for range 2 {
@@ -116,7 +116,7 @@ func TestOpenSelects(t *testing.T) {
 			}
 		})
 	}
-	b, err := engine.Open(registry.MustParsePrefix("ghcr.io/org"), specs(nil))
+	b, err := engine.Open(registry.MustParsePrefix("ghcr.io/org"), specs(nil), nil)
 	require.NoError(t, err)
 	assert.Equal(t, registry.FlavorGHCR, b.Flavor(), "by host, at Open")
 }
@@ -127,7 +127,7 @@ func TestOpenSelects(t *testing.T) {
 func TestOpenSelectsAgainAfterAFailedProbe(t *testing.T) {
 	srv := newProbed(t, "container_registry")
 	srv.down.Store(true)
-	b, err := engine.Open(srv.prefix(), specs(nil), registry.WithMaxTries(1))
+	b, err := engine.Open(srv.prefix(), specs(nil), &registry.Options{MaxTries: 1})
 	require.NoError(t, err)
 	for range 2 {
 		_, err = b.ManifestDigest(context.Background(), "app", "latest")
@@ -146,7 +146,7 @@ func TestOpenSelectsAgainAfterAFailedProbe(t *testing.T) {
 func TestOpenConcurrentFirstRequestsShareOneProbe(t *testing.T) {
 	srv := newProbed(t, "container_registry")
 	srv.gate = make(chan struct{})
-	b, err := engine.Open(srv.prefix(), specs(nil))
+	b, err := engine.Open(srv.prefix(), specs(nil), nil)
 	require.NoError(t, err)
 	const callers = 5
 	var wg sync.WaitGroup
@@ -179,7 +179,7 @@ func TestConfigurePanicThenRecovery(t *testing.T) {
 			panic("driver bug")
 		}
 	})
-	b, err := engine.Open(srv.prefix(), ss)
+	b, err := engine.Open(srv.prefix(), ss, nil)
 	require.NoError(t, err)
 	_, err = b.ManifestDigest(context.Background(), "app", "latest")
 	require.Error(t, err)
@@ -190,39 +190,34 @@ func TestConfigurePanicThenRecovery(t *testing.T) {
 	assert.Equal(t, registry.FlavorGitea, b.Flavor())
 }
 
-type flavorKey struct{}
-
-// A driver option meant for another flavor is an error that names both,
-// at Open or at selection.
-func TestDriverOptionForAnotherFlavor(t *testing.T) {
-	_, err := engine.Open(registry.MustParsePrefix("ghcr.io/org"), specs(nil), registry.WithDriverOption(registry.FlavorECR, flavorKey{}, "us-east-2"))
-	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	assert.Contains(t, err.Error(), "ecr")
-	assert.Contains(t, err.Error(), "ghcr")
-	b, err := engine.Open(registry.MustParsePrefix("ghcr.io/org"), specs(nil), registry.WithDriverOption(registry.FlavorGHCR, flavorKey{}, "x"))
-	require.NoError(t, err)
-	assert.Equal(t, registry.FlavorGHCR, b.Flavor())
-
+// A driver whose Configure reports a configuration error at selection
+// fails every call with it, and nothing is probed again: no probe will make
+// it right.
+func TestConfigErrorAtSelectionIsFinal(t *testing.T) {
 	srv := newProbed(t, "container_registry")
-	b, err = engine.Open(srv.prefix(), specs(nil), registry.WithDriverOption(registry.FlavorECR, flavorKey{}, "x"))
+	ss := specs(nil)
+	ss[1].Configure = func(engine.Target) (engine.Config, error) {
+		return engine.Config{}, &registry.ConfigError{Var: "gitea option", Reason: "is wrong", Fix: "fix it"}
+	}
+	b, err := engine.Open(srv.prefix(), ss, nil)
 	require.NoError(t, err)
 	for range 2 {
 		_, err = b.ManifestDigest(context.Background(), "app", "latest")
 		require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	}
-	assert.Equal(t, int32(1), srv.probes.Load(), "a configuration error is final: no probe will make it right")
+	assert.Equal(t, int32(1), srv.probes.Load())
 }
 
 func TestOpenErrors(t *testing.T) {
-	_, err := engine.Open(registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/x"), nil)
+	_, err := engine.Open(registry.MustParsePrefix("123456789012.dkr.ecr.us-east-2.amazonaws.com/x"), nil, nil)
 	require.ErrorIs(t, err, registry.ErrUnsupported)
 	assert.Contains(t, err.Error(), `"ecr"`)
 
-	_, err = engine.Open(registry.MustParsePrefix("ghcr.io/x"), specs(nil), registry.WithFlavor(registry.FlavorECRPublic))
+	_, err = engine.Open(registry.MustParsePrefix("ghcr.io/x"), specs(nil), &registry.Options{Flavor: registry.FlavorECRPublic})
 	require.ErrorIs(t, err, registry.ErrUnsupported)
 	assert.Contains(t, err.Error(), "ecr-public")
 	assert.Contains(t, err.Error(), "ghcr, gitea, distribution")
 
-	_, err = engine.Open(registry.Prefix{}, specs(nil))
+	_, err = engine.Open(registry.Prefix{}, specs(nil), nil)
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 }

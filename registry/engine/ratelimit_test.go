@@ -28,14 +28,13 @@ func TestPullLimitIsReported(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var seen []registry.Request
-	b, err := backends.Open(srv.Host()+"/org", registry.WithEnvMap(map[string]string{}), registry.WithMaxTries(1),
-		registry.WithRequestObserver(func(r registry.Request) {
-			mu.Lock()
-			defer mu.Unlock()
-			if r.Kind == "manifest" {
-				seen = append(seen, r)
-			}
-		}))
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Env: registry.EnvMap(map[string]string{}), MaxTries: 1, OnRequest: func(r registry.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Kind == "manifest" {
+			seen = append(seen, r)
+		}
+	}})
 	require.NoError(t, err)
 	ctx := context.Background()
 	for range 2 {

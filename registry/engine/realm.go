@@ -107,7 +107,7 @@ func sameHost(a, b *url.URL) bool {
 
 // allowsPlainHTTP reports whether h may be reached over plain HTTP:
 // loopback hosts always, and hosts the operator listed with
-// registry.WithInsecureHosts (matched with or without the port).
+// Options.InsecureHosts (matched with or without the port).
 func allowsPlainHTTP(s string, o *registry.Options) bool {
 	h, err := host.Parse(s)
 	if err != nil {
@@ -120,7 +120,7 @@ func allowsPlainHTTP(s string, o *registry.Options) bool {
 }
 
 // Scheme returns "http" for a host that may be reached over plain HTTP
-// (loopback, and hosts listed with registry.WithInsecureHosts) and "https"
+// (loopback, and hosts listed in Options.InsecureHosts) and "https"
 // for every other host. A driver builds its known realm's URL with it.
 func Scheme(host string, o *registry.Options) string {
 	if allowsPlainHTTP(host, o) {

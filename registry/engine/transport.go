@@ -24,7 +24,7 @@ import (
 const version = "0.2.0"
 
 // baseUserAgent is the User-Agent of every request, before any suffix from
-// registry.WithUserAgent.
+// Options.UserAgent.
 const baseUserAgent = "registrykit/" + version
 
 // Body size limits.
@@ -103,7 +103,7 @@ func apiRedirects(o *registry.Options) func(*http.Request, []*http.Request) erro
 		first := via[0]
 		if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && allowsPlainHTTP(req.URL.Host, o)) {
 			return &registry.Error{Kind: registry.ErrInsecure, Op: "redirect",
-				Err: fmt.Errorf("refusing redirect to %s://%s: plain HTTP goes only to loopback and hosts listed with WithInsecureHosts",
+				Err: fmt.Errorf("refusing redirect to %s://%s: plain HTTP goes only to loopback and hosts listed in registry.Options.InsecureHosts",
 					Sanitize(req.URL.Scheme), quoteRemote(req.URL.Host))}
 		}
 		if !sameHost(req.URL, first.URL) {

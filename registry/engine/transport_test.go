@@ -16,7 +16,7 @@ import (
 )
 
 func TestScheme(t *testing.T) {
-	o := registry.NewOptions(registry.WithInsecureHosts("reg.lan", "other.lan:5000"))
+	o := &registry.Options{InsecureHosts: []string{"reg.lan", "other.lan:5000"}}
 	cases := map[string]string{
 		"127.0.0.1:5000": "http", "127.8.9.10": "http", "[::1]:5000": "http", "localhost:5000": "http",
 		"registry.localhost": "https", "LOCALHOST.:5000": "https", "reg.lan": "http", "reg.lan:5000": "http", "other.lan:5000": "http",
@@ -102,7 +102,7 @@ func TestRedirects(t *testing.T) {
 		}
 	}))
 	defer origin.Close()
-	c := newClient(registry.NewOptions())
+	c := newClient(&registry.Options{})
 	for _, path := range []string{"/same", "/away"} {
 		req, _ := http.NewRequest(http.MethodGet, origin.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer t0k3n")
@@ -113,7 +113,7 @@ func TestRedirects(t *testing.T) {
 	assert.Equal(t, []string{"origin:Bearer t0k3n", "origin:Bearer t0k3n", "origin:Bearer t0k3n", "other:"}, seen,
 		"kept on the same host, dropped on another")
 
-	downgrade := apiRedirects(registry.NewOptions())
+	downgrade := apiRedirects(&registry.Options{})
 	first, _ := http.NewRequest(http.MethodGet, "https://reg.example/v2/", nil)
 	next, _ := http.NewRequest(http.MethodGet, "http://reg.example/v2/", nil)
 	assert.ErrorIs(t, downgrade(next, []*http.Request{first}), registry.ErrInsecure)
@@ -128,7 +128,7 @@ func TestPlainHTTPRedirectOffLoopbackIsRefused(t *testing.T) {
 	}))
 	defer origin.Close()
 	req, _ := http.NewRequest(http.MethodHead, origin.URL+"/v2/org/app/manifests/latest", nil)
-	_, err := newClient(registry.NewOptions()).Do(req)
+	_, err := newClient(&registry.Options{}).Do(req)
 	require.ErrorIs(t, err, registry.ErrInsecure)
 	assert.ErrorContains(t, err, "mirror.example:8080")
 
@@ -138,12 +138,12 @@ func TestPlainHTTPRedirectOffLoopbackIsRefused(t *testing.T) {
 		o      *registry.Options
 		ok     bool
 	}{
-		{"http://mirror.example:8080/x", registry.NewOptions(), false},
-		{"http://mirror.example:8080/x", registry.NewOptions(registry.WithInsecureHosts("mirror.example")), true},
-		{"http://mirror.example:8080/x", registry.NewOptions(registry.WithInsecureHosts("mirror.example:8080")), true},
-		{"http://0x7f.0.0.1:8080/x", registry.NewOptions(), false},
-		{"http://localhost:8080/x", registry.NewOptions(), true},
-		{"https://mirror.example/x", registry.NewOptions(), true},
+		{"http://mirror.example:8080/x", &registry.Options{}, false},
+		{"http://mirror.example:8080/x", &registry.Options{InsecureHosts: []string{"mirror.example"}}, true},
+		{"http://mirror.example:8080/x", &registry.Options{InsecureHosts: []string{"mirror.example:8080"}}, true},
+		{"http://0x7f.0.0.1:8080/x", &registry.Options{}, false},
+		{"http://localhost:8080/x", &registry.Options{}, true},
+		{"https://mirror.example/x", &registry.Options{}, true},
 	} {
 		next, _ := http.NewRequest(http.MethodGet, tc.target, nil)
 		err := apiRedirects(tc.o)(next, []*http.Request{first})
@@ -168,7 +168,7 @@ func TestRetryTransport(t *testing.T) {
 	}))
 	defer srv.Close()
 	clock := registrytest.NewClock(time.Now())
-	c := newClient(registry.NewOptions(registry.WithClock(clock)))
+	c := newClient(&registry.Options{Clock: clock})
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -12,7 +12,7 @@ import (
 // static keys from creds (none when creds is zero), endpointVar (such as
 // AWS_ENDPOINT_URL_ECR) set to endpoint, shared config and credentials files
 // in dir (which need not exist), no profile, no instance metadata. Merge it
-// into the map given to registry.WithEnvMap: with an explicit environment
+// into the map given to registry.EnvMap: with an explicit environment
 // the library reads nothing of the process's, so tests need not touch it.
 func AWSEnv(dir string, creds aws.Credentials, endpointVar, endpoint string) map[string]string {
 	env := map[string]string{

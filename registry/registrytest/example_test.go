@@ -31,7 +31,7 @@ func ExampleNewServer() {
 	}
 
 	b, err := backends.Open(srv.Host()+"/org",
-		registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(map[string]string{}))
+		&registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(map[string]string{})})
 	if err != nil {
 		panic(err)
 	}
@@ -63,11 +63,10 @@ func ExampleNewBackend() {
 	b.SetDigest("workspace-template-langgraph", "latest", registrytest.Digest("v1"))
 
 	w, err := watch.New(b,
-		watch.WithRuntimes("langgraph"),
-		watch.WithHandler(func(_ context.Context, img watch.Image, _, _ string) error {
+		&watch.Options{Runtimes: []string{"langgraph"}, Handler: func(_ context.Context, img watch.Image, _, _ string) error {
 			fmt.Println("refresh", img.Name)
 			return nil
-		}))
+		}})
 	if err != nil {
 		panic(err)
 	}

@@ -13,17 +13,16 @@ import (
 // change back, so the next tick tries again.
 func ExampleNew() {
 	ctx := context.Background()
-	b, err := backends.FromEnv()
+	b, err := backends.FromEnv(nil)
 	if err != nil {
 		slog.Error("registry", "error", err)
 		return
 	}
 	w, err := watch.New(b,
-		watch.WithLogger(slog.Default()),
-		watch.WithHandler(func(ctx context.Context, img watch.Image, old, new string) error {
+		&watch.Options{Logger: slog.Default(), Handler: func(ctx context.Context, img watch.Image, old, new string) error {
 			slog.Info("refreshing", "image", img.Name, "from", old, "to", new)
 			return nil // pull img.Name at new and recreate its containers
-		}))
+		}})
 	if err != nil {
 		slog.Error("watch", "error", err)
 		return

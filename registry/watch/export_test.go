@@ -5,4 +5,5 @@ const (
 	MaxBackoffIntervals       = maxBackoffIntervals
 	DefaultHandlerConcurrency = defaultHandlerConcurrency
 	MaxEventBody              = maxEventBody
+	MinEventInterval          = minEventInterval
 )

@@ -53,7 +53,7 @@ func FuzzSources(f *testing.F) {
 			f.Add(uint8(i), []byte(seed))
 		}
 	}
-	w, err := watch.New(registrytest.NewBackend("ghcr.io/molecule-ai"), watch.WithRuntimes(registry.DefaultRuntimes()...))
+	w, err := watch.New(registrytest.NewBackend("ghcr.io/molecule-ai"), &watch.Options{Runtimes: registry.DefaultRuntimes()})
 	if err != nil {
 		f.Fatal(err)
 	}

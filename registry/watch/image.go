@@ -16,31 +16,21 @@ type Image struct {
 	Runtime string
 }
 
-// RuntimeImages returns the image of each runtime of b, in the order given;
+// runtimeImages returns the image of each runtime of b, in the order given;
 // registry.DefaultRuntimes when none are given. An invalid runtime name is
 // an error that quotes it.
-func RuntimeImages(b registry.Backend, runtimes ...string) ([]Image, error) {
+func runtimeImages(b registry.Backend, runtimes []string) ([]Image, error) {
 	if len(runtimes) == 0 {
 		runtimes = registry.DefaultRuntimes()
 	}
 	imgs := make([]Image, 0, len(runtimes))
 	for _, rt := range runtimes {
-		img, err := RuntimeImage(b, rt)
+		repo, err := registry.RuntimeRepository(rt)
 		if err != nil {
 			return nil, err
 		}
-		imgs = append(imgs, img)
+		name, _ := registry.RuntimeImage(b, rt)
+		imgs = append(imgs, Image{Name: name, Repo: repo, Tag: registry.RuntimeTag, Runtime: rt})
 	}
 	return imgs, nil
-}
-
-// RuntimeImage returns the image of one runtime, or an error for a runtime
-// whose repository name is not valid.
-func RuntimeImage(b registry.Backend, runtime string) (Image, error) {
-	repo, err := registry.RuntimeRepository(runtime)
-	if err != nil {
-		return Image{}, err
-	}
-	name, _ := registry.RuntimeImage(b, runtime)
-	return Image{Name: name, Repo: repo, Tag: registry.RuntimeTag, Runtime: runtime}, nil
 }

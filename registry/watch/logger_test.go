@@ -43,57 +43,48 @@ func (r *records) find(msg string) (slog.Level, map[string]slog.Value, bool) {
 	return 0, nil, false
 }
 
-// A nil logger discards, as no logger does: the first event logs nothing
-// and panics nowhere.
-func TestWithLoggerNilDiscards(t *testing.T) {
-	for name, opts := range map[string][]watch.Option{
-		"nil logger": {watch.WithLogger(nil)},
-		"no logger":  nil,
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			f.set("a", d(1))
-			w, err := watch.New(f, append([]watch.Option{watch.WithImages(images("a")...)}, opts...)...)
-			require.NoError(t, err)
-			ctx, cancel := context.WithCancel(context.Background())
-			assert.NotPanics(t, func() {
-				require.Len(t, w.Check(ctx), 1, "a seed event, logged")
-				f.fail("a", assert.AnError)
-				require.Len(t, w.Check(ctx), 1, "a failure event, logged")
-				cancel()
-				w.Run(ctx)
-			})
-		})
-	}
+// A nil logger discards: the first event logs nothing and panics nowhere.
+func TestNilLoggerDiscards(t *testing.T) {
+	f := newFake()
+	f.set("a", d(1))
+	w, err := watch.New(f, &watch.Options{Images: images("a"), Logger: nil})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	assert.NotPanics(t, func() {
+		require.Len(t, w.Check(ctx), 1, "a seed event, logged")
+		f.fail("a", assert.AnError)
+		require.Len(t, w.Check(ctx), 1, "a failure event, logged")
+		cancel()
+		w.Run(ctx)
+	})
 }
 
 // Run logs one info line as it starts, naming the interval, the number of
 // images and the registry host; Interval reports the interval.
 func TestRunLogsItsStart(t *testing.T) {
 	for name, tc := range map[string]struct {
-		opts     []watch.Option
 		interval time.Duration
+		want     time.Duration
 	}{
-		"default interval": {nil, watch.DefaultInterval},
-		"set interval":     {[]watch.Option{watch.WithInterval(time.Minute)}, time.Minute},
+		"default interval": {0, watch.DefaultInterval},
+		"set interval":     {time.Minute, time.Minute},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			f.set("a", d(1))
 			f.set("b", d(2))
 			rec := &records{}
-			opts := append([]watch.Option{watch.WithImages(images("a", "b")...), watch.WithLogger(slog.New(rec)),
-				watch.WithClock(registrytest.NewClock(time.Now()))}, tc.opts...)
-			w, err := watch.New(f, opts...)
+			w, err := watch.New(f, &watch.Options{Images: images("a", "b"), Logger: slog.New(rec),
+				Clock: registrytest.NewClock(time.Now()), Interval: tc.interval})
 			require.NoError(t, err)
-			assert.Equal(t, tc.interval, w.Interval())
+			assert.Equal(t, tc.want, w.Interval())
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			w.Run(ctx)
 			level, attrs, ok := rec.find("image watcher started")
 			require.True(t, ok, "the start line is logged")
 			assert.Equal(t, slog.LevelInfo, level)
-			assert.Equal(t, tc.interval, attrs["interval"].Duration())
+			assert.Equal(t, tc.want, attrs["interval"].Duration())
 			assert.Equal(t, int64(2), attrs["images"].Int64())
 			assert.Equal(t, "reg.example", attrs["registry"].String())
 		})

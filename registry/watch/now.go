@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// MinEventInterval is the least time between two checks of one image that
+// minEventInterval is the least time between two checks of one image that
 // events trigger: a flood of events for an image costs at most one check
-// per MinEventInterval, and duplicate deliveries coalesce into one check.
-const MinEventInterval = time.Second
+// per second, and duplicate deliveries coalesce into one check.
+const minEventInterval = time.Second
 
 // ErrNotWatched reports an image the watcher does not watch; an event for
 // it costs nothing.
@@ -21,7 +21,7 @@ var ErrNotWatched = errors.New("image not watched")
 // reports a change only if the digest it sees moved.
 //
 // At most one check per image runs at a time, and a check that events
-// trigger starts no sooner than MinEventInterval after the image's last
+// trigger starts no sooner than minEventInterval after the image's last
 // one: callers arriving while a check is queued share it. A tick's check
 // under way is waited for and followed by a fresh one, since it may have
 // started before the push.
@@ -66,7 +66,7 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 
 // waitTurn waits until the queued check f of state s may start: after cur
 // (the check under way when f was queued), after any tick that began
-// meanwhile, and no sooner than MinEventInterval after the last check. It
+// meanwhile, and no sooner than minEventInterval after the last check. It
 // then marks f as the check under way.
 func (w *Watcher) waitTurn(ctx context.Context, s *imageState, f, cur *flight) error {
 	if cur != nil {
@@ -78,7 +78,7 @@ func (w *Watcher) waitTurn(ctx context.Context, s *imageState, f, cur *flight) e
 	}
 	for {
 		w.mu.Lock()
-		wait := s.lastCheck.Add(MinEventInterval).Sub(w.clock.Now())
+		wait := s.lastCheck.Add(minEventInterval).Sub(w.clock.Now())
 		if wait <= 0 && s.current == nil {
 			s.next, s.current, s.queued = nil, f, false // this check sees every push queued so far
 			s.lastCheck = w.clock.Now()

@@ -6,7 +6,7 @@ import "time"
 // that the library needs no metrics dependency (examples/imagewatch wires it
 // to Prometheus). Its methods are called synchronously and must not block
 // for long; they may be called concurrently. Registry requests and token
-// fetches are observed on the backend, with registry.WithRequestObserver.
+// fetches are observed on the backend, with registry.Options.OnRequest.
 type Observer interface {
 	// Checked reports one check of img: its outcome (Seed, Changed, Failed,
 	// or "" when the digest had not moved) and how long it took.
@@ -21,9 +21,6 @@ type Observer interface {
 	// and the time from the event's arrival to the confirmation.
 	Confirmed(img Image, sinceEvent time.Duration)
 }
-
-// WithObserver sets the Observer.
-func WithObserver(o Observer) Option { return func(w *Watcher) { w.observer = o } }
 
 func (w *Watcher) observeCheck(img Image, outcome Kind, took time.Duration, err error) {
 	if w.observer != nil {

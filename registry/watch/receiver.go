@@ -47,14 +47,14 @@ type Source interface {
 // A delivery whose signature is missing or wrong is refused with 401 before
 // any registry request; a body over 1 MiB is refused with 413; a
 // delivery for images the watcher does not watch is answered 202 and costs
-// nothing; checks of one image run at most once per MinEventInterval however
+// nothing; checks of one image run at most once per second however
 // many deliveries arrive, so repeated and flooding deliveries are harmless.
 //
 // A delivery is authenticated, parsed and answered at once: 202 with
 // {"queued":[names]}, the watched images it names. Their checks, and the
 // handler calls of the changes they confirm, run afterwards under the
 // context given to [Watcher.Run] (one handler call at a time unless
-// [WithHandlerConcurrency] says otherwise), so neither the sender's timeout
+// Options.HandlerConcurrency says otherwise), so neither the sender's timeout
 // nor its hanging up cuts a refresh short. A delivery that arrives while
 // the watcher is not running is answered alike, and its images are checked
 // as soon as Run starts.

@@ -109,8 +109,9 @@ func run(t *testing.T, w *watch.Watcher) (stop func()) {
 
 // eventFixture watches two runtime images on a fake backend for
 // ghcr.io/molecule-ai, seeded, on a parking clock; it does not run the
-// watcher.
-func eventFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *registrytest.Backend, *parkingClock, *recorder) {
+// watcher. Fields of extra other than the images, the clock and the
+// observer are kept.
+func eventFixture(t *testing.T, extra ...*watch.Options) (*watch.Watcher, *registrytest.Backend, *parkingClock, *recorder) {
 	t.Helper()
 	b := registrytest.NewBackend("ghcr.io/molecule-ai")
 	for _, rt := range []string{"codex", "langgraph"} {
@@ -118,7 +119,12 @@ func eventFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *registry
 	}
 	clock := newParkingClock()
 	rec := newRecorder()
-	w, err := watch.New(b, append([]watch.Option{watch.WithRuntimes("codex", "langgraph"), watch.WithClock(clock), watch.WithObserver(rec)}, opts...)...)
+	var o watch.Options
+	if len(extra) > 0 && extra[0] != nil {
+		o = *extra[0]
+	}
+	o.Runtimes, o.Clock, o.Observer = []string{"codex", "langgraph"}, clock, rec
+	w, err := watch.New(b, &o)
 	require.NoError(t, err)
 	w.Check(context.Background()) // seed
 	return w, b, clock, rec
@@ -126,9 +132,9 @@ func eventFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *registry
 
 // runningFixture is eventFixture with the watcher running, its first tick
 // over.
-func runningFixture(t *testing.T, opts ...watch.Option) (*watch.Watcher, *registrytest.Backend, *parkingClock, *recorder, func()) {
+func runningFixture(t *testing.T, extra ...*watch.Options) (*watch.Watcher, *registrytest.Backend, *parkingClock, *recorder, func()) {
 	t.Helper()
-	w, b, clock, rec := eventFixture(t, opts...)
+	w, b, clock, rec := eventFixture(t, extra...)
 	stop := run(t, w)
 	receive(t, clock.parked, "the first tick did not finish")
 	return w, b, clock, rec, stop
@@ -269,7 +275,7 @@ func TestReceiverConcurrentDuplicatesShareACheck(t *testing.T) {
 	b := registrytest.NewBackend("ghcr.io/molecule-ai")
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v1"))
 	rec := newRecorder()
-	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithInterval(time.Hour), watch.WithObserver(rec))
+	w, err := watch.New(b, &watch.Options{Runtimes: []string{"codex"}, Interval: time.Hour, Observer: rec})
 	require.NoError(t, err)
 	stop := run(t, w)
 	receive(t, rec.checked, "the first tick did not check")
@@ -298,7 +304,7 @@ func TestReceiverAnswersWhileTheHandlerRuns(t *testing.T) {
 	entered := make(chan context.Context, 1)
 	release := make(chan struct{})
 	handlerDone := make(chan error, 1)
-	w, b, _, _, stop := runningFixture(t, watch.WithHandler(func(ctx context.Context, _ watch.Image, _, _ string) error {
+	w, b, _, _, stop := runningFixture(t, &watch.Options{Handler: func(ctx context.Context, _ watch.Image, _, _ string) error {
 		entered <- ctx
 		select {
 		case <-release:
@@ -308,7 +314,7 @@ func TestReceiverAnswersWhileTheHandlerRuns(t *testing.T) {
 			handlerDone <- ctx.Err()
 			return ctx.Err()
 		}
-	}))
+	}})
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v2"))
 	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
 	push := []byte(`{"events":[{"action":"push","target":{"repository":"molecule-ai/workspace-template-codex","tag":"latest","mediaType":"application/vnd.oci.image.manifest.v1+json"}}]}`)

@@ -18,7 +18,7 @@ func TestStoppingRunWaitsForItsOwnChecksOnly(t *testing.T) {
 	release1, release2 := make(chan struct{}), make(chan struct{})
 	entered := make(chan string, 4)
 	var held sync.Map // the first call per runtime is held, as a pull that does not watch ctx
-	w, b, clock, _ := eventFixture(t, watch.WithHandlerConcurrency(2), watch.WithHandler(func(ctx context.Context, img watch.Image, _, _ string) error {
+	w, b, clock, _ := eventFixture(t, &watch.Options{HandlerConcurrency: 2, Handler: func(ctx context.Context, img watch.Image, _, _ string) error {
 		if _, again := held.LoadOrStore(img.Runtime, true); again {
 			return nil
 		}
@@ -29,7 +29,7 @@ func TestStoppingRunWaitsForItsOwnChecksOnly(t *testing.T) {
 			<-release2
 		}
 		return nil
-	}))
+	}})
 	rc := watch.NewReceiver(w, watch.Distribution("Bearer "+hookSecret))
 	auth := map[string]string{"Authorization": "Bearer " + hookSecret}
 	push := func(rt string) {

@@ -1,11 +1,13 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 // Handler is called when an image's digest moves from old to new. When it
 // returns an error the change is not recorded, and the next tick calls it
 // again. Calls run one at a time, whatever the number of checks in flight,
-// unless [WithHandlerConcurrency] allows more: a handler that removes and
+// unless Options.HandlerConcurrency allows more: a handler that removes and
 // recreates containers need not guard against itself.
 type Handler func(ctx context.Context, img Image, old, new string) error
 
@@ -23,10 +25,6 @@ type Handler func(ctx context.Context, img Image, old, new string) error
 const (
 	DefaultInterval = 5 * time.Minute
 	defaultJitter   = 0.1
-	// DefaultConcurrency, 0, runs every check of a tick at once: on a real
-	// network a tick of nine images then costs one round trip, not three
-	// waves of them.
-	defaultConcurrency = 0
 	// DefaultHandlerConcurrency is how many handler calls may run at once.
 	defaultHandlerConcurrency = 1
 	defaultCheckTimeout       = 30 * time.Second
@@ -46,7 +44,6 @@ type Watcher struct {
 	jitter       float64
 	concurrency  int
 	handlers     chan struct{} // one slot per handler call allowed at once
-	runtimes     []string
 	checkTimeout time.Duration
 	platform     *registry.Platform
 	clock        registry.Clock
@@ -75,119 +72,109 @@ type flight struct {
 	err    error
 }
 
-// Option configures a Watcher.
-type Option func(*Watcher)
-
-// WithImages watches imgs instead of the runtime images.
-func WithImages(imgs ...Image) Option {
-	return func(w *Watcher) { w.images = append([]Image{}, imgs...) }
+// Options configures a Watcher. The zero value, and a nil *Options, watch
+// the image of every runtime in registry.DefaultRuntimes every 5 minutes
+// and call no handler; every field has a default, named in its comment.
+type Options struct {
+	// Images are the images to watch (default: the image of each of
+	// Runtimes).
+	Images []Image
+	// Runtimes names the application's runtimes whose images
+	// ("<prefix>/workspace-template-<runtime>:latest") are watched when
+	// Images is empty (default: registry.DefaultRuntimes). An invalid
+	// runtime name makes [New] fail.
+	Runtimes []string
+	// Handler is called when a digest moves (default: none).
+	Handler Handler
+	// OnEvent receives every event (seed, changed, error), for logging or
+	// metrics. It must not block for long.
+	OnEvent func(Event)
+	// Observer learns what the watcher does, for metrics.
+	Observer Observer
+	// Interval is the polling interval (default [DefaultInterval]).
+	Interval time.Duration
+	// Jitter spreads ticks by ±Jitter of the interval so that many watchers
+	// do not poll in step (default 0.1; negative: no jitter). It must be
+	// below 1.
+	Jitter float64
+	// Concurrency bounds the checks in flight (default 0: every check of a
+	// tick at once, so that on a real network a tick of nine images costs
+	// one round trip, not waves of them). It does not change how many
+	// handler calls run at once.
+	Concurrency int
+	// HandlerConcurrency is how many handler calls may run at once
+	// (default 1).
+	HandlerConcurrency int
+	// CheckTimeout bounds each check (default 30 s).
+	CheckTimeout time.Duration
+	// Platform, when set, makes the watcher compare the digest of that
+	// platform's manifest inside each index instead of the index digest.
+	Platform *registry.Platform
+	// Seed records the digests already running, keyed by image name, so
+	// that a change missed while the watcher was down still calls the
+	// handler.
+	Seed map[string]string
+	// Clock replaces the system clock (for tests).
+	Clock registry.Clock
+	// Logger receives the start of [Watcher.Run] and events, at info (seed,
+	// changed) and warn (error). nil discards everything.
+	Logger *slog.Logger
 }
-
-// WithRuntimes watches the image of each of the application's runtimes
-// ("<prefix>/workspace-template-<runtime>:latest") instead of
-// registry.DefaultRuntimes. An invalid runtime name makes [New] fail.
-func WithRuntimes(runtimes ...string) Option {
-	return func(w *Watcher) { w.runtimes = append([]string{}, runtimes...) }
-}
-
-// WithHandler sets the function called when a digest moves.
-func WithHandler(h Handler) Option { return func(w *Watcher) { w.handler = h } }
-
-// WithEvents sets a function that receives every event (seed, changed,
-// error), for logging or metrics. It must not block for long.
-func WithEvents(f func(Event)) Option { return func(w *Watcher) { w.onEvent = f } }
-
-// WithInterval sets the polling interval (default 5 minutes).
-func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval = d } }
-
-// WithJitter spreads ticks by ±f of the interval (default 0.1) so that many
-// watchers do not poll in step.
-func WithJitter(f float64) Option { return func(w *Watcher) { w.jitter = f } }
-
-// WithConcurrency bounds the checks in flight; 0 (the default) runs every
-// check of a tick at once. It does not change how many handler calls run
-// at once.
-func WithConcurrency(n int) Option { return func(w *Watcher) { w.concurrency = n } }
-
-// WithHandlerConcurrency lets up to n handler calls run at once (default 1).
-func WithHandlerConcurrency(n int) Option {
-	return func(w *Watcher) {
-		if n >= 1 {
-			w.handlers = make(chan struct{}, n)
-		} else {
-			w.handlers = nil // rejected by New
-		}
-	}
-}
-
-// WithCheckTimeout bounds each check (default 30 s).
-func WithCheckTimeout(d time.Duration) Option { return func(w *Watcher) { w.checkTimeout = d } }
-
-// WithPlatform compares the digest of platform's manifest inside each index
-// instead of the index digest.
-func WithPlatform(p registry.Platform) Option { return func(w *Watcher) { w.platform = &p } }
-
-// WithSeed records the digests already running, keyed by image name, so that
-// a change missed while the watcher was down still calls the handler.
-func WithSeed(seen map[string]string) Option {
-	return func(w *Watcher) {
-		for name, d := range seen {
-			w.stateOf(name).seen = d
-		}
-	}
-}
-
-// WithClock replaces the system clock (for tests).
-func WithClock(c registry.Clock) Option { return func(w *Watcher) { w.clock = c } }
 
 // Backend returns the backend whose images the watcher checks.
 func (w *Watcher) Backend() registry.Backend { return w.backend }
 
-// WithLogger sets the logger; the start of [Watcher.Run] and events are
-// logged at info (seed, changed) and warn (error). A nil logger discards
-// everything, as when the option is not given.
-func WithLogger(l *slog.Logger) Option {
-	return func(w *Watcher) {
-		if l == nil {
-			l = slog.New(slog.DiscardHandler)
-		}
-		w.log = l
-	}
-}
-
 // New returns a watcher of b's images, by default the image of every runtime
 // in registry.DefaultRuntimes. It does no I/O: b may be a backend whose
 // registry is not reachable yet, and the watcher catches up when it is.
-func New(b registry.Backend, opts ...Option) (*Watcher, error) {
+func New(b registry.Backend, o *Options) (*Watcher, error) {
+	if o == nil {
+		o = &Options{}
+	}
 	w := &Watcher{
-		backend: b, interval: DefaultInterval, jitter: defaultJitter,
-		concurrency: defaultConcurrency, checkTimeout: defaultCheckTimeout,
-		handlers: make(chan struct{}, defaultHandlerConcurrency),
-		clock:    registry.NewOptions().Now(), log: slog.New(slog.DiscardHandler),
-		state: map[string]*imageState{},
+		backend: b, images: slices.Clone(o.Images), handler: o.Handler, onEvent: o.OnEvent,
+		observer: o.Observer, interval: cmp.Or(o.Interval, DefaultInterval),
+		jitter: o.Jitter, concurrency: o.Concurrency,
+		checkTimeout: cmp.Or(o.CheckTimeout, defaultCheckTimeout),
+		clock:        o.Clock, log: o.Logger, state: map[string]*imageState{},
 	}
-	for _, opt := range opts {
-		opt(w)
+	switch {
+	case o.Jitter == 0:
+		w.jitter = defaultJitter
+	case o.Jitter < 0:
+		w.jitter = 0
 	}
-	if w.images == nil {
-		imgs, err := RuntimeImages(b, w.runtimes...)
+	if o.Platform != nil {
+		p := *o.Platform
+		w.platform = &p
+	}
+	if w.clock == nil {
+		w.clock = (&registry.Options{}).Now()
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	for name, d := range o.Seed {
+		w.stateOf(name).seen = d
+	}
+	if len(w.images) == 0 {
+		imgs, err := runtimeImages(b, o.Runtimes)
 		if err != nil {
 			return nil, fmt.Errorf("watch: %w", err)
 		}
 		w.images = imgs
 	}
 	switch {
-	case w.handlers == nil:
-		return nil, errors.New("watch: handler concurrency must be at least 1")
-	case len(w.images) == 0:
-		return nil, errors.New("watch: no images to watch")
-	case w.interval <= 0:
+	case o.HandlerConcurrency < 0:
+		return nil, fmt.Errorf("watch: handler concurrency %d must be at least 1 (0 means 1)", o.HandlerConcurrency)
+	case w.interval < 0:
 		return nil, fmt.Errorf("watch: interval %s must be positive", w.interval)
-	case w.jitter < 0 || w.jitter >= 1:
-		return nil, fmt.Errorf("watch: jitter %v must be in [0, 1)", w.jitter)
+	case w.jitter >= 1:
+		return nil, fmt.Errorf("watch: jitter %v must be below 1", w.jitter)
 	case w.concurrency < 0:
 		return nil, fmt.Errorf("watch: concurrency %d must be 0 (every check at once) or more", w.concurrency)
 	}
+	w.handlers = make(chan struct{}, max(o.HandlerConcurrency, 1))
 	return w, nil
 }
 
@@ -213,7 +200,7 @@ func (w *Watcher) Run(ctx context.Context) {
 	}
 }
 
-// Interval returns the polling interval ([WithInterval], default
+// Interval returns the polling interval (Options.Interval, default
 // [DefaultInterval]); each tick is spread around it by the jitter.
 func (w *Watcher) Interval() time.Duration { return w.interval }
 
@@ -378,8 +365,8 @@ func (w *Watcher) failed(img Image, now time.Time, err error) {
 	s := w.stateOf(img.Name)
 	s.failures++
 	var wait time.Duration
-	if ra, ok := registry.RetryAfter(err); ok {
-		wait = ra
+	if e := (*registry.Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 {
+		wait = e.RetryAfter
 	} else if s.failures > 1 {
 		wait = min(w.interval<<min(s.failures-2, 4), w.interval*maxBackoffIntervals)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	"github.com/stretchr/testify/assert"
@@ -121,10 +122,10 @@ func TestSeedThenChange(t *testing.T) {
 	f.set("a", d(1))
 	f.set("b", d(2))
 	var changes []change
-	w, err := watch.New(f, watch.WithImages(images("a", "b")...), watch.WithHandler(func(_ context.Context, img watch.Image, old, new string) error {
+	w, err := watch.New(f, &watch.Options{Images: images("a", "b"), Handler: func(_ context.Context, img watch.Image, old, new string) error {
 		changes = append(changes, change{img.Repo, old, new})
 		return nil
-	}))
+	}})
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -151,13 +152,13 @@ func TestHandlerFailureRollsBack(t *testing.T) {
 	f.set("a", d(1))
 	fail := true
 	calls := 0
-	w, err := watch.New(f, watch.WithImages(images("a")...), watch.WithHandler(func(context.Context, watch.Image, string, string) error {
+	w, err := watch.New(f, &watch.Options{Images: images("a"), Handler: func(context.Context, watch.Image, string, string) error {
 		calls++
 		if fail {
 			return errors.New("docker pull failed")
 		}
 		return nil
-	}))
+	}})
 	require.NoError(t, err)
 	ctx := context.Background()
 	w.Check(ctx)
@@ -181,12 +182,10 @@ func TestSeedFromRunning(t *testing.T) {
 	f := newFake()
 	f.set("a", d(2))
 	var got []change
-	w, err := watch.New(f, watch.WithImages(images("a")...),
-		watch.WithSeed(map[string]string{"reg.example/org/a:latest": d(1)}),
-		watch.WithHandler(func(_ context.Context, img watch.Image, old, new string) error {
-			got = append(got, change{img.Repo, old, new})
-			return nil
-		}))
+	w, err := watch.New(f, &watch.Options{Images: images("a"), Seed: map[string]string{"reg.example/org/a:latest": d(1)}, Handler: func(_ context.Context, img watch.Image, old, new string) error {
+		got = append(got, change{img.Repo, old, new})
+		return nil
+	}})
 	require.NoError(t, err)
 	evs := w.Check(context.Background())
 	require.Len(t, evs, 1)
@@ -202,8 +201,7 @@ func TestErrorsAreReportedAndBackOff(t *testing.T) {
 	clock := registrytest.NewClock(time.Now())
 	var events []watch.Event
 	var mu sync.Mutex
-	w, err := watch.New(f, watch.WithImages(images("ok", "broken", "limited")...), watch.WithClock(clock),
-		watch.WithEvents(func(e watch.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }))
+	w, err := watch.New(f, &watch.Options{Images: images("ok", "broken", "limited"), Clock: clock, OnEvent: func(e watch.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
 	require.NoError(t, err)
 	ctx := context.Background()
 	for range 10 {
@@ -238,7 +236,7 @@ func TestPlatformMode(t *testing.T) {
 	f := newFake()
 	f.set("a", d(1))
 	f.platform["a"] = d(100)
-	w, err := watch.New(f, watch.WithImages(images("a")...), watch.WithPlatform(registry.Platform{OS: "linux", Architecture: "amd64"}))
+	w, err := watch.New(f, &watch.Options{Images: images("a"), Platform: &registry.Platform{OS: "linux", Architecture: "amd64"}})
 	require.NoError(t, err)
 	evs := w.Check(context.Background())
 	require.Len(t, evs, 1)
@@ -254,7 +252,7 @@ func TestConcurrencyBound(t *testing.T) {
 		f.set(n, d(i))
 	}
 	f.release = make(chan struct{})
-	w, err := watch.New(f, watch.WithImages(images(names...)...), watch.WithConcurrency(3))
+	w, err := watch.New(f, &watch.Options{Images: images(names...), Concurrency: 3})
 	require.NoError(t, err)
 	done := make(chan []watch.Event)
 	go func() { done <- w.Check(context.Background()) }()
@@ -268,7 +266,7 @@ func TestRunStopsWithContext(t *testing.T) {
 	f := newFake()
 	f.set("a", d(1))
 	f.release = make(chan struct{}) // checks hang until the context ends
-	w, err := watch.New(f, watch.WithImages(images("a")...), watch.WithInterval(time.Hour))
+	w, err := watch.New(f, &watch.Options{Images: images("a"), Interval: time.Hour})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
@@ -293,7 +291,7 @@ func TestRunTicksOnTheClock(t *testing.T) {
 		if ticks == 5 {
 			cancel()
 		}
-	}}, watch.WithImages(images("a")...), watch.WithClock(clock), watch.WithJitter(0.1))
+	}}, &watch.Options{Images: images("a"), Clock: clock, Jitter: 0.1})
 	require.NoError(t, err)
 	start := clock.Now()
 	w.Run(ctx)
@@ -318,14 +316,20 @@ func (c *countingBackend) ManifestDigest(ctx context.Context, repo, ref string) 
 
 func TestNewValidates(t *testing.T) {
 	f := newFake()
-	for _, opts := range [][]watch.Option{
-		{watch.WithImages()}, {watch.WithInterval(0)}, {watch.WithJitter(1)}, {watch.WithConcurrency(-1)},
+	for name, o := range map[string]watch.Options{
+		"negative interval":            {Interval: -time.Second},
+		"jitter of a whole interval":   {Jitter: 1},
+		"negative concurrency":         {Concurrency: -1},
+		"negative handler concurrency": {HandlerConcurrency: -1},
+		"invalid runtime":              {Runtimes: []string{"Bad Name"}},
 	} {
-		opts = append([]watch.Option{watch.WithImages(images("a")...)}, opts...)
-		_, err := watch.New(f, opts...)
-		assert.Error(t, err)
+		if o.Runtimes == nil {
+			o.Images = images("a")
+		}
+		_, err := watch.New(f, &o)
+		assert.Error(t, err, name)
 	}
-	w, err := watch.New(f)
+	w, err := watch.New(f, nil)
 	require.NoError(t, err)
 	assert.Len(t, w.Check(context.Background()), 9, "every runtime image by default")
 }
@@ -346,15 +350,13 @@ func TestAgainstRegistryRepush(t *testing.T) {
 		_, err := srv.Push("molecule-ai/workspace-template-"+rt, "latest", img)
 		require.NoError(t, err)
 	}
-	b, err := backends.Open(srv.Host()+"/molecule-ai", registry.WithFlavor(registry.FlavorGHCR), registry.WithEnvMap(nil))
+	b, err := backends.Open(srv.Host()+"/molecule-ai", &registry.Options{Flavor: registry.FlavorGHCR, Env: registry.EnvMap(nil)})
 	require.NoError(t, err)
-	lg, _ := watch.RuntimeImage(b, "langgraph")
-	cx, _ := watch.RuntimeImage(b, "codex")
 	var got []string
-	w, err := watch.New(b, watch.WithImages(lg, cx), watch.WithHandler(func(_ context.Context, img watch.Image, _, _ string) error {
+	w, err := watch.New(b, &watch.Options{Runtimes: []string{"langgraph", "codex"}, Handler: func(_ context.Context, img watch.Image, _, _ string) error {
 		got = append(got, img.Runtime)
 		return nil
-	}))
+	}})
 	require.NoError(t, err)
 	w.Check(context.Background())
 	img, _ := random.Image(32, 1)
@@ -412,11 +414,11 @@ func TestHandlerConcurrency(t *testing.T) {
 	names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
 	for _, tc := range []struct {
 		name  string
-		opts  []watch.Option
+		n     int
 		limit int
 	}{
-		{"one at a time by default", nil, watch.DefaultHandlerConcurrency},
-		{"WithHandlerConcurrency(3)", []watch.Option{watch.WithHandlerConcurrency(3)}, 3},
+		{"one at a time by default", 0, watch.DefaultHandlerConcurrency},
+		{"HandlerConcurrency 3", 3, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, 1, watch.DefaultHandlerConcurrency)
@@ -445,11 +447,8 @@ func TestHandlerConcurrency(t *testing.T) {
 					return ctx.Err()
 				}
 			}
-			opts := append([]watch.Option{
-				watch.WithImages(images(names...)...), watch.WithSeed(seed),
-				watch.WithConcurrency(len(names)), watch.WithHandler(handler),
-			}, tc.opts...)
-			w, err := watch.New(b, opts...)
+			w, err := watch.New(b, &watch.Options{Images: images(names...), Seed: seed,
+				Concurrency: len(names), Handler: handler, HandlerConcurrency: tc.n})
 			require.NoError(t, err)
 
 			done := make(chan []watch.Event, 1)
@@ -483,19 +482,18 @@ func TestHandlerConcurrency(t *testing.T) {
 	}
 }
 
-// TestHandlerConcurrencyValidated checks that New rejects a limit below 1.
+// TestHandlerConcurrencyValidated checks that New rejects a negative
+// limit, and takes 0 for the default.
 func TestHandlerConcurrencyValidated(t *testing.T) {
 	f := newFake()
-	for _, n := range []int{0, -1} {
-		_, err := watch.New(f, watch.WithImages(images("a")...), watch.WithHandlerConcurrency(n))
-		assert.ErrorContains(t, err, "handler concurrency", n)
-	}
-	_, err := watch.New(f, watch.WithImages(images("a")...), watch.WithHandlerConcurrency(0), watch.WithHandlerConcurrency(2))
-	assert.NoError(t, err, "the last option wins")
+	_, err := watch.New(f, &watch.Options{Images: images("a"), HandlerConcurrency: -1})
+	assert.ErrorContains(t, err, "handler concurrency")
+	_, err = watch.New(f, &watch.Options{Images: images("a"), HandlerConcurrency: 0})
+	assert.NoError(t, err, "0 is the default, 1")
 }
 
-// TestWithRuntimes checks that any valid runtime name is watched.
-func TestWithRuntimes(t *testing.T) {
+// TestRuntimes checks that any valid runtime name is watched.
+func TestRuntimes(t *testing.T) {
 	const prefix = "reg.example/org"
 	for _, tc := range []struct {
 		name     string
@@ -503,6 +501,7 @@ func TestWithRuntimes(t *testing.T) {
 		want     []string // runtimes watched, in order
 	}{
 		{"one default runtime", []string{"langgraph"}, []string{"langgraph"}},
+		{"in the order given", []string{"zeta", "alpha"}, []string{"zeta", "alpha"}},
 		{"runtimes outside the default list", []string{"my-runtime", "custom.rt_2", "x9"}, []string{"my-runtime", "custom.rt_2", "x9"}},
 		{"none means the defaults", nil, registry.DefaultRuntimes()},
 	} {
@@ -511,7 +510,7 @@ func TestWithRuntimes(t *testing.T) {
 			for _, rt := range tc.want {
 				b.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt))
 			}
-			w, err := watch.New(b, watch.WithRuntimes(tc.runtimes...))
+			w, err := watch.New(b, &watch.Options{Runtimes: tc.runtimes})
 			require.NoError(t, err)
 			assert.Zero(t, b.Calls(), "New does no I/O")
 			evs := w.Check(context.Background())
@@ -529,43 +528,20 @@ func TestWithRuntimes(t *testing.T) {
 	}
 }
 
-// TestWithRuntimesRejectsInvalidNames checks that New fails on an invalid
+// TestRuntimesRejectsInvalidNames checks that New fails on an invalid
 // runtime name with an error matching registry.ErrInvalidConfig.
-func TestWithRuntimesRejectsInvalidNames(t *testing.T) {
+func TestRuntimesRejectsInvalidNames(t *testing.T) {
 	b := registrytest.NewBackend("reg.example/org")
 	for _, bad := range []string{"Bad Name", "UPPER", "a/b", "", "-lead", "tag:x"} {
 		t.Run(bad, func(t *testing.T) {
-			w, err := watch.New(b, watch.WithRuntimes("langgraph", bad))
+			w, err := watch.New(b, &watch.Options{Runtimes: []string{"langgraph", bad}})
 			require.ErrorIs(t, err, registry.ErrInvalidConfig)
 			assert.Nil(t, w)
 			assert.Contains(t, err.Error(), fmt.Sprintf("%q", bad), "the error quotes the name")
-
-			imgs, err := watch.RuntimeImages(b, "langgraph", bad)
-			require.ErrorIs(t, err, registry.ErrInvalidConfig)
-			assert.Nil(t, imgs)
 		})
 	}
-	_, err := watch.New(b, watch.WithImages(images("a")...), watch.WithRuntimes("Bad Name"))
+	_, err := watch.New(b, &watch.Options{Images: images("a"), Runtimes: []string{"Bad Name"}})
 	assert.NoError(t, err, "explicit images take the place of the runtimes")
-}
-
-// TestRuntimeImages checks the images of named and default runtimes.
-func TestRuntimeImages(t *testing.T) {
-	b := registrytest.NewBackend("reg.example:5000/org/sub")
-	imgs, err := watch.RuntimeImages(b, "zeta", "alpha")
-	require.NoError(t, err)
-	assert.Equal(t, []watch.Image{
-		{Name: "reg.example:5000/org/sub/workspace-template-zeta:latest", Repo: "workspace-template-zeta", Tag: "latest", Runtime: "zeta"},
-		{Name: "reg.example:5000/org/sub/workspace-template-alpha:latest", Repo: "workspace-template-alpha", Tag: "latest", Runtime: "alpha"},
-	}, imgs, "in the order given")
-
-	imgs, err = watch.RuntimeImages(b)
-	require.NoError(t, err)
-	var got []string
-	for _, img := range imgs {
-		got = append(got, img.Runtime)
-	}
-	assert.Equal(t, registry.DefaultRuntimes(), got, "the defaults when none are given")
 }
 
 // A watcher started while its registry is unreachable reports errors, then
@@ -584,26 +560,25 @@ func TestStartsWhileRegistryUnreachable(t *testing.T) {
 			b := registrytest.NewBackend("reg.example/org")
 			clock := registrytest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			var changes []change
-			opts := []watch.Option{
-				watch.WithRuntimes(runtimes...), watch.WithClock(clock), watch.WithJitter(0),
-				watch.WithHandler(func(_ context.Context, img watch.Image, old, new string) error {
+			o := &watch.Options{
+				Runtimes: runtimes, Clock: clock, Jitter: -1,
+				Handler: func(_ context.Context, img watch.Image, old, new string) error {
 					changes = append(changes, change{img.Runtime, old, new})
 					return nil
-				}),
+				},
 			}
-			imgs, err := watch.RuntimeImages(b, runtimes...)
-			require.NoError(t, err)
 			if tc.running {
-				seed := map[string]string{}
-				for _, img := range imgs {
-					seed[img.Name] = registrytest.Digest(img.Runtime + " v0")
+				o.Seed = map[string]string{}
+				for _, rt := range runtimes {
+					name, err := registry.RuntimeImage(b, rt)
+					require.NoError(t, err)
+					o.Seed[name] = registrytest.Digest(rt + " v0")
 				}
-				opts = append(opts, watch.WithSeed(seed))
 			}
-			for _, img := range imgs {
-				b.SetError(img.Repo, "latest", down)
+			for _, rt := range runtimes {
+				b.SetError("workspace-template-"+rt, "latest", down)
 			}
-			w, err := watch.New(b, opts...)
+			w, err := watch.New(b, o)
 			require.NoError(t, err, "New does not need the registry")
 			ctx := context.Background()
 
@@ -625,8 +600,8 @@ func TestStartsWhileRegistryUnreachable(t *testing.T) {
 			}
 
 			// The registry answers (after the back-off of a second failure).
-			for _, img := range imgs {
-				b.SetDigest(img.Repo, "latest", registrytest.Digest(img.Runtime+" v1"))
+			for _, rt := range runtimes {
+				b.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt+" v1"))
 			}
 			evs := w.Check(ctx)
 			require.Len(t, evs, 2)
@@ -652,14 +627,14 @@ func TestStartsWhileRegistryUnreachable(t *testing.T) {
 			// Then it follows changes as usual.
 			changes = nil
 			clock.Advance(watch.DefaultInterval)
-			b.SetDigest(imgs[1].Repo, "latest", registrytest.Digest("codex v2"))
+			b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v2"))
 			evs = w.Check(ctx)
 			require.Len(t, evs, 1)
 			assert.Equal(t, watch.Changed, evs[0].Kind)
 			assert.Equal(t, []change{{"codex", registrytest.Digest("codex v1"), registrytest.Digest("codex v2")}}, changes)
 			assert.Equal(t, map[string]string{
-				imgs[0].Name: registrytest.Digest("langgraph v1"),
-				imgs[1].Name: registrytest.Digest("codex v2"),
+				"reg.example/org/workspace-template-langgraph:latest": registrytest.Digest("langgraph v1"),
+				"reg.example/org/workspace-template-codex:latest":     registrytest.Digest("codex v2"),
 			}, w.Seen())
 		})
 	}
@@ -686,18 +661,18 @@ func TestTickRequestEconomy(t *testing.T) {
 		coldTokens int64 // the first tick
 		tokens     int64 // a tick after the tokens expired
 		scopes     registrytest.Scopes
-		opts       []registry.Option
+		drivers    []engine.Spec
 	}{
 		{"distribution", registrytest.Distribution, registry.FlavorUnknown, 1, 1, 0, nil},
 		{"gitlab", registrytest.GitLab, registry.FlavorUnknown, 1, 1, 0, nil},
 		{"ghcr with a PAT", registrytest.GHCR, registry.FlavorGHCR, 0, 0, 0, nil},
 		{"ghcr token service reading every scope", registrytest.GHCR, registry.FlavorGHCR, 1, 1, registrytest.AllScopes,
-			[]registry.Option{ghcr.WithTokenService()}},
+			[]engine.Spec{ghcr.Driver(&ghcr.Config{TokenService: true})}},
 		{"gitea", registrytest.Gitea, registry.FlavorUnknown, 0, 0, 0, nil}, // Basic on /v2/: no token
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := registrytest.NewClock(time.Now())
-			srv, w := tickRig(t, clock, registrytest.Config{Mode: tc.mode, Scopes: tc.scopes}, tc.flavor, tc.opts...)
+			srv, w := tickRig(t, clock, registrytest.Config{Mode: tc.mode, Scopes: tc.scopes}, tc.flavor, tc.drivers...)
 
 			for _, ev := range w.Check(context.Background()) {
 				require.Equal(t, watch.Seed, ev.Kind, ev.Err)
@@ -728,12 +703,12 @@ func TestTickRequestEconomy(t *testing.T) {
 
 // tickRig serves the default runtimes' images from a registrytest server
 // configured by cfg (with user u) and returns a watcher of them on clock.
-func tickRig(t *testing.T, clock *registrytest.Clock, cfg registrytest.Config, flavor registry.Flavor, extra ...registry.Option) (*registrytest.Server, *watch.Watcher) {
-	return tickRigWithout(t, clock, cfg, flavor, "", extra...)
+func tickRig(t *testing.T, clock *registrytest.Clock, cfg registrytest.Config, flavor registry.Flavor, drivers ...engine.Spec) (*registrytest.Server, *watch.Watcher) {
+	return tickRigWithout(t, clock, cfg, flavor, "", drivers...)
 }
 
 // tickRigWithout is tickRig with the runtime missing left unpushed.
-func tickRigWithout(t *testing.T, clock *registrytest.Clock, cfg registrytest.Config, flavor registry.Flavor, missing string, extra ...registry.Option) (*registrytest.Server, *watch.Watcher) {
+func tickRigWithout(t *testing.T, clock *registrytest.Clock, cfg registrytest.Config, flavor registry.Flavor, missing string, drivers ...engine.Spec) (*registrytest.Server, *watch.Watcher) {
 	t.Helper()
 	cfg.Users, cfg.Now = map[string]string{"u": "pw-0123456789"}, clock.Now
 	srv := registrytest.NewServer(cfg)
@@ -746,14 +721,10 @@ func tickRigWithout(t *testing.T, clock *registrytest.Clock, cfg registrytest.Co
 		_, err := srv.Push("org/workspace-template-"+rt, "latest", img)
 		require.NoError(t, err)
 	}
-	opts := []registry.Option{registry.WithClock(clock), registry.WithEnvMap(map[string]string{}),
-		registry.WithCredentials(authn.Static(authn.Credential{Username: "u", Password: "pw-0123456789"}))}
-	if flavor != registry.FlavorUnknown {
-		opts = append(opts, registry.WithFlavor(flavor))
-	}
-	b, err := backends.Open(srv.Host()+"/org", append(opts, extra...)...)
+	b, err := backends.Open(srv.Host()+"/org", &registry.Options{Clock: clock, Env: registry.EnvMap(nil), Flavor: flavor,
+		Credentials: authn.Static(authn.Credential{Username: "u", Password: "pw-0123456789"})}, drivers...)
 	require.NoError(t, err)
-	w, err := watch.New(b, watch.WithClock(clock))
+	w, err := watch.New(b, &watch.Options{Clock: clock})
 	require.NoError(t, err)
 	return srv, w
 }
@@ -764,7 +735,7 @@ func tickRigWithout(t *testing.T, clock *registrytest.Clock, cfg registrytest.Co
 func TestTickStopsAskingSeveralScopesOfAServiceThatKeepsOne(t *testing.T) {
 	names := registry.DefaultRuntimes()
 	n := int64(len(names))
-	ghcrTokens := []registry.Option{ghcr.WithTokenService()}
+	ghcrTokens := []engine.Spec{ghcr.Driver(&ghcr.Config{TokenService: true})}
 	firstScope := registrytest.Config{Mode: registrytest.Distribution, Scopes: registrytest.FirstScope}
 	firstScope403 := firstScope
 	firstScope403.OutOfScopeStatus = http.StatusForbidden
@@ -772,7 +743,7 @@ func TestTickStopsAskingSeveralScopesOfAServiceThatKeepsOne(t *testing.T) {
 		name    string
 		cfg     registrytest.Config
 		flavor  registry.Flavor
-		opts    []registry.Option
+		drivers []engine.Spec
 		missing string // a runtime not pushed: its check answers 404
 	}{
 		{"ghcr token service as modelled", registrytest.Config{Mode: registrytest.GHCR}, registry.FlavorGHCR, ghcrTokens, ""},
@@ -788,7 +759,7 @@ func TestTickStopsAskingSeveralScopesOfAServiceThatKeepsOne(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := registrytest.NewClock(time.Now())
-			srv, w := tickRigWithout(t, clock, tc.cfg, tc.flavor, tc.missing, tc.opts...)
+			srv, w := tickRigWithout(t, clock, tc.cfg, tc.flavor, tc.missing, tc.drivers...)
 			w.Check(context.Background())
 			c := srv.Counts()
 			assert.Equal(t, n, c.Token, "one for every scope, then one per image but the first")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -35,7 +35,7 @@ import (
 // An error means the SDK resolves no credential; the caller then skips the
 // cache and lets the API call report the problem.
 func AWSIdentity(ctx context.Context, env registry.Env) (string, error) {
-	cfg, err := ecrauth.LoadConfig(ctx, registry.NewOptions(registry.WithEnv(env)))
+	cfg, err := ecrauth.LoadConfig(ctx, &registry.Options{Env: env})
 	if err != nil {
 		return "", err
 	}

@@ -109,7 +109,7 @@ func TestAWSIdentity(t *testing.T) {
 	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
 	webIdentity := func(token string) registry.Env {
 		require.NoError(t, os.WriteFile(tokenFile, []byte(token), 0o600))
-		return registry.ProcessEnv()
+		return registry.Env{}
 	}
 	w := id(webIdentity("token-1"))
 	assert.Equal(t, w, id(webIdentity("token-1")))
@@ -127,14 +127,14 @@ func TestAWSIdentity(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", configFile)
 	t.Setenv("AWS_PROFILE", "b")
 	require.NoError(t, os.WriteFile(tokenFile, []byte("token-1"), 0o600))
-	b, errB := pullcred.AWSIdentity(ctx, registry.ProcessEnv())
+	b, errB := pullcred.AWSIdentity(ctx, registry.Env{})
 	if errB == nil {
 		assert.NotEqual(t, w, b, "profile b's role is not role r")
 	}
 	// The same profile, now with another role: another identity (or none),
 	// never the cached one of role b.
 	require.NoError(t, os.WriteFile(configFile, []byte("[profile b]\nrole_arn = arn:aws:iam::123456789012:role/c\nweb_identity_token_file = "+otherToken+"\n"), 0o600))
-	c, errC := pullcred.AWSIdentity(ctx, registry.ProcessEnv())
+	c, errC := pullcred.AWSIdentity(ctx, registry.Env{})
 	assert.False(t, errB == nil && errC == nil && b == c, "a profile's new role reused the old role's identity")
 	_, err := pullcred.AWSIdentity(ctx, registry.EnvMap(registrytest.AWSEnv(t.TempDir(), aws.Credentials{}, "", "")))
 	assert.Error(t, err, "no credentials: no identity")

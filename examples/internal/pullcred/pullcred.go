@@ -34,9 +34,10 @@ import (
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/docker/docker-credential-helpers/registryurl"
 	"github.com/molecule-ai/registrykit/backends"
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
 	"github.com/molecule-ai/registrykit/examples/internal/credcache"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 )
 
@@ -64,12 +65,13 @@ type Resolver struct {
 	// Warn, when set, receives problems that do not stop a lookup (a cache
 	// that could not be written), one line each, with no secret.
 	Warn func(msg string)
-	// Options are added to every backend the resolver opens (a user agent,
-	// a logger).
-	Options []registry.Option
+	// Options, when set, configure every backend the resolver opens (a
+	// user agent, a logger). Its Env is replaced by the resolver's
+	// environment.
+	Options *registry.Options
 }
 
-// New returns a resolver reading env (registry.ProcessEnv() in the helpers)
+// New returns a resolver reading env (registry.Env{} in the helpers)
 // with the file cache env names ([credcache.FromEnv]; none when env has
 // neither XDG_CACHE_HOME nor HOME).
 func New(env registry.Env) *Resolver {
@@ -108,12 +110,12 @@ type route struct {
 
 // route decides whether host is served, and how.
 func (r *Resolver) route(host string) (route, bool, error) {
-	p, err := registry.PrefixFromEnv(r.env)
+	p, err := r.env.Prefix()
 	if err != nil {
 		return route{}, false, err
 	}
 	if sameRegistry(host, p.Host()) {
-		f, err := registry.FlavorFromEnv(r.env)
+		f, err := r.env.Flavor()
 		if err != nil {
 			return route{}, false, err
 		}
@@ -132,7 +134,7 @@ func (r *Resolver) route(host string) (route, bool, error) {
 
 // sameRegistry compares registry hosts, treating Docker Hub's names alike.
 func sameRegistry(a, b string) bool {
-	if registry.IsDockerHub(a) && registry.IsDockerHub(b) {
+	if host.IsDockerHub(a) && host.IsDockerHub(b) {
 		return true
 	}
 	return strings.EqualFold(a, b)
@@ -229,20 +231,25 @@ func (r *Resolver) Cached(ctx context.Context) map[string]string {
 	return out
 }
 
-// open opens the backend of rt in env.
-func (r *Resolver) open(rt route, env registry.Env, extra ...registry.Option) (registry.Backend, error) {
-	opts := append([]registry.Option{registry.WithEnv(env)}, r.Options...)
-	if rt.forced {
-		opts = append(opts, registry.WithFlavor(rt.flavor))
+// options returns the options of the backend of rt: a copy of r.Options
+// in the resolver's environment, with rt's flavor when it is forced.
+func (r *Resolver) options(rt route) *registry.Options {
+	var o registry.Options
+	if r.Options != nil {
+		o = *r.Options
 	}
-	return backends.Open(rt.prefix, append(opts, extra...)...)
+	o.Env = r.env
+	if rt.forced {
+		o.Flavor = rt.flavor
+	}
+	return &o
 }
 
 // ecr returns the ECR password and its expiry: one GetAuthorizationToken,
 // whose token (the registry's, naming no repository) is base64 of
 // "AWS:<password>".
 func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
-	b, err := r.open(rt, r.env)
+	b, err := backends.Open(rt.prefix, r.options(rt))
 	if err != nil {
 		return Credential{}, err
 	}
@@ -263,10 +270,11 @@ func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
 // expiry, so the API client handed to it records the expiresAt of the
 // answer.
 func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) {
-	if !ecrpublic.Authenticated(registry.NewOptions(append([]registry.Option{registry.WithEnv(r.env)}, r.Options...)...)) {
+	if !ecrauth.CredentialsConfigured(r.options(rt)) {
 		return Credential{}, ErrNotFound
 	}
-	cfg, err := ecrauth.LoadConfig(ctx, registry.NewOptions(registry.WithEnv(r.env)), config.WithRegion(ecrpublic.APIRegion))
+	// The ECR Public API lives in us-east-1 alone.
+	cfg, err := ecrauth.LoadConfig(ctx, &registry.Options{Env: r.env}, config.WithRegion("us-east-1"))
 	if err != nil {
 		return Credential{}, err
 	}
@@ -276,7 +284,7 @@ func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) 
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	})}
-	b, err := r.open(rt, r.env, ecrpublic.WithAPI(rec))
+	b, err := backends.Open(rt.prefix, r.options(rt), ecrpublic.Driver(&ecrpublic.Config{API: rec}))
 	if err != nil {
 		return Credential{}, err
 	}
@@ -294,7 +302,9 @@ func (r *Resolver) ecrPublic(ctx context.Context, rt route) (Credential, error) 
 // not expire (GHCR, Gitea, GitLab, distribution): from the flavor's
 // variables or the generic pair, never from Docker's config.
 func (r *Resolver) static(ctx context.Context, rt route) (Credential, error) {
-	b, err := r.open(rt, r.env, registry.WithoutDockerConfig())
+	o := r.options(rt)
+	o.NoDockerConfig = true
+	b, err := backends.Open(rt.prefix, o)
 	if err != nil {
 		return Credential{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	orasauth "oras.land/oras-go/v2/registry/remote/auth"
@@ -30,7 +31,9 @@ type Target struct {
 	Host, Org      string
 	User, Password string
 	Realm, Service string // the token service, for the hand-written clients
-	Options        []registry.Option
+	// Options, when set, is the base of the registrykit checkers' options;
+	// each sets HTTPClient, Credentials, Env and Flavor itself.
+	Options *registry.Options
 	// Secure reaches the registry over HTTPS through HTTPTransport (the
 	// network benchmark); otherwise over plain HTTP on loopback.
 	Secure        bool
@@ -86,10 +89,10 @@ func Approaches() []Approach {
 		// Against the CNCF registry, which refuses a PAT sent as a bearer
 		// token (ghcr.io takes it), the GHCR driver is measured on GHCR's
 		// token service: known realm, no probe.
-		{"registrykit-ghcr", registrykit(registry.FlavorGHCR, ghcr.WithTokenService()), registrytest.GHCR},
+		{"registrykit-ghcr", registrykit(registry.FlavorGHCR, ghcr.Driver(&ghcr.Config{TokenService: true})), registrytest.GHCR},
 		// Gitea takes Basic on /v2/ itself; the CNCF registry's token auth
 		// does not, so the Gitea driver is measured on the token service.
-		{"registrykit-gitea", registrykit(registry.FlavorGitea, gitea.WithTokenService()), registrytest.Gitea},
+		{"registrykit-gitea", registrykit(registry.FlavorGitea, gitea.Driver(&gitea.Config{TokenService: true})), registrytest.Gitea},
 	}
 }
 
@@ -283,18 +286,19 @@ func (o *oras) Check(ctx context.Context, repo string) (string, error) {
 	return desc.Digest.String(), nil
 }
 
-// registrykit opens a backend of the given flavor (FlavorUnknown: probed).
-func registrykit(f registry.Flavor, extra ...registry.Option) func(t Target) (Checker, error) {
+// registrykit opens a backend of the given flavor (FlavorUnknown: probed),
+// with drivers in place of the built-in ones of their flavors.
+func registrykit(f registry.Flavor, drivers ...engine.Spec) func(t Target) (Checker, error) {
 	return func(t Target) (Checker, error) {
-		opts := append([]registry.Option{
-			registry.WithHTTPClient(&http.Client{Transport: t.Transport()}),
-			registry.WithCredentials(authn.Static(authn.Credential{Username: t.User, Password: t.Password})),
-			registry.WithEnvMap(nil),
-		}, append(t.Options, extra...)...)
-		if f != registry.FlavorUnknown {
-			opts = append(opts, registry.WithFlavor(f))
+		var o registry.Options
+		if t.Options != nil {
+			o = *t.Options
 		}
-		b, err := backends.Open(t.Host+"/"+t.Org, opts...)
+		o.HTTPClient = &http.Client{Transport: t.Transport()}
+		o.Credentials = authn.Static(authn.Credential{Username: t.User, Password: t.Password})
+		o.Env = registry.EnvMap(nil)
+		o.Flavor = f
+		b, err := backends.Open(t.Host+"/"+t.Org, &o, drivers...)
 		if err != nil {
 			return nil, err
 		}

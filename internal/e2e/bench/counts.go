@@ -67,7 +67,7 @@ func measureExpiry(ctx context.Context, a Approach) (int64, int64, error) {
 		return 0, 0, err
 	}
 	t := Target{Host: srv.Host(), Org: "org", User: User, Password: Password,
-		Realm: srv.URL() + "/auth/token", Service: "registry", Options: []registry.Option{registry.WithClock(clock)}}
+		Realm: srv.URL() + "/auth/token", Service: "registry", Options: &registry.Options{Clock: clock}}
 	ch, err := a.New(t)
 	if err != nil {
 		return 0, 0, err

@@ -13,6 +13,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/registry"
+	"github.com/molecule-ai/registrykit/registry/engine"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/molecule-ai/registrykit/registry/watch"
 )
@@ -52,10 +53,11 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 			return res, err
 		}
 	}
-	opts := []registry.Option{
-		registry.WithFlavor(flavor), registry.WithClock(clock), registry.WithEnvMap(nil),
-		registry.WithCredentials(authn.Static(authn.Credential{Username: User, Password: Password})),
+	o := &registry.Options{
+		Flavor: flavor, Clock: clock, Env: registry.EnvMap(nil),
+		Credentials: authn.Static(authn.Credential{Username: User, Password: Password}),
 	}
+	var drivers []engine.Spec
 	var api *registrytest.ECRAPI
 	switch flavor {
 	case registry.FlavorGHCR:
@@ -71,18 +73,18 @@ func SimulateDay(ctx context.Context, flavor registry.Flavor) (DayResult, error)
 				return srv.IssueECRPassword(exp), exp
 			}})
 		defer api.Close()
-		opts = append(opts, ecr.WithRegion("us-east-2"), ecr.WithLoadOptions(
+		drivers = append(drivers, ecr.Driver(&ecr.Config{Region: "us-east-2", LoadOptions: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: creds}),
 			config.WithBaseEndpoint(api.URL()),
-		))
+		}}))
 	default:
 		return res, fmt.Errorf("no day simulation for flavor %s", flavor)
 	}
-	b, err := backends.Open(srv.Host()+"/molecule-ai", opts...)
+	b, err := backends.Open(srv.Host()+"/molecule-ai", o, drivers...)
 	if err != nil {
 		return res, err
 	}
-	w, err := watch.New(b, watch.WithClock(clock))
+	w, err := watch.New(b, &watch.Options{Clock: clock})
 	if err != nil {
 		return res, err
 	}

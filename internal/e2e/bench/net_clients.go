@@ -51,10 +51,10 @@ func NetClients() []NetClient {
 	giteaOnly := []NetFlavor{NetGitea}
 	return []NetClient{
 		{Name: "registrykit watcher, PAT as bearer", For: ghcrOnly, new: netKit(true)},
-		{Name: "registrykit watcher, token service", For: ghcrOnly, new: netKit(true, ghcr.WithTokenService())},
+		{Name: "registrykit watcher, token service", For: ghcrOnly, new: netKit(true, ghcr.Driver(&ghcr.Config{TokenService: true}))},
 		{Name: "registrykit watcher", For: giteaOnly, new: netKit(true)},
 		{Name: "registrykit 9 goroutines, PAT as bearer", For: ghcrOnly, new: netKit(false)},
-		{Name: "registrykit 9 goroutines, token service", For: ghcrOnly, new: netKit(false, ghcr.WithTokenService())},
+		{Name: "registrykit 9 goroutines, token service", For: ghcrOnly, new: netKit(false, ghcr.Driver(&ghcr.Config{TokenService: true}))},
 		{Name: "registrykit 9 goroutines", For: giteaOnly, new: netKit(false)},
 		{Name: "ggcr Puller, 9 goroutines", new: netChecker(newGGCRPuller, true)},
 		{Name: "oras-go, 9 goroutines", new: netChecker(newOras, true)},
@@ -73,7 +73,7 @@ type netKitClient struct {
 	img []watch.Image
 }
 
-func netKit(watcher bool, extra ...registry.Option) func(r *NetRegistry) (netClient, error) {
+func netKit(watcher bool, drivers ...engine.Spec) func(r *NetRegistry) (netClient, error) {
 	return func(r *NetRegistry) (netClient, error) {
 		flavor := registry.FlavorGHCR
 		if r.Variant.Flavor == NetGitea {
@@ -82,13 +82,13 @@ func netKit(watcher bool, extra ...registry.Option) func(r *NetRegistry) (netCli
 		tr, rig := engine.NewTransport(), r.Transport()
 		tr.Proxy, tr.DialContext = nil, rig.DialContext
 		tr.TLSClientConfig.RootCAs, tr.TLSClientConfig.MinVersion = rig.TLSClientConfig.RootCAs, rig.TLSClientConfig.MinVersion
-		b, err := backends.Open(r.Prefix(), append([]registry.Option{
-			registry.WithFlavor(flavor),
-			registry.WithHTTPClient(&http.Client{Transport: tr}),
-			registry.WithEnvMap(map[string]string{}),
-			registry.WithCredentials(authn.Static(authn.Credential{Username: User, Password: Password})),
-			registry.WithClock(r.Clock),
-		}, extra...)...)
+		b, err := backends.Open(r.Prefix(), &registry.Options{
+			Flavor:      flavor,
+			HTTPClient:  &http.Client{Transport: tr},
+			Env:         registry.EnvMap(map[string]string{}),
+			Credentials: authn.Static(authn.Credential{Username: User, Password: Password}),
+			Clock:       r.Clock,
+		}, drivers...)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func netKit(watcher bool, extra ...registry.Option) func(r *NetRegistry) (netCli
 			c.img = append(c.img, watch.Image{Name: r.Prefix() + "/" + repo + ":" + registry.RuntimeTag, Repo: repo, Tag: registry.RuntimeTag})
 		}
 		if watcher {
-			if c.w, err = watch.New(b, watch.WithImages(c.img...), watch.WithClock(r.Clock)); err != nil {
+			if c.w, err = watch.New(b, &watch.Options{Images: c.img, Clock: r.Clock}); err != nil {
 				return nil, err
 			}
 		}

@@ -52,7 +52,7 @@ func TestAccountDefaultsToTheBackends(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := registrytest.NewBackend(tc.prefix)
 			b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("v1"))
-			w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithClock(registrytest.NewClock(time.Now())))
+			w, err := watch.New(b, &watch.Options{Runtimes: []string{"codex"}, Clock: registrytest.NewClock(time.Now())})
 			require.NoError(t, err)
 			w.Check(context.Background())
 			var logs bytes.Buffer

@@ -35,6 +35,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
 )
@@ -57,7 +58,7 @@ type Consumer struct {
 	// other account are deleted unchecked, logged at debug and reported to
 	// the Observer as refused, reason "other account". When empty, it is
 	// the account of the watcher's backend, parsed from its ECR host
-	// (registry.ParseECRHost); a backend whose host names no account (not
+	// (host.ParseECR); a backend whose host names no account (not
 	// an ECR host) then counts no event at all, so set Account for it.
 	Account string
 	// Observer, when set, learns of each message (source "ecr").
@@ -68,8 +69,8 @@ type Consumer struct {
 	Clock registry.Clock
 }
 
-// WaitTimeSeconds is the long-poll wait of each ReceiveMessage.
-const WaitTimeSeconds = 20
+// waitTimeSeconds is the long-poll wait of each ReceiveMessage.
+const waitTimeSeconds = 20
 
 // Run receives and handles messages until ctx ends, and returns nil then. A
 // failing ReceiveMessage is retried after a pause that doubles up to a
@@ -83,7 +84,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	pause := time.Second
 	for ctx.Err() == nil {
 		out, err := c.API.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(c.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: WaitTimeSeconds,
+			QueueUrl: aws.String(c.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: waitTimeSeconds,
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -159,7 +160,7 @@ func (c *Consumer) account() string {
 	if c.Account != "" {
 		return c.Account
 	}
-	if h, ok := registry.ParseECRHost(c.Watcher.Backend().Host()); ok {
+	if h, ok := host.ParseECR(c.Watcher.Backend().Host()); ok {
 		return h.Account
 	}
 	return ""
@@ -174,7 +175,7 @@ func (c *Consumer) logger() *slog.Logger {
 
 func (c *Consumer) clock() registry.Clock {
 	if c.Clock == nil {
-		return registry.NewOptions().Now()
+		return (&registry.Options{}).Now()
 	}
 	return c.Clock
 }

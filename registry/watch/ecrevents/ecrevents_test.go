@@ -42,7 +42,7 @@ func setup(t *testing.T) (*watch.Watcher, *registrytest.Backend, *registrytest.S
 	t.Helper()
 	b := registrytest.NewBackend(host + "/molecule-ai")
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("v1"))
-	w, err := watch.New(b, watch.WithRuntimes("codex"), watch.WithClock(registrytest.NewClock(time.Now())))
+	w, err := watch.New(b, &watch.Options{Runtimes: []string{"codex"}, Clock: registrytest.NewClock(time.Now())})
 	require.NoError(t, err)
 	w.Check(context.Background())
 	q := registrytest.NewSQSQueue(creds, "us-east-2")

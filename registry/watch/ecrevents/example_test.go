@@ -16,8 +16,7 @@ import (
 func ExampleConsumer_Handle() {
 	b := registrytest.NewBackend("123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai")
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("v1"))
-	w, _ := watch.New(b, watch.WithRuntimes("codex"), watch.WithClock(registrytest.NewClock(time.Now())),
-		watch.WithEvents(func(e watch.Event) { fmt.Println(e.Kind, e.Image.Runtime) }))
+	w, _ := watch.New(b, &watch.Options{Runtimes: []string{"codex"}, Clock: registrytest.NewClock(time.Now()), OnEvent: func(e watch.Event) { fmt.Println(e.Kind, e.Image.Runtime) }})
 	w.Check(context.Background())
 
 	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("v2"))

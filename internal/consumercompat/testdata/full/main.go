@@ -15,12 +15,12 @@ import (
 )
 
 func main() {
-	b, err := backends.FromEnv()
+	b, err := backends.FromEnv(nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w, err := watch.New(b)
+	w, err := watch.New(b, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -18,12 +18,12 @@ import (
 )
 
 func main() {
-	b, err := engine.FromEnv([]engine.Spec{ghcr.Driver(), gitea.Driver(), distribution.Driver()})
+	b, err := engine.FromEnv([]engine.Spec{ghcr.Driver(nil), gitea.Driver(nil), distribution.Driver()}, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w, err := watch.New(b)
+	w, err := watch.New(b, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

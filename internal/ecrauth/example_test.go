@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
 )
 
 // An ECR authorization token is base64 of "AWS:<password>": the credential

@@ -1,4 +1,4 @@
-package registry
+package host
 
 import (
 	"regexp"
@@ -10,9 +10,9 @@ import (
 // isolated partitions).
 var ecrHostPattern = regexp.MustCompile(`^(\d{12})\.dkr([.-])ecr(-fips)?\.([a-z]{2,5}(?:-[a-z]+)+-\d{1,2})\.(amazonaws\.com(?:\.cn)?|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
 
-// ECRHost is a parsed ECR private registry host such as
+// ECR is a parsed ECR private registry host such as
 // "123456789012.dkr.ecr.us-east-2.amazonaws.com".
-type ECRHost struct {
+type ECR struct {
 	// Account is the 12-digit AWS account ID.
 	Account string
 	// Region is the AWS region, e.g. "us-east-2".
@@ -25,14 +25,18 @@ type ECRHost struct {
 	Suffix string
 }
 
-// ParseECRHost parses host (a port, if any, is ignored) as an ECR private
-// registry host.
-func ParseECRHost(host string) (ECRHost, bool) {
-	m := ecrHostPattern.FindStringSubmatch(hostName(host))
-	if m == nil {
-		return ECRHost{}, false
+// ParseECR parses s ("host" or "host:port"; the port is ignored) as an ECR
+// private registry host.
+func ParseECR(s string) (ECR, bool) {
+	h, err := Parse(s)
+	if err != nil {
+		return ECR{}, false
 	}
-	return ECRHost{
+	m := ecrHostPattern.FindStringSubmatch(h.Name())
+	if m == nil {
+		return ECR{}, false
+	}
+	return ECR{
 		Account:   m[1],
 		DualStack: m[2] == "-",
 		FIPS:      m[3] != "",
@@ -44,7 +48,7 @@ func ParseECRHost(host string) (ECRHost, bool) {
 // Partition returns the AWS partition the host belongs to: "aws",
 // "aws-cn", "aws-us-gov", "aws-eusc", "aws-iso", "aws-iso-b", "aws-iso-e"
 // or "aws-iso-f".
-func (h ECRHost) Partition() string {
+func (h ECR) Partition() string {
 	switch h.Suffix {
 	case "amazonaws.com.cn", "on.amazonwebservices.com.cn":
 		return "aws-cn"
@@ -63,4 +67,25 @@ func (h ECRHost) Partition() string {
 		return "aws-us-gov"
 	}
 	return "aws"
+}
+
+// Docker Hub's names.
+const (
+	DockerHub        = "docker.io"
+	dockerHubIndex   = "index.docker.io"
+	DockerHubAPIHost = "registry-1.docker.io"
+)
+
+// IsDockerHub reports whether s is one of Docker Hub's names, with no port
+// or port 443: "docker.io:8443" is another registry to Docker.
+func IsDockerHub(s string) bool {
+	h, err := Parse(s)
+	if err != nil || (h.Port() != "" && h.Port() != "443") {
+		return false
+	}
+	switch h.Name() {
+	case DockerHub, dockerHubIndex, DockerHubAPIHost:
+		return true
+	}
+	return false
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
-	"github.com/molecule-ai/registrykit/backends/ecrauth"
+	"github.com/molecule-ai/registrykit/internal/ecrauth"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/registrytest"
 	"github.com/stretchr/testify/assert"
@@ -106,7 +106,7 @@ func TestEndpointComesFromAnExplicitEnvironmentOnly(t *testing.T) {
 	env := registry.EnvMap(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_ECR": "http://127.0.0.1:2"})
 	assert.Equal(t, "http://127.0.0.1:2", ecrauth.Endpoint(env, "ECR"))
 	assert.Equal(t, "http://127.0.0.1:1", ecrauth.Endpoint(env, "ECR_PUBLIC"))
-	assert.Empty(t, ecrauth.Endpoint(registry.ProcessEnv(), "ECR"), "the SDK reads the process environment itself")
+	assert.Empty(t, ecrauth.Endpoint(registry.Env{}, "ECR"), "the SDK reads the process environment itself")
 }
 
 func TestSanitizeHidesKeysAndTokens(t *testing.T) {
@@ -173,7 +173,7 @@ func TestSDKLogsGoToTheLogger(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-2")
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg, err := ecrauth.LoadConfig(context.Background(), registry.NewOptions(registry.WithEnv(registry.ProcessEnv()), registry.WithLogger(log)))
+	cfg, err := ecrauth.LoadConfig(context.Background(), &registry.Options{Env: registry.Env{}, Logger: log})
 	require.NoError(t, err)
 	_, err = cfg.Credentials.Retrieve(context.Background())
 	require.Error(t, err, "no credentials anywhere")

@@ -1,16 +1,14 @@
-package authn
+package dockerauth
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+
+	"github.com/molecule-ai/registrykit/authn"
 )
 
-// RegistryAuthHeader is the Docker Engine API header that carries pull
-// credentials.
-const RegistryAuthHeader = "X-Registry-Auth"
-
-// RegistryAuth encodes c for the Docker Engine's X-Registry-Auth header:
+// encodeRegistryAuth encodes c for the Docker Engine's X-Registry-Auth header:
 // base64url of the Engine's AuthConfig JSON, as the Engine's own
 // EncodeAuthConfig writes it, with serveraddress set to serverAddress (the
 // registry host the image is pulled from). The JSON has the fields of
@@ -21,7 +19,7 @@ const RegistryAuthHeader = "X-Registry-Auth"
 //
 // An anonymous credential encodes as the empty string: the Engine's
 // convention for an anonymous pull is no header at all.
-func RegistryAuth(c Credential, serverAddress string) (string, error) {
+func encodeRegistryAuth(c authn.Credential, serverAddress string) (string, error) {
 	if serverAddress == "" {
 		return "", fmt.Errorf("registry auth: empty server address; pass the registry host, e.g. Backend.Host()")
 	}
@@ -41,12 +39,12 @@ func RegistryAuth(c Credential, serverAddress string) (string, error) {
 	return base64.URLEncoding.EncodeToString(buf), nil
 }
 
-// DockerConfigJSON renders a Docker config document, {"auths":{host:{…}}},
+// encodeDockerConfig renders a Docker config document, {"auths":{host:{…}}},
 // for the given credentials by registry host: the content of a Kubernetes
 // kubernetes.io/dockerconfigjson Secret's ".dockerconfigjson" key, or of
 // ~/.docker/config.json. Anonymous credentials are left out. The output is
 // deterministic (hosts sorted).
-func DockerConfigJSON(creds map[string]Credential) ([]byte, error) {
+func encodeDockerConfig(creds map[string]authn.Credential) ([]byte, error) {
 	auths := make(map[string]authConfig, len(creds))
 	for host, c := range creds {
 		if host == "" {

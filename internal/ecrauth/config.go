@@ -37,8 +37,8 @@ import (
 // environment; tests should run with an empty AWS process environment or
 // name static keys.
 func LoadConfig(ctx context.Context, o *registry.Options, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
-	if !o.Environ.IsProcess() {
-		opts = append(explicitEnvOptions(o.Environ), opts...)
+	if !o.Env.IsProcess() {
+		opts = append(explicitEnvOptions(o.Env), opts...)
 	}
 	opts = append([]func(*config.LoadOptions) error{withLogger(o.Log())}, opts...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
@@ -137,7 +137,7 @@ func NewClient[T any](o *registry.Options, service string, load func(context.Con
 			var zero T
 			return zero, err
 		}
-		return build(cfg, Endpoint(o.Environ, service)), nil
+		return build(cfg, Endpoint(o.Env, service)), nil
 	})
 }
 
@@ -159,4 +159,16 @@ func (l *Lazy[T]) Get(ctx context.Context) (T, error) {
 	}
 	l.v, l.done = v, true
 	return v, nil
+}
+
+// CredentialsConfigured reports whether the environment of o names AWS
+// credentials, without resolving them (which could reach for instance
+// metadata on a machine that has none).
+func CredentialsConfigured(o *registry.Options) bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if _, ok := o.LookupEnv(k); ok {
+			return true
+		}
+	}
+	return false
 }
