@@ -19,8 +19,16 @@ type Options struct {
 	// (default: MOLECULE_IMAGE_REGISTRY_FLAVOR, then detection).
 	Flavor Flavor
 	// HTTPClient replaces the backend's HTTP client. Its transport is used as
-	// is; redirect and scheme rules still apply.
+	// is; redirect and scheme rules still apply. Without it the backend runs
+	// on a transport of its own (engine.NewTransport), which on an HTTP/1.1
+	// registry dials a tick's connections while the tick's token request is
+	// in flight.
 	HTTPClient *http.Client
+	// ConfigureTransport, when set, adjusts the backend's own transport
+	// before its first use: a CA pool for a private registry
+	// (TLSClientConfig.RootCAs), a proxy, a dialer. It is unused when
+	// HTTPClient is set.
+	ConfigureTransport func(*http.Transport)
 	// Logger receives debug logs of each request. Secrets are never logged.
 	// nil discards everything.
 	Logger *slog.Logger

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/molecule-ai/registrykit/internal/flight"
@@ -22,6 +23,7 @@ type backend struct {
 	prefix    registry.Prefix
 	opts      *registry.Options
 	client    *http.Client
+	predial   *predialer // nil on a transport of the caller's
 	userAgent string
 
 	specs      []Spec // the candidates of a backend that selects its flavor by probing
@@ -41,7 +43,8 @@ type backend struct {
 var _ registry.Backend = (*backend)(nil)
 
 func newBackend(p registry.Prefix, o *registry.Options) *backend {
-	b := &backend{prefix: p, opts: o, client: newClient(o), userAgent: userAgent(o)}
+	client, pre := newClient(o)
+	b := &backend{prefix: p, opts: o, client: client, predial: pre, userAgent: userAgent(o)}
 	b.selection.Timeout = o.Timeout()
 	return b
 }
@@ -148,6 +151,20 @@ func (b *backend) PrepareTokens(ctx context.Context, repos []string) error {
 		}
 	}
 	return b.auth.prepare(ctx, full)
+}
+
+// dialAhead has the connections of n requests to the registry dialed while
+// the token request to realm is in flight (see predialer).
+func (b *backend) dialAhead(n int, realm string) {
+	if b.predial == nil {
+		return
+	}
+	api := &url.URL{Scheme: b.scheme, Host: b.apiHost}
+	same := false
+	if r, err := url.Parse(realm); err == nil {
+		same = dialAddr(r) == dialAddr(api)
+	}
+	b.predial.warm(api, n, same)
 }
 
 // repository returns the normalised full path of repo and validates it.

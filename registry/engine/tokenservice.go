@@ -264,6 +264,7 @@ func (s *tokenService) prepare(ctx context.Context, repositories []string) error
 	if len(missing) < 2 {
 		return nil
 	}
+	b.dialAhead(len(missing), c.Params["realm"])
 	tok, err := s.bearer(ctx, c, scopes)
 	if err != nil {
 		return err

@@ -53,14 +53,24 @@ const (
 // plain HTTP only to a host that may be reached over plain HTTP; the
 // Authorization header dropped as soon as a redirect leaves the original
 // host.
-func newClient(o *registry.Options) *http.Client {
+func newClient(o *registry.Options) (*http.Client, *predialer) {
 	var base http.RoundTripper
 	var timeout time.Duration
+	var pre *predialer
 	if o.HTTPClient != nil {
 		base, timeout = o.HTTPClient.Transport, o.HTTPClient.Timeout
 	}
 	if base == nil {
-		base = NewTransport()
+		t := NewTransport()
+		if o.ConfigureTransport != nil {
+			o.ConfigureTransport(t)
+		}
+		base = t
+		if t.DialTLSContext == nil { // a TLS dialer of the caller's would leave the dials ahead unused
+			pre = newPredialer(t)
+			t.DialContext = pre.DialContext
+			base = &learnTransport{inner: t, p: pre}
+		}
 	}
 	return &http.Client{
 		Transport: &retryTransport{
@@ -70,7 +80,7 @@ func newClient(o *registry.Options) *http.Client {
 		},
 		CheckRedirect: apiRedirects(o),
 		Timeout:       timeout,
-	}
+	}, pre
 }
 
 // guarded returns a copy of client whose redirects must each pass the realm

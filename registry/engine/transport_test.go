@@ -102,7 +102,7 @@ func TestRedirects(t *testing.T) {
 		}
 	}))
 	defer origin.Close()
-	c := newClient(&registry.Options{})
+	c, _ := newClient(&registry.Options{})
 	for _, path := range []string{"/same", "/away"} {
 		req, _ := http.NewRequest(http.MethodGet, origin.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer t0k3n")
@@ -128,7 +128,8 @@ func TestPlainHTTPRedirectOffLoopbackIsRefused(t *testing.T) {
 	}))
 	defer origin.Close()
 	req, _ := http.NewRequest(http.MethodHead, origin.URL+"/v2/org/app/manifests/latest", nil)
-	_, err := newClient(&registry.Options{}).Do(req)
+	c, _ := newClient(&registry.Options{})
+	_, err := c.Do(req)
 	require.ErrorIs(t, err, registry.ErrInsecure)
 	assert.ErrorContains(t, err, "mirror.example:8080")
 
@@ -168,7 +169,7 @@ func TestRetryTransport(t *testing.T) {
 	}))
 	defer srv.Close()
 	clock := registrytest.NewClock(time.Now())
-	c := newClient(&registry.Options{Clock: clock})
+	c, _ := newClient(&registry.Options{Clock: clock})
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	resp.Body.Close()

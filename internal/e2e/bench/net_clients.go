@@ -47,7 +47,7 @@ func (c NetClient) runsOn(f NetFlavor) bool {
 
 // NetClients returns every client measured, in report order.
 func NetClients() []NetClient {
-	ghcrOnly := []NetFlavor{NetGHCR}
+	ghcrOnly := []NetFlavor{NetGHCR, NetGHCRAll}
 	giteaOnly := []NetFlavor{NetGitea}
 	return []NetClient{
 		{Name: "registrykit watcher, PAT as bearer", For: ghcrOnly, new: netKit(true)},
@@ -79,12 +79,17 @@ func netKit(watcher bool, drivers ...engine.Spec) func(r *NetRegistry) (netClien
 		if r.Variant.Flavor == NetGitea {
 			flavor = registry.FlavorGitea
 		}
-		tr, rig := engine.NewTransport(), r.Transport()
-		tr.Proxy, tr.DialContext = nil, rig.DialContext
-		tr.TLSClientConfig.RootCAs, tr.TLSClientConfig.MinVersion = rig.TLSClientConfig.RootCAs, rig.TLSClientConfig.MinVersion
+		// The backend's own transport (engine.NewTransport, which dials
+		// ahead on HTTP/1.1), over the rig's dialer and CA.
+		var tr *http.Transport
+		rig := r.Transport()
 		b, err := backends.Open(r.Prefix(), &registry.Options{
-			Flavor:      flavor,
-			HTTPClient:  &http.Client{Transport: tr},
+			Flavor: flavor,
+			ConfigureTransport: func(t *http.Transport) {
+				tr = t
+				t.Proxy, t.DialContext = nil, rig.DialContext
+				t.TLSClientConfig.RootCAs, t.TLSClientConfig.MinVersion = rig.TLSClientConfig.RootCAs, rig.TLSClientConfig.MinVersion
+			},
 			Env:         registry.EnvMap(map[string]string{}),
 			Credentials: authn.Static(authn.Credential{Username: User, Password: Password}),
 			Clock:       r.Clock,

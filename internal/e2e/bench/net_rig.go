@@ -51,8 +51,14 @@ type NetFlavor string
 
 // The flavors measured over the network.
 const (
-	NetGHCR  NetFlavor = "GHCR-like"
-	NetGitea NetFlavor = "Gitea-like"
+	NetGHCR NetFlavor = "GHCR-like"
+	// NetGHCRAll is GHCR-like with a token service that reads every scope
+	// of a request, as the distribution token spec allows
+	// (docs/content/spec/auth/scope.md in distribution/distribution) and
+	// GitLab, Harbor and Quay do: a watcher's tick then asks one token for
+	// all its images.
+	NetGHCRAll NetFlavor = "GHCR-like, every scope"
+	NetGitea   NetFlavor = "Gitea-like"
 )
 
 // NetVariant is one registry the network benchmark measures: a flavor
@@ -72,7 +78,7 @@ func (v NetVariant) String() string {
 
 // NetVariants returns every variant, in report order.
 func NetVariants() []NetVariant {
-	return []NetVariant{{NetGHCR, true}, {NetGHCR, false}, {NetGitea, true}, {NetGitea, false}}
+	return []NetVariant{{NetGHCR, true}, {NetGHCR, false}, {NetGHCRAll, true}, {NetGHCRAll, false}, {NetGitea, true}, {NetGitea, false}}
 }
 
 // netPKI is a CA and a leaf certificate for both registry names, made once
@@ -524,7 +530,11 @@ func StartNetRegistry(v NetVariant, rtt time.Duration) (*NetRegistry, error) {
 	if v.Flavor == NetGitea {
 		mode, r.Host = registrytest.Gitea, netGiteaHost
 	}
-	r.srv = registrytest.NewServer(registrytest.Config{Mode: mode, Users: map[string]string{User: Password}, Now: r.Clock.Now})
+	cfg := registrytest.Config{Mode: mode, Users: map[string]string{User: Password}, Now: r.Clock.Now}
+	if v.Flavor == NetGHCRAll {
+		cfg.Scopes = registrytest.AllScopes
+	}
+	r.srv = registrytest.NewServer(cfg)
 	for _, rt := range registry.DefaultRuntimes() {
 		repo := "workspace-template-" + rt
 		img, err := random.Image(256, 1)
