@@ -12,6 +12,8 @@
 //	-runtimes  / IMAGE_WATCH_RUNTIMES   comma-separated runtimes (default all)
 //	-platform  / IMAGE_WATCH_PLATFORM   compare one platform's digest, e.g. linux/amd64
 //	-listen    / IMAGE_WATCH_LISTEN     address for push events, /metrics and /healthz (e.g. :9090)
+//	-fleet     / IMAGE_WATCH_FLEET      share checks and push events with the other hosts'
+//	                                    watchers through Redis (redis://[:password@]host[:port][/db], rediss://)
 //
 // Push events make a new build visible in seconds instead of half an
 // interval on average; polling stays as the safety net. Each sender is
@@ -32,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -46,6 +49,7 @@ import (
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
 	"github.com/molecule-ai/registrykit/registry/watch/ecrevents"
+	"github.com/molecule-ai/registrykit/registry/watch/redisfleet"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -58,6 +62,7 @@ type config struct {
 	listen   string
 	hooks    hooks
 	sqsQueue string
+	fleet    string
 }
 
 func main() {
@@ -91,11 +96,12 @@ func parseConfig(args []string, getenv func(string) (string, bool)) (config, err
 	runtimes := fs.String("runtimes", env("IMAGE_WATCH_RUNTIMES", ""), "comma-separated runtimes to watch (default all)")
 	platform := fs.String("platform", env("IMAGE_WATCH_PLATFORM", ""), "compare this platform's digest (os/arch[/variant])")
 	listen := fs.String("listen", env("IMAGE_WATCH_LISTEN", ""), "address for push events, /metrics and /healthz (default: none)")
+	fleet := fs.String("fleet", env("IMAGE_WATCH_FLEET", ""), "share checks and push events with the other hosts' watchers through Redis (redis://... or rediss://...)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	cfg := config{enabled: strings.EqualFold(env("IMAGE_AUTO_REFRESH", "false"), "true"), interval: *interval,
-		listen: *listen, hooks: hooksFromEnv(env), sqsQueue: env("IMAGE_WATCH_SQS_QUEUE_URL", "")}
+		listen: *listen, hooks: hooksFromEnv(env), sqsQueue: env("IMAGE_WATCH_SQS_QUEUE_URL", ""), fleet: *fleet}
 	if cfg.interval == 0 {
 		d, err := time.ParseDuration(env("IMAGE_WATCH_INTERVAL", watch.DefaultInterval.String()))
 		if err != nil || d <= 0 {
@@ -134,7 +140,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer docker.Close()
 	r := &engine.Refresher{Engine: docker, Backend: b, Log: log}
-	w, err := newWatcher(ctx, b, r, cfg, log, m)
+	var fleet watch.Fleet
+	if cfg.fleet != "" {
+		f, err := redisfleet.Open(cfg.fleet)
+		if err != nil {
+			return fmt.Errorf("IMAGE_WATCH_FLEET: %w", err)
+		}
+		defer f.Close()
+		f.Logger, fleet = log, f
+		log.Info("sharing checks and push events with a fleet on Redis", "redis", redactedURL(cfg.fleet))
+	}
+	w, err := newWatcher(ctx, b, r, cfg, log, m, fleet)
 	if err != nil {
 		return err
 	}
@@ -164,11 +180,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 // mode, where the Engine's index digest is not what is compared), so a
 // build published while imagewatch was down is picked up at once. obs,
 // when set, learns what the watcher does (for metrics).
-func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, obs watch.Observer) (*watch.Watcher, error) {
+func newWatcher(ctx context.Context, b registry.Backend, r *engine.Refresher, cfg config, log *slog.Logger, obs watch.Observer, fleet watch.Fleet) (*watch.Watcher, error) {
 	o := &watch.Options{
 		Interval: cfg.interval,
 		Logger:   log,
 		Observer: obs,
+		Fleet:    fleet,
 		Handler: func(ctx context.Context, img watch.Image, _, digest string) error {
 			pullDigest := digest
 			if cfg.platform != nil {
@@ -215,4 +232,13 @@ func runtimeImages(b registry.Backend, runtimes []string) ([]watch.Image, error)
 		imgs = append(imgs, watch.Image{Name: name, Repo: repo, Tag: registry.RuntimeTag, Runtime: rt})
 	}
 	return imgs, nil
+}
+
+// redactedURL is rawURL with its password hidden, for logs.
+func redactedURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }

@@ -29,12 +29,15 @@ func TestParseConfig(t *testing.T) {
 
 	cfg, err = parseConfig([]string{"-interval", "30s"}, env(map[string]string{
 		"IMAGE_AUTO_REFRESH": "true", "IMAGE_WATCH_RUNTIMES": "codex, langgraph", "IMAGE_WATCH_PLATFORM": "linux/arm64", "IMAGE_WATCH_INTERVAL": "1h",
+		"IMAGE_WATCH_FLEET": "rediss://:pw@redis.internal:6380/2",
 	}))
 	require.NoError(t, err)
 	assert.True(t, cfg.enabled)
 	assert.Equal(t, 30*time.Second, cfg.interval, "the flag wins")
 	assert.Equal(t, []string{"codex", "langgraph"}, cfg.runtimes)
 	assert.Equal(t, "arm64", cfg.platform.Architecture)
+	assert.Equal(t, "rediss://:pw@redis.internal:6380/2", cfg.fleet)
+	assert.Equal(t, "rediss://:xxxxx@redis.internal:6380/2", redactedURL(cfg.fleet), "logged without its password")
 
 	for _, bad := range []map[string]string{
 		{"IMAGE_WATCH_RUNTIMES": "Not Valid"}, {"IMAGE_WATCH_INTERVAL": "soon"}, {"IMAGE_WATCH_PLATFORM": "linux"},
@@ -60,7 +63,7 @@ func TestChangeIsPulledAndRecreated(t *testing.T) {
 	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	defer docker.Close()
-	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler), nil)
+	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex"}}, slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -112,7 +115,7 @@ func TestSeededFromTheEngine(t *testing.T) {
 	docker, err := client.New(client.WithHost(eng.DockerHost()), client.WithAPIVersion("1.47"))
 	require.NoError(t, err)
 	defer docker.Close()
-	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex", "langgraph"}}, slog.New(slog.DiscardHandler), nil)
+	w, err := newWatcher(context.Background(), b, &engine.Refresher{Engine: docker, Backend: b}, config{interval: time.Minute, runtimes: []string{"codex", "langgraph"}}, slog.New(slog.DiscardHandler), nil, nil)
 	require.NoError(t, err)
 	evs := w.Check(context.Background())
 	kinds := map[string]watch.Kind{}

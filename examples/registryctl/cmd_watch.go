@@ -12,6 +12,7 @@ import (
 	"github.com/molecule-ai/registrykit/examples/internal/hookserver"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/watch"
+	"github.com/molecule-ai/registrykit/registry/watch/redisfleet"
 )
 
 func runWatch(ctx context.Context, e *env, args []string) error {
@@ -19,11 +20,13 @@ func runWatch(ctx context.Context, e *env, args []string) error {
   registryctl watch --interval 1m langgraph codex
   registryctl watch --platform linux/amd64 | jq -c 'select(.event == "changed")'
   REGISTRYCTL_EVENT_SECRET='Bearer s3cret' registryctl watch --listen :9090 --events registry
+  registryctl watch --fleet redis://redis.internal:6379/0 --listen :9090
 `, true)
 	interval := fs.Duration("interval", watch.DefaultInterval, "polling interval")
 	once := fs.Bool("once", false, "check once and exit")
 	platform := fs.String("platform", "", "compare this platform's digest inside each index (os/arch[/variant])")
 	listen := fs.String("listen", "", "also check an image as soon as a push event for it arrives on this address (POST /)")
+	fleetURL := fs.String("fleet", "", "share checks and push events with the watchers of other hosts through Redis: redis://[:password@]host[:port][/db] or rediss://")
 	events := fs.String("events", "registry", "the sender of push events: github, gitea, harbor, registry (distribution notifications) or dockerhub; its secret is $REGISTRYCTL_EVENT_SECRET")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -47,6 +50,14 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	b, err := c.open(e)
 	if err != nil {
 		return err
+	}
+	if *fleetURL != "" {
+		f, err := redisfleet.Open(*fleetURL)
+		if err != nil {
+			return fmt.Errorf("%w: --fleet: %v", errUsage, err)
+		}
+		defer f.Close()
+		o.Fleet = f
 	}
 	var mu sync.Mutex
 	enc := json.NewEncoder(e.stdout)

@@ -85,6 +85,10 @@ func TestWatchOnce(t *testing.T) {
 	assert.Equal(t, exitUsage, code, "a runtime that makes no repository name")
 	code, _, _ = runCLI(t, envVars, "watch", "--once", "--platform", "linux")
 	assert.Equal(t, exitUsage, code)
+	code, _, errOut = runCLI(t, envVars, "watch", "--once", "--fleet", "redis://:s3cret-pw@redis.internal/notadb")
+	assert.Equal(t, exitUsage, code, "a fleet URL that does not parse")
+	assert.Contains(t, errOut, "--fleet")
+	assert.NotContains(t, errOut, "s3cret-pw")
 }
 
 func TestDemo(t *testing.T) {

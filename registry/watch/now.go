@@ -25,7 +25,16 @@ var ErrNotWatched = errors.New("image not watched")
 // one: callers arriving while a check is queued share it. A tick's check
 // under way is waited for and followed by a fresh one, since it may have
 // started before the push.
+//
+// With a fleet, the other watchers hear of the push and check the image
+// themselves.
 func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
+	return w.checkNow(ctx, name, true)
+}
+
+// checkNow is CheckNow, telling the fleet of the push when announce is
+// set (not for a push the fleet told of).
+func (w *Watcher) checkNow(ctx context.Context, name string, announce bool) ([]Event, error) {
 	img, ok := w.image(name)
 	if !ok {
 		return nil, ErrNotWatched
@@ -33,13 +42,16 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if announce {
+		w.announce(ctx, img)
+	}
 	w.mu.Lock()
 	s := w.stateOf(img.Name)
 	if f := s.next; f != nil {
 		w.mu.Unlock()
 		events, err := wait(ctx, f)
 		if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-			return w.CheckNow(ctx, name) // the caller that ran it gave up; this one still wants the check
+			return w.checkNow(ctx, name, false) // the caller that ran it gave up; this one still wants the check
 		}
 		return events, err
 	}
@@ -58,7 +70,7 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 		close(f.done)
 		return nil, err
 	}
-	events := w.check(ctx, img)
+	events := w.check(ctx, img, plan{})
 	err := ctx.Err() // a check cut short by ctx did not run
 	w.end(img, f, events, err)
 	return events, err

@@ -12,33 +12,37 @@ import (
 // is not running the images are queued, and checked as soon as it starts.
 
 // enqueue asks for an event check of each of images, which an event that
-// arrived at arrived named. An image whose event check is already queued
-// and not yet started is not queued twice: that check starts after this
-// event, so it sees the push.
-func (w *Watcher) enqueue(images []Image, arrived time.Time) {
+// arrived at arrived named; announce says the event came to this watcher
+// (not from the fleet), which is then told. An image whose event check is
+// already queued and not yet started is not queued twice: that check
+// starts after this event, so it sees the push.
+func (w *Watcher) enqueue(images []Image, arrived time.Time, announce bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, img := range images {
 		s := w.stateOf(img.Name)
 		if s.queued {
+			if w.run == nil {
+				s.announce = s.announce || announce // told when Run starts
+			}
 			continue
 		}
 		s.queued = true
 		if w.run == nil {
-			s.queuedAt = arrived
+			s.queuedAt, s.announce = arrived, announce
 			continue
 		}
-		w.startEventCheck(w.run, img, arrived)
+		w.startEventCheck(w.run, img, arrived, announce)
 	}
 }
 
 // startEventCheck checks img in a goroutine that Run waits for, and
 // reports a change it confirms; w.mu must be held and Run running.
-func (w *Watcher) startEventCheck(run *runState, img Image, arrived time.Time) {
+func (w *Watcher) startEventCheck(run *runState, img Image, arrived time.Time, announce bool) {
 	run.checks.Add(1)
 	go func() {
 		defer run.checks.Done()
-		events, err := w.CheckNow(run.ctx, img.Name)
+		events, err := w.checkNow(run.ctx, img.Name, announce)
 		if err != nil {
 			return
 		}
@@ -61,7 +65,8 @@ func (w *Watcher) started(ctx context.Context) bool {
 	w.run = &runState{ctx: ctx}
 	for _, img := range w.images {
 		if s := w.stateOf(img.Name); s.queued {
-			w.startEventCheck(w.run, img, s.queuedAt)
+			w.startEventCheck(w.run, img, s.queuedAt, s.announce)
+			s.announce = false
 		}
 	}
 	return true

@@ -103,7 +103,7 @@ func (rc *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	} else {
 		rc.w.delivered(name, true, "")
 	}
-	rc.w.enqueue(images, arrived)
+	rc.w.enqueue(images, arrived, true)
 	res := struct {
 		Queued []string `json:"queued"`
 	}{Queued: make([]string, 0, len(images))}

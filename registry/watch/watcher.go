@@ -46,6 +46,7 @@ type Watcher struct {
 	handlers     chan struct{} // one slot per handler call allowed at once
 	checkTimeout time.Duration
 	platform     *registry.Platform
+	fleet        Fleet
 	clock        registry.Clock
 	log          *slog.Logger
 
@@ -63,6 +64,7 @@ type imageState struct {
 	next      *flight   // the event-triggered check queued behind it
 	queued    bool      // an event asked for a check that has not started
 	queuedAt  time.Time // when that event arrived
+	announce  bool      // that event came to this watcher: tell the fleet
 }
 
 // flight is one check of one image that callers can wait for.
@@ -119,6 +121,9 @@ type Options struct {
 	// Logger receives the start of [Watcher.Run] and events, at info (seed,
 	// changed) and warn (error). nil discards everything.
 	Logger *slog.Logger
+	// Fleet, when set, shares this watcher's checks and push events with
+	// the watchers of other hosts (see [Fleet]; package redisfleet).
+	Fleet Fleet
 }
 
 // Backend returns the backend whose images the watcher checks.
@@ -136,7 +141,7 @@ func New(b registry.Backend, o *Options) (*Watcher, error) {
 		observer: o.Observer, interval: cmp.Or(o.Interval, DefaultInterval),
 		jitter: o.Jitter, concurrency: o.Concurrency,
 		checkTimeout: cmp.Or(o.CheckTimeout, defaultCheckTimeout),
-		clock:        o.Clock, log: o.Logger, state: map[string]*imageState{},
+		clock:        o.Clock, log: o.Logger, fleet: o.Fleet, state: map[string]*imageState{},
 	}
 	switch {
 	case o.Jitter == 0:
@@ -191,7 +196,10 @@ func (w *Watcher) Run(ctx context.Context) {
 		return
 	}
 	defer w.stopped()
-	w.log.Info("image watcher started", "interval", w.interval, "images", len(w.images), "registry", w.backend.Host())
+	w.log.Info("image watcher started", "interval", w.interval, "images", len(w.images), "registry", w.backend.Host(), "fleet", w.fleet != nil)
+	if w.fleet != nil {
+		w.listenFleet(ctx)
+	}
 	for {
 		w.Check(ctx)
 		if err := w.clock.Sleep(ctx, w.nextTick()); err != nil {
@@ -216,7 +224,8 @@ func (w *Watcher) Check(ctx context.Context) []Event {
 		limit = len(w.images)
 	}
 	due := w.dueImages()
-	w.prepareTokens(ctx, due)
+	plans := w.claim(ctx, due)
+	w.prepareTokens(ctx, w.own(due, plans))
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for _, i := range due {
@@ -235,7 +244,7 @@ func (w *Watcher) Check(ctx context.Context) []Event {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			events[i] = w.check(ctx, img)
+			events[i] = w.check(ctx, img, plans[i])
 			w.end(img, f, events[i], nil)
 		}()
 	}
@@ -273,6 +282,22 @@ func (w *Watcher) prepareTokens(ctx context.Context, due []int) {
 	}
 }
 
+// own returns the images due (indices into w.images) that this watcher
+// checks itself: those the fleet said nothing of, and those it has not
+// seen yet, whose digest it confirms whatever the fleet says.
+func (w *Watcher) own(due []int, plans map[int]plan) []int {
+	if plans == nil {
+		return due
+	}
+	var out []int
+	for _, i := range due {
+		if _, ok := plans[i]; !ok || w.seenOf(w.images[i]) == "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // Seen returns the digest recorded for each image seen so far.
 func (w *Watcher) Seen() map[string]string {
 	w.mu.Lock()
@@ -287,10 +312,10 @@ func (w *Watcher) Seen() map[string]string {
 }
 
 // check observes one image and returns its events.
-func (w *Watcher) check(ctx context.Context, img Image) []Event {
+func (w *Watcher) check(ctx context.Context, img Image, p plan) []Event {
 	start := w.clock.Now()
 	cctx, cancel := context.WithTimeout(ctx, w.checkTimeout)
-	digest, err := w.digest(cctx, img)
+	digest, err := w.observe(cctx, img, p)
 	cancel()
 	now := w.clock.Now()
 	if err != nil {

@@ -195,6 +195,14 @@ func run(w io.Writer, benchFile, statFile string) error {
 		}
 		days = append(days, d)
 	}
+	var fleets []bench.FleetResult
+	for _, n := range []int{1, 10, 100} {
+		f, err := bench.MeasureFleet(ctx, n, 10)
+		if err != nil {
+			return fmt.Errorf("fleet of %d: %w", n, err)
+		}
+		fleets = append(fleets, f)
+	}
 	var stat string
 	if statFile != "" {
 		b, err := os.ReadFile(statFile)
@@ -204,7 +212,19 @@ func run(w io.Writer, benchFile, statFile string) error {
 		stat = string(b)
 	}
 	write(w, res, env, counts, days, stat)
+	writeFleets(w, fleets)
 	return nil
+}
+
+// writeFleets writes the section on fleets of watchers on Redis.
+func writeFleets(w io.Writer, fleets []bench.FleetResult) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("\n## A fleet of watchers on Redis\n\n")
+	p("`registry/watch` with `redisfleet` on one `redis-server` (Debian's), each watcher with its own backend and Redis client, over the imitation registry with distribution's token flow, nine runtime images; `bench.MeasureFleet`. Every watcher ticks at the same moment, the worst case for claims (in service, jitter spreads the ticks and the watchers after the first find the digest shared). The first tick is every watcher's seed from its own requests; then %d ticks.\n\n", fleets[0].Ticks)
+	p("| watchers | registry requests, first tick | registry requests per tick | Redis commands per tick (most) | heap per watcher |\n|---:|---:|---:|---:|---:|\n")
+	for _, f := range fleets {
+		p("| %d | %d | %.1f | %.0f (%d) | %.0f KiB |\n", f.Watchers, f.FirstTick, f.Requests, f.Redis, f.RedisMax, f.BytesPerWatcher/1024)
+	}
 }
 
 var peers = []string{"ggcr-remote.Head", "ggcr-Puller", "oras-go"}
