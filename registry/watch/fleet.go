@@ -60,6 +60,7 @@ const (
 type plan struct {
 	digest string // a fresh digest another watcher shared
 	await  bool   // another watcher holds the claim
+	quiet  bool   // the check the fleet asked for: what it sees is shared already
 }
 
 // fleetKey names img to the fleet.
@@ -131,7 +132,7 @@ func (w *Watcher) observe(ctx context.Context, img Image, p plan) (string, error
 		return d, nil // the fleet saw what this watcher recorded: no change
 	}
 	own, err := w.digest(ctx, img)
-	if err == nil && own != d {
+	if err == nil && own != d && !p.quiet {
 		sctx, cancel := context.WithTimeout(ctx, fleetOpTimeout)
 		if err := w.fleet.Share(sctx, key, own, w.fresh()); err != nil {
 			w.log.Debug("sharing a digest with the fleet failed", "image", img.Name, "error", err)

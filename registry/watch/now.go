@@ -32,9 +32,10 @@ func (w *Watcher) CheckNow(ctx context.Context, name string) ([]Event, error) {
 	return w.checkNow(ctx, name, true)
 }
 
-// checkNow is CheckNow, telling the fleet of the push when announce is
-// set (not for a push the fleet told of).
-func (w *Watcher) checkNow(ctx context.Context, name string, announce bool) ([]Event, error) {
+// checkNow is CheckNow. own says the event came to this watcher, not from
+// the fleet: the fleet is then told of the push, and the check shares
+// what it sees.
+func (w *Watcher) checkNow(ctx context.Context, name string, own bool) ([]Event, error) {
 	img, ok := w.image(name)
 	if !ok {
 		return nil, ErrNotWatched
@@ -42,11 +43,12 @@ func (w *Watcher) checkNow(ctx context.Context, name string, announce bool) ([]E
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if announce {
+	if own {
 		w.announce(ctx, img)
 	}
 	w.mu.Lock()
 	s := w.stateOf(img.Name)
+	s.loud = s.loud || own
 	if f := s.next; f != nil {
 		w.mu.Unlock()
 		events, err := wait(ctx, f)
@@ -70,7 +72,11 @@ func (w *Watcher) checkNow(ctx context.Context, name string, announce bool) ([]E
 		close(f.done)
 		return nil, err
 	}
-	events := w.check(ctx, img, plan{})
+	w.mu.Lock()
+	loud := s.loud
+	s.loud = false
+	w.mu.Unlock()
+	events := w.check(ctx, img, plan{quiet: !loud})
 	err := ctx.Err() // a check cut short by ctx did not run
 	w.end(img, f, events, err)
 	return events, err

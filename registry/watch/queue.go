@@ -12,37 +12,56 @@ import (
 // is not running the images are queued, and checked as soon as it starts.
 
 // enqueue asks for an event check of each of images, which an event that
-// arrived at arrived named; announce says the event came to this watcher
-// (not from the fleet), which is then told. An image whose event check is
-// already queued and not yet started is not queued twice: that check
+// arrived at arrived named; own says the event came to this watcher, not
+// from the fleet: the fleet is told at once (when Run starts, if it is not
+// running), and the check shares what it sees. An image whose event check
+// is already queued and not yet started is not queued twice: that check
 // starts after this event, so it sees the push.
-func (w *Watcher) enqueue(images []Image, arrived time.Time, announce bool) {
+func (w *Watcher) enqueue(images []Image, arrived time.Time, own bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, img := range images {
 		s := w.stateOf(img.Name)
-		if s.queued {
-			if w.run == nil {
-				s.announce = s.announce || announce // told when Run starts
+		if own {
+			s.loud = true
+			if w.run != nil {
+				w.announceSoon(w.run, img)
+			} else {
+				s.announce = true
 			}
+		}
+		if s.queued {
 			continue
 		}
 		s.queued = true
 		if w.run == nil {
-			s.queuedAt, s.announce = arrived, announce
+			s.queuedAt = arrived
 			continue
 		}
-		w.startEventCheck(w.run, img, arrived, announce)
+		w.startEventCheck(w.run, img, arrived)
 	}
+}
+
+// announceSoon tells the fleet that img was pushed, in a goroutine that
+// Run waits for; w.mu must be held and Run running.
+func (w *Watcher) announceSoon(run *runState, img Image) {
+	if w.fleet == nil {
+		return
+	}
+	run.checks.Add(1)
+	go func() {
+		defer run.checks.Done()
+		w.announce(run.ctx, img)
+	}()
 }
 
 // startEventCheck checks img in a goroutine that Run waits for, and
 // reports a change it confirms; w.mu must be held and Run running.
-func (w *Watcher) startEventCheck(run *runState, img Image, arrived time.Time, announce bool) {
+func (w *Watcher) startEventCheck(run *runState, img Image, arrived time.Time) {
 	run.checks.Add(1)
 	go func() {
 		defer run.checks.Done()
-		events, err := w.checkNow(run.ctx, img.Name, announce)
+		events, err := w.checkNow(run.ctx, img.Name, false)
 		if err != nil {
 			return
 		}
@@ -64,9 +83,13 @@ func (w *Watcher) started(ctx context.Context) bool {
 	}
 	w.run = &runState{ctx: ctx}
 	for _, img := range w.images {
-		if s := w.stateOf(img.Name); s.queued {
-			w.startEventCheck(w.run, img, s.queuedAt, s.announce)
+		s := w.stateOf(img.Name)
+		if s.announce {
+			w.announceSoon(w.run, img)
 			s.announce = false
+		}
+		if s.queued {
+			w.startEventCheck(w.run, img, s.queuedAt)
 		}
 	}
 	return true

@@ -64,7 +64,8 @@ type imageState struct {
 	next      *flight   // the event-triggered check queued behind it
 	queued    bool      // an event asked for a check that has not started
 	queuedAt  time.Time // when that event arrived
-	announce  bool      // that event came to this watcher: tell the fleet
+	announce  bool      // an event came to this watcher before Run: tell the fleet when it starts
+	loud      bool      // the next event check shares what it sees (an event came to this watcher)
 }
 
 // flight is one check of one image that callers can wait for.
