@@ -32,10 +32,9 @@ var (
 	// ErrInsecure reports a request refused because it would send credentials
 	// over plain HTTP or to a host that must not receive them.
 	ErrInsecure = errors.New("refused insecure destination")
-	// ErrTooLarge reports a response body over the size this library reads.
-	ErrTooLarge = errors.New("response too large")
 	// ErrBadResponse reports a registry answer that violates the protocol,
-	// such as a malformed digest or a digest that does not match the content.
+	// such as a malformed digest, a digest that does not match the content,
+	// or a body over the size this library reads (the error says which).
 	ErrBadResponse = errors.New("bad registry response")
 )
 

@@ -257,14 +257,14 @@ func TestOversizedBodies(t *testing.T) {
 		big := append([]byte(`{"token":"`), bytes.Repeat([]byte("a"), 2<<20)...)
 		h.faults.Add(faultinject.Tokens, -1, faultinject.Body(append(big, `"}`...)))
 		_, err := h.check(context.Background())
-		require.ErrorIs(t, err, registry.ErrTooLarge)
+		require.ErrorIs(t, err, registry.ErrBadResponse)
 	})
 	t.Run("manifest", func(t *testing.T) {
 		h := setup(t, driver{"basic", registrytest.Basic, registry.FlavorUnknown, false})
 		h.faults.Add(faultinject.Heads, -1, faultinject.Status(http.StatusMethodNotAllowed))
 		h.faults.Add(faultinject.Manifests, -1, faultinject.Body(bytes.Repeat([]byte(" "), 5<<20), "Content-Type", "application/vnd.oci.image.manifest.v1+json"))
 		_, err := h.check(context.Background())
-		require.ErrorIs(t, err, registry.ErrTooLarge)
+		require.ErrorIs(t, err, registry.ErrBadResponse)
 	})
 }
 

@@ -176,9 +176,8 @@ func tokenAnswerError(resp *http.Response, realmHost, host string, now time.Time
 
 // tokenBodyError maps a token answer that could not be used.
 func tokenBodyError(err error, realmHost, host string) error {
-	var re *registry.Error
-	if errors.As(err, &re) && re.Kind == registry.ErrTooLarge {
-		return &registry.Error{Kind: registry.ErrTooLarge, Op: "token", Image: host, Err: fmt.Errorf("token service %s: response too large", realmHost)}
+	if errors.Is(err, errTooLarge) {
+		return &registry.Error{Kind: registry.ErrBadResponse, Op: "token", Image: host, Err: fmt.Errorf("token service %s: %w", realmHost, errTooLarge)}
 	}
 	if err != nil {
 		return &registry.Error{Kind: registry.ErrUnavailable, Op: "token", Image: host, Err: fmt.Errorf("token service %s: %w", realmHost, sanitizedError{err})}

@@ -27,6 +27,9 @@ const version = "0.2.0"
 // Options.UserAgent.
 const baseUserAgent = "registrykit/" + version
 
+// errTooLarge is the cause of a response body over its limit.
+var errTooLarge = errors.New("response too large")
+
 // Body size limits.
 const (
 	maxTokenBody    = 1 << 20 // 1 MiB
@@ -314,7 +317,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // readBody reads at most limit bytes of resp's body and closes it. A longer
-// body is an error matching registry.ErrTooLarge; memory stays bounded.
+// body is an error matching registry.ErrBadResponse; memory stays bounded.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
@@ -322,7 +325,7 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, &registry.Error{Kind: registry.ErrTooLarge, Err: fmt.Errorf("body exceeds %d bytes", limit)}
+		return nil, &registry.Error{Kind: registry.ErrBadResponse, Err: fmt.Errorf("%w: body exceeds %d bytes", errTooLarge, limit)}
 	}
 	return b, nil
 }

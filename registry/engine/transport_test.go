@@ -67,7 +67,7 @@ func TestRedactURL(t *testing.T) {
 func TestReadBodyBound(t *testing.T) {
 	resp := &http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 11)))}
 	_, err := readBody(resp, 10)
-	require.ErrorIs(t, err, registry.ErrTooLarge)
+	require.ErrorIs(t, err, registry.ErrBadResponse)
 	resp = &http.Response{Body: io.NopCloser(strings.NewReader(strings.Repeat("x", 10)))}
 	b, err := readBody(resp, 10)
 	require.NoError(t, err)

@@ -38,7 +38,7 @@
 //     report the status; AWS does not document the text).
 //   - ghcr.io: the WWW-Authenticate sent with a 403 DENIED, and whether a
 //     missing image without credentials is 401 or 404; whether its token
-//     service honours several scopes in one request (Config.Scopes models
+//     service honours several scopes in one request (Config.MultiScope models
 //     either answer).
 //   - Docker Hub: whether the /v2/ challenge carries a scope; the token
 //     lifetime is known only from captured responses (300 s), not a

@@ -91,9 +91,10 @@ type Config struct {
 	TokenLifetime time.Duration
 	// Now is the server's clock (default time.Now).
 	Now func() time.Time
-	// Scopes overrides which scope parameters of a token request the token
-	// service reads; by default (the zero Scopes) the mode's.
-	Scopes Scopes
+	// MultiScope, when set, says whether the token service reads every
+	// scope parameter of a token request (true) or only the first (false);
+	// nil follows the mode (see the modes above).
+	MultiScope *bool
 	// OutOfScopeStatus answers a valid token that does not cover the
 	// repository: 401 UNAUTHORIZED with a challenge (the default, as the
 	// distribution registry's token access controller answers), or 403
@@ -525,7 +526,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes := r.URL.Query()["scope"]
-	if !s.cfg.Scopes.all(s.cfg.Mode) && len(scopes) > 1 {
+	if !s.cfg.readsAllScopes() && len(scopes) > 1 {
 		scopes = scopes[:1] // a service not known to honour several: the first
 	}
 	s.scopesMu.Lock()
@@ -595,34 +596,20 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// Scopes says which scope parameters of a token request a token service
-// reads.
-type Scopes int
-
-const (
-	// The zero Scopes follows the mode: the distribution token spec allows
-	// several scope parameters (docs/content/spec/auth/scope.md in
-	// distribution/distribution), and GitLab (jwt_controller.rb,
-	// scopes_param), Harbor (parseScopes) and Quay (endpoints/v2/v2auth.py,
-	// getlist("scope")) read them all. For ghcr.io and ECR Public the
-	// sources are silent: those modes read the first.
-	_ Scopes = iota
-	// AllScopes reads every scope parameter.
-	AllScopes
-	// FirstScope reads only the first, as some token services do
-	// (cesanta/docker_auth #67 before its fix; GitLab once kept one,
-	// estesp/manifest-tool #53).
-	FirstScope
-)
-
-func (s Scopes) all(m Mode) bool {
-	switch s {
-	case AllScopes:
-		return true
-	case FirstScope:
-		return false
+// readsAllScopes reports whether the token service reads every scope
+// parameter of a request. By default it follows the mode: the
+// distribution token spec allows several scope parameters
+// (docs/content/spec/auth/scope.md in distribution/distribution), and
+// GitLab (jwt_controller.rb, scopes_param), Harbor (parseScopes) and Quay
+// (endpoints/v2/v2auth.py, getlist("scope")) read them all. For ghcr.io and
+// ECR Public the sources are silent: those modes read the first, as some
+// token services do (cesanta/docker_auth #67 before its fix; GitLab once
+// kept one, estesp/manifest-tool #53).
+func (c Config) readsAllScopes() bool {
+	if c.MultiScope != nil {
+		return *c.MultiScope
 	}
-	switch m {
+	switch c.Mode {
 	case Distribution, GitLab, Harbor, Quay:
 		return true
 	}

@@ -654,25 +654,26 @@ func sortedChanges(cs []change) []change {
 // requests per tick are images + 1 at most, in every state.
 func TestTickRequestEconomy(t *testing.T) {
 	names := registry.DefaultRuntimes()
+	yes := true
 	for _, tc := range []struct {
 		name       string
 		mode       registrytest.Mode
 		flavor     registry.Flavor
 		coldTokens int64 // the first tick
 		tokens     int64 // a tick after the tokens expired
-		scopes     registrytest.Scopes
+		multiScope *bool
 		drivers    []engine.Spec
 	}{
-		{"distribution", registrytest.Distribution, registry.FlavorUnknown, 1, 1, 0, nil},
-		{"gitlab", registrytest.GitLab, registry.FlavorUnknown, 1, 1, 0, nil},
-		{"ghcr with a PAT", registrytest.GHCR, registry.FlavorGHCR, 0, 0, 0, nil},
-		{"ghcr token service reading every scope", registrytest.GHCR, registry.FlavorGHCR, 1, 1, registrytest.AllScopes,
+		{"distribution", registrytest.Distribution, registry.FlavorUnknown, 1, 1, nil, nil},
+		{"gitlab", registrytest.GitLab, registry.FlavorUnknown, 1, 1, nil, nil},
+		{"ghcr with a PAT", registrytest.GHCR, registry.FlavorGHCR, 0, 0, nil, nil},
+		{"ghcr token service reading every scope", registrytest.GHCR, registry.FlavorGHCR, 1, 1, &yes,
 			[]engine.Spec{ghcr.Driver(&ghcr.Config{TokenService: true})}},
-		{"gitea", registrytest.Gitea, registry.FlavorUnknown, 0, 0, 0, nil}, // Basic on /v2/: no token
+		{"gitea", registrytest.Gitea, registry.FlavorUnknown, 0, 0, nil, nil}, // Basic on /v2/: no token
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := registrytest.NewClock(time.Now())
-			srv, w := tickRig(t, clock, registrytest.Config{Mode: tc.mode, Scopes: tc.scopes}, tc.flavor, tc.drivers...)
+			srv, w := tickRig(t, clock, registrytest.Config{Mode: tc.mode, MultiScope: tc.multiScope}, tc.flavor, tc.drivers...)
 
 			for _, ev := range w.Check(context.Background()) {
 				require.Equal(t, watch.Seed, ev.Kind, ev.Err)
@@ -736,7 +737,8 @@ func TestTickStopsAskingSeveralScopesOfAServiceThatKeepsOne(t *testing.T) {
 	names := registry.DefaultRuntimes()
 	n := int64(len(names))
 	ghcrTokens := []engine.Spec{ghcr.Driver(&ghcr.Config{TokenService: true})}
-	firstScope := registrytest.Config{Mode: registrytest.Distribution, Scopes: registrytest.FirstScope}
+	no := false
+	firstScope := registrytest.Config{Mode: registrytest.Distribution, MultiScope: &no}
 	firstScope403 := firstScope
 	firstScope403.OutOfScopeStatus = http.StatusForbidden
 	for _, tc := range []struct {

@@ -532,7 +532,8 @@ func StartNetRegistry(v NetVariant, rtt time.Duration) (*NetRegistry, error) {
 	}
 	cfg := registrytest.Config{Mode: mode, Users: map[string]string{User: Password}, Now: r.Clock.Now}
 	if v.Flavor == NetGHCRAll {
-		cfg.Scopes = registrytest.AllScopes
+		all := true
+		cfg.MultiScope = &all
 	}
 	r.srv = registrytest.NewServer(cfg)
 	for _, rt := range registry.DefaultRuntimes() {
