@@ -3,6 +3,9 @@ package acr_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -216,4 +219,30 @@ func TestRefusalsAreAuthenticationErrors(t *testing.T) {
 			assert.Zero(t, f.reg.Counts().Head, "no manifest request without a token")
 		})
 	}
+}
+
+// The Entra ID token goes to the registry's /oauth2/exchange and nowhere
+// else: a redirect there is not followed.
+func TestExchangeFollowsNoRedirect(t *testing.T) {
+	var leaked atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		leaked.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(other.Close)
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/oauth2/exchange", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(reg.Close)
+	entra := acrtest.NewEntra(acrtest.EntraConfig{Tenant: tenant, ClientID: clientID, Secret: secret})
+	t.Cleanup(entra.Close)
+	cred := environmentCredential(secret)(t, entra)
+	h := strings.TrimPrefix(reg.URL, "http://")
+	b, err := engine.Open(registry.MustParsePrefix(h), []engine.Spec{acr.Driver(&acr.Config{Credential: cred})},
+		&registry.Options{Flavor: registry.FlavorACR, Env: registry.EnvMap(map[string]string{"MOLECULE_IMAGE_REGISTRY": h})})
+	require.NoError(t, err)
+	_, err = b.ManifestDigest(context.Background(), repoA, "latest")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/oauth2/exchange answered 307")
+	assert.Zero(t, leaked.Load(), "nothing reached the redirect's target")
 }
