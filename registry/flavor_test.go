@@ -98,6 +98,7 @@ func TestDetectFlavor(t *testing.T) {
 		".azurecr.io":                                  registry.FlavorUnknown,
 		"contoso.azurecr.io.example.com":               registry.FlavorUnknown,
 		"contoso.azurecr.de":                           registry.FlavorUnknown,
+		"contoso.eastus.data.azurecr.io":               registry.FlavorUnknown, // a data endpoint, not a login server
 		"contosoazurecr.io":                            registry.FlavorUnknown,
 	}
 	for host, want := range cases {
