@@ -1,12 +1,12 @@
 // Package backends opens a registry.Backend for the registry an operator
 // configured, choosing among the built-in drivers: GHCR, ECR, ECR Public,
-// Gitea, GitLab and any OCI distribution registry.
+// Azure Container Registry, Gitea, GitLab and any OCI distribution registry.
 //
 //	b, err := backends.FromEnv(nil) // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
 //
 // Construction does no I/O. Selection follows engine.Open:
 // MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.Options.Flavor) forces a driver;
-// otherwise ghcr.io, ECR hosts, ECR Public, registry.gitlab.com and Docker
+// otherwise ghcr.io, ECR hosts, ECR Public, ACR hosts, registry.gitlab.com and Docker
 // Hub are recognised by name; any other host is probed once with GET /v2/ on
 // the backend's first request — Gitea's challenge selects the Gitea driver,
 // GitLab's the GitLab driver, anything else the distribution driver, which
@@ -17,6 +17,7 @@ import (
 	"slices"
 
 	"github.com/molecule-ai/registrykit/authn/dockerconfig"
+	"github.com/molecule-ai/registrykit/backends/acr"
 	"github.com/molecule-ai/registrykit/backends/distribution"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
@@ -35,6 +36,7 @@ func Drivers() []engine.Spec {
 		ghcr.Driver(nil),
 		ecr.Driver(nil),
 		ecrpublic.Driver(nil),
+		acr.Driver(nil),
 		gitea.Driver(nil),
 		gitlab.Driver(),
 		distribution.Driver(),
@@ -81,7 +83,8 @@ func Open(prefix string, o *registry.Options, drivers ...engine.Spec) (registry.
 //
 // It is engine.FromEnv(Drivers(), o) with Docker's config: a program that
 // needs fewer flavors calls engine.FromEnv with its own list and links only
-// those drivers (no AWS SDK without ECR and ECR Public).
+// those drivers (no AWS SDK without ECR and ECR Public, no Azure SDK
+// without ACR).
 func FromEnv(o *registry.Options, drivers ...engine.Spec) (registry.Backend, error) {
 	return engine.FromEnv(withDrivers(drivers), withDefaults(o))
 }

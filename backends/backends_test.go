@@ -26,6 +26,7 @@ func TestFromEnvSelectsByHost(t *testing.T) {
 		"ghcr.io/molecule-ai": registry.FlavorGHCR,
 		"123456789012.dkr.ecr.us-east-2.amazonaws.com/molecule-ai": registry.FlavorECR,
 		"public.ecr.aws/a1b2c3d4":                                  registry.FlavorECRPublic,
+		"contoso.azurecr.io/team":                                  registry.FlavorACR,
 		"docker.io/molecule":                                       registry.FlavorDistribution,
 	}
 	for prefix, want := range cases {

@@ -14,12 +14,12 @@ import (
 
 // flavorKnowledge lists what the built-in drivers may take from this
 // module's internal packages: facts about their own flavors (the names of
-// ECR's and Docker Hub's hosts, the configuration variables' names) and the
+// ECR's, ACR's and Docker Hub's hosts, the configuration variables' names) and the
 // AWS plumbing the two ECR drivers share. None of it is a capability of the
 // engine; a third-party driver knows its own registry's hosts and calls its
 // own cloud SDK.
 var flavorKnowledge = map[string]bool{
-	"host.ParseECR": true, "host.ECR": true, "host.IsDockerHub": true,
+	"host.ParseECR": true, "host.ECR": true, "host.IsDockerHub": true, "host.ACRSuffix": true,
 	"envvar.*": true, "ecrauth.*": true,
 }
 

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,47 @@ func TestCoreCompilesNoDockerConfigLoader(t *testing.T) {
 					continue
 				}
 				assert.Empty(t, found, "%s compiles %s in; Docker's config loader belongs in authn/dockerconfig, plugged in by package backends (registry.WithDockerConfig)", tc.name, m)
+			}
+		})
+	}
+}
+
+// azureModules are what the ACR driver compiles in: the Azure SDK's
+// identity and core packages and the Microsoft Authentication Library.
+var azureModules = []string{
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity",
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore",
+	"github.com/AzureAD/microsoft-authentication-library-for-go",
+}
+
+// A program that imports registry and the GHCR driver (the lean route,
+// engine.FromEnv with its own driver list) compiles no Azure SDK in; the
+// ACR driver, and package backends, do.
+func TestLeanRouteCompilesNoAzureSDK(t *testing.T) {
+	const mod = "github.com/molecule-ai/registrykit/"
+	cases := []struct {
+		pkgs      []string
+		wantAzure bool
+	}{
+		{[]string{"registry", "registry/engine", "backends/ghcr"}, false},
+		{[]string{"registry/engine", "backends/ghcr", "backends/gitea", "backends/gitlab", "backends/distribution", "backends/ecr"}, false},
+		{[]string{"backends/acr"}, true},
+		{[]string{"backends"}, true},
+	}
+	gobin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command lists the packages a program compiles in")
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.pkgs, "+"), func(t *testing.T) {
+			args := []string{"list", "-deps"}
+			for _, p := range tc.pkgs {
+				args = append(args, mod+p)
+			}
+			out, err := exec.Command(gobin, args...).Output()
+			require.NoError(t, err, "go %s", strings.Join(args, " "))
+			deps := strings.Fields(string(out))
+			for _, m := range azureModules {
+				found := slices.ContainsFunc(deps, func(d string) bool { return d == m || strings.HasPrefix(d, m+"/") })
+				assert.Equal(t, tc.wantAzure, found, "%v compiles %s in: %v", tc.pkgs, m, found)
 			}
 		})
 	}

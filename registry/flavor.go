@@ -19,12 +19,13 @@ const (
 	FlavorECRPublic    Flavor = "ecr-public"
 	FlavorGitea        Flavor = "gitea"
 	FlavorGitLab       Flavor = "gitlab"
+	FlavorACR          Flavor = "acr"
 	FlavorDistribution Flavor = "distribution"
 )
 
 // flavors returns the names [ParseFlavor] accepts, in a stable order.
 func flavors() []Flavor {
-	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorGitea, FlavorGitLab, FlavorDistribution}
+	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorACR, FlavorGitea, FlavorGitLab, FlavorDistribution}
 }
 
 // String returns the flavor's name, or "unknown" for FlavorUnknown.
@@ -49,7 +50,7 @@ func ParseFlavor(s string) (Flavor, error) {
 			return f, nil
 		}
 	}
-	names := make([]string, 0, 5)
+	names := make([]string, 0, len(flavors()))
 	for _, f := range flavors() {
 		names = append(names, string(f))
 	}
@@ -66,6 +67,8 @@ const gitLabHost = "registry.gitlab.com"
 // DetectFlavor classifies a registry host ("host" or "host:port") by name
 // alone: ghcr.io is [FlavorGHCR], an ECR private registry host is
 // [FlavorECR], public.ecr.aws and ecr-public.aws.com are [FlavorECRPublic],
+// an Azure Container Registry login server (*.azurecr.io, and Azure China's
+// *.azurecr.cn and Azure Government's *.azurecr.us) is [FlavorACR],
 // registry.gitlab.com is [FlavorGitLab],
 // Docker Hub's hosts are [FlavorDistribution], and any other host is
 // [FlavorUnknown] until a probe of its /v2/ endpoint says more.
@@ -84,6 +87,9 @@ func DetectFlavor(s string) Flavor {
 	}
 	if _, ok := host.ParseECR(h); ok {
 		return FlavorECR
+	}
+	if _, ok := host.ACRSuffix(h); ok {
+		return FlavorACR
 	}
 	return FlavorUnknown
 }

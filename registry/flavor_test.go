@@ -88,6 +88,18 @@ func TestDetectFlavor(t *testing.T) {
 		"[::1]:5000":           registry.FlavorUnknown,
 		"ghcr.io.example.com":  registry.FlavorUnknown,
 		"123456789012.dkr.ecr.us-east-2.amazonaws.com": registry.FlavorECR,
+		"contoso.azurecr.io":                           registry.FlavorACR,
+		"Contoso.AzureCR.io.":                          registry.FlavorACR,
+		"contoso.azurecr.io:443":                       registry.FlavorACR,
+		"contoso.eastus.geo.azurecr.io":                registry.FlavorACR,
+		"contoso.azurecr.cn":                           registry.FlavorACR,
+		"contoso.azurecr.us":                           registry.FlavorACR,
+		"azurecr.io":                                   registry.FlavorUnknown,
+		".azurecr.io":                                  registry.FlavorUnknown,
+		"contoso.azurecr.io.example.com":               registry.FlavorUnknown,
+		"contoso.azurecr.de":                           registry.FlavorUnknown,
+		"contoso.eastus.data.azurecr.io":               registry.FlavorUnknown, // a data endpoint, not a login server
+		"contosoazurecr.io":                            registry.FlavorUnknown,
 	}
 	for host, want := range cases {
 		assert.Equal(t, want, registry.DetectFlavor(host), host)
@@ -111,7 +123,7 @@ func TestParseFlavor(t *testing.T) {
 	_, err = registry.ParseFlavor("quay")
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "gitea", "distribution"} {
+	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "acr", "gitea", "distribution"} {
 		assert.Contains(t, err.Error(), name)
 	}
 }

@@ -1,8 +1,11 @@
 // Command docker-credential-registrykit is a Docker credential helper that
 // hands Docker the pull credential registrykit would use: the configured
-// registry's (MOLECULE_IMAGE_REGISTRY and its credential variables), and for
+// registry's (MOLECULE_IMAGE_REGISTRY and its credential variables), for
 // any ECR or ECR Public host a password from GetAuthorizationToken through
-// the AWS SDK's default chain, as amazon-ecr-credential-helper does.
+// the AWS SDK's default chain, as amazon-ecr-credential-helper does, and for
+// any Azure Container Registry host an ACR refresh token (user name
+// 00000000-0000-0000-0000-000000000000) from azidentity's
+// DefaultAzureCredential.
 //
 // Install it on the PATH and name it in ~/.docker/config.json:
 //

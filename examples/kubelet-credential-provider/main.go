@@ -3,8 +3,10 @@
 // CredentialProviderRequest on stdin and writes a CredentialProviderResponse
 // on stdout with the pull credential registrykit would use for the image's
 // registry — the configured registry's (MOLECULE_IMAGE_REGISTRY and its
-// credential variables), and for any ECR or ECR Public host a password from
-// GetAuthorizationToken through the AWS SDK's default chain.
+// credential variables), for any ECR or ECR Public host a password from
+// GetAuthorizationToken through the AWS SDK's default chain, and for any
+// Azure Container Registry host an ACR refresh token from azidentity's
+// DefaultAzureCredential (on AKS, the kubelet's managed identity).
 //
 // The response's cacheKeyType is Registry. Its cacheDuration follows the
 // credential's real expiry, less a 15-minute margin (11 h 45 min for a fresh

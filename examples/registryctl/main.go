@@ -107,7 +107,7 @@ Commands:
 	fmt.Fprint(w, `
 Environment:
   MOLECULE_IMAGE_REGISTRY         image prefix, host[:port][/path] (default ghcr.io/molecule-ai)
-  MOLECULE_IMAGE_REGISTRY_FLAVOR  force ghcr | ecr | ecr-public | gitea | gitlab | distribution
+  MOLECULE_IMAGE_REGISTRY_FLAVOR  force ghcr | ecr | ecr-public | acr | gitea | gitlab | distribution
   GHCR_USER, GHCR_TOKEN           GHCR credentials (a PAT with read:packages)
   GITEA_USER, GITEA_TOKEN         Gitea credentials
   AWS_*                           the AWS SDK's usual chain, for ECR

@@ -36,3 +36,15 @@ func TestLeanRouteLinksNoAWSSDK(t *testing.T) {
 	assert.Empty(t, linked(t, "lean", "github.com/aws/"), "the lean route links no AWS package")
 	assert.NotEmpty(t, linked(t, "full", "github.com/aws/"), "the default route links the AWS SDK")
 }
+
+// The same lean route links no Azure SDK or MSAL package either; the
+// default route, with the ACR driver, does.
+func TestLeanRouteLinksNoAzureSDK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, prefix := range []string{"github.com/Azure/", "github.com/AzureAD/"} {
+		assert.Empty(t, linked(t, "lean", prefix), "the lean route links no %s package", prefix)
+	}
+	assert.NotEmpty(t, linked(t, "full", "github.com/Azure/azure-sdk-for-go/sdk/azidentity"), "the default route links azidentity")
+}

@@ -4,10 +4,13 @@
 //
 // It serves two kinds of registry: the one MOLECULE_IMAGE_REGISTRY
 // configures, with whatever credential its flavor takes (a PAT, a token, an
-// ECR password), and any ECR or ECR Public host, with the ECR driver for
+// ECR password), any ECR or ECR Public host, with the ECR driver for
 // that host's account and region and the AWS SDK's default chain, as
-// amazon-ecr-credential-helper does. Every other registry, and a served one
-// that needs no credential, is [ErrNotFound].
+// amazon-ecr-credential-helper does, and any Azure Container Registry host,
+// with the ACR driver and azidentity's DefaultAzureCredential (an ACR
+// refresh token, presented with the null GUID as user name, as az acr login
+// hands it to docker login). Every other registry, and a served one that
+// needs no credential, is [ErrNotFound].
 //
 // Short-lived credentials (ECR and ECR Public passwords) are kept in a
 // [credcache.Cache] keyed by registry and the AWS identity the SDK resolved
@@ -34,6 +37,7 @@ import (
 	awsecrpublic "github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/docker/docker-credential-helpers/registryurl"
 	"github.com/molecule-ai/registrykit/backends"
+	"github.com/molecule-ai/registrykit/backends/acr"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
 	"github.com/molecule-ai/registrykit/examples/internal/credcache"
 	"github.com/molecule-ai/registrykit/internal/ecrauth"
@@ -69,6 +73,9 @@ type Resolver struct {
 	// user agent, a logger). Its Env is replaced by the resolver's
 	// environment.
 	Options *registry.Options
+	// acrConfig configures the ACR driver (tests: an Entra ID credential
+	// pointed at an imitation); nil is the default chain.
+	acrConfig *acr.Config
 }
 
 // New returns a resolver reading env (registry.Env{} in the helpers)
@@ -125,7 +132,7 @@ func (r *Resolver) route(host string) (route, bool, error) {
 		return route{prefix: p.String(), flavor: f}, true, nil
 	}
 	switch f := registry.DetectFlavor(host); f {
-	case registry.FlavorECR, registry.FlavorECRPublic:
+	case registry.FlavorECR, registry.FlavorECRPublic, registry.FlavorACR:
 		// The flavor variable speaks of the configured registry, not this one.
 		return route{prefix: host, flavor: f, forced: true}, true, nil
 	}
@@ -174,6 +181,8 @@ func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
 		c, err = r.ecr(ctx, rt)
 	case registry.FlavorECRPublic:
 		c, err = r.ecrPublic(ctx, rt)
+	case registry.FlavorACR:
+		c, err = r.acr(ctx, rt)
 	default:
 		c, err = r.static(ctx, rt)
 	}
