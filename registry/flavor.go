@@ -19,12 +19,13 @@ const (
 	FlavorECRPublic    Flavor = "ecr-public"
 	FlavorGitea        Flavor = "gitea"
 	FlavorGitLab       Flavor = "gitlab"
+	FlavorGAR          Flavor = "gar"
 	FlavorDistribution Flavor = "distribution"
 )
 
 // flavors returns the names [ParseFlavor] accepts, in a stable order.
 func flavors() []Flavor {
-	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorGitea, FlavorGitLab, FlavorDistribution}
+	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorGitea, FlavorGitLab, FlavorGAR, FlavorDistribution}
 }
 
 // String returns the flavor's name, or "unknown" for FlavorUnknown.
@@ -49,7 +50,7 @@ func ParseFlavor(s string) (Flavor, error) {
 			return f, nil
 		}
 	}
-	names := make([]string, 0, 5)
+	names := make([]string, 0, len(flavors()))
 	for _, f := range flavors() {
 		names = append(names, string(f))
 	}
@@ -66,7 +67,9 @@ const gitLabHost = "registry.gitlab.com"
 // DetectFlavor classifies a registry host ("host" or "host:port") by name
 // alone: ghcr.io is [FlavorGHCR], an ECR private registry host is
 // [FlavorECR], public.ecr.aws and ecr-public.aws.com are [FlavorECRPublic],
-// registry.gitlab.com is [FlavorGitLab],
+// registry.gitlab.com is [FlavorGitLab], Google Artifact Registry's
+// <location>-docker.pkg.dev hosts and gcr.io, us.gcr.io, eu.gcr.io and
+// asia.gcr.io (which Artifact Registry now serves) are [FlavorGAR],
 // Docker Hub's hosts are [FlavorDistribution], and any other host is
 // [FlavorUnknown] until a probe of its /v2/ endpoint says more.
 func DetectFlavor(s string) Flavor {
@@ -84,6 +87,9 @@ func DetectFlavor(s string) Flavor {
 	}
 	if _, ok := host.ParseECR(h); ok {
 		return FlavorECR
+	}
+	if host.IsGAR(h) {
+		return FlavorGAR
 	}
 	return FlavorUnknown
 }
