@@ -3,6 +3,7 @@ module github.com/molecule-ai/registrykit
 go 1.24.0
 
 require (
+	cloud.google.com/go/compute/metadata v0.7.0
 	github.com/alicebob/miniredis/v2 v2.34.0
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
