@@ -36,3 +36,16 @@ func TestLeanRouteLinksNoAWSSDK(t *testing.T) {
 	assert.Empty(t, linked(t, "lean", "github.com/aws/"), "the lean route links no AWS package")
 	assert.NotEmpty(t, linked(t, "full", "github.com/aws/"), "the default route links the AWS SDK")
 }
+
+// Nor does it link Google's credential chain (the gar driver's
+// golang.org/x/oauth2/google and the metadata client), which the default
+// route does.
+func TestLeanRouteLinksNoGoogleAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, prefix := range []string{"cloud.google.com/", "golang.org/x/oauth2/google"} {
+		assert.Empty(t, linked(t, "lean", prefix), prefix)
+		assert.NotEmpty(t, linked(t, "full", prefix), prefix)
+	}
+}
