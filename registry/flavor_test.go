@@ -111,7 +111,7 @@ func TestParseFlavor(t *testing.T) {
 	_, err = registry.ParseFlavor("quay")
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "gitea", "distribution"} {
+	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "gitea", "gar", "distribution"} {
 		assert.Contains(t, err.Error(), name)
 	}
 }
