@@ -41,7 +41,9 @@ type fixture struct {
 // setup runs the imitations and pushes two images; open opens the backend.
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	clock := registrytest.NewClock(time.Now())
+	// A backend clock far from the process's: oauth2 dates a token's expiry
+	// by the process clock, the engine caches by the backend's.
+	clock := registrytest.NewClock(time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC))
 	g := newGoogle(t, clock)
 	reg, refused := artifactRegistry(t, g)
 	f := &fixture{clock: clock, google: g, reg: reg, refused: refused, digests: map[string]string{}, logs: &bytes.Buffer{}}
