@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,7 +36,7 @@ const envCredentials = "GOOGLE_APPLICATION_CREDENTIALS"
 // identity federation file, the credential sources that consult the
 // process themselves (an AWS source's AWS_* variables, an executable
 // source's GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES).
-func defaultSource(ctx context.Context, env registry.Env, log *slog.Logger) (oauth2.TokenSource, error) {
+func defaultSource(ctx context.Context, env registry.Env, mc *metadata.Client) (oauth2.TokenSource, error) {
 	params := google.CredentialsParams{Scopes: []string{scope}}
 	if path, ok := env.Lookup(envCredentials); ok && path != "" {
 		b, err := os.ReadFile(path)
@@ -52,7 +51,6 @@ func defaultSource(ctx context.Context, env registry.Env, log *slog.Logger) (oau
 			return fromJSON(ctx, b, params, "gcloud application default credentials", path)
 		}
 	}
-	mc := metadata.NewWithOptions(&metadata.Options{Logger: slog.New(redacting{log.Handler()})})
 	if mc.OnGCEWithContext(ctx) {
 		return metadataSource{ctx: ctx, c: mc}, nil
 	}

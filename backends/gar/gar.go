@@ -66,8 +66,7 @@ func Driver(c *Config) engine.Spec {
 // configure does no I/O: credentials are resolved on the first token
 // request, and again on every later one.
 func configure(t engine.Target, c Config) (engine.Config, error) {
-	o := t.Options
-	src := &tokens{host: t.Prefix.Host(), static: c.TokenSource, env: o.Env, now: o.Now().Now, log: o.Log()}
+	src := newTokens(t.Prefix.Host(), c.TokenSource, t.Options)
 	return engine.Config{
 		Auth: engine.FetchedToken{
 			Fetch: src.fetch,

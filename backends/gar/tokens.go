@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"cloud.google.com/go/compute/metadata"
 	"github.com/molecule-ai/registrykit/registry"
 	"golang.org/x/oauth2"
 )
@@ -19,6 +20,14 @@ type tokens struct {
 	env    registry.Env
 	now    func() time.Time
 	log    *slog.Logger
+	meta   *metadata.Client // the backend's, logging through log
+}
+
+// newTokens returns the token fetcher of one backend; it does no I/O.
+func newTokens(host string, static oauth2.TokenSource, o *registry.Options) *tokens {
+	log := o.Log()
+	return &tokens{host: host, static: static, env: o.Env, now: o.Now().Now, log: log,
+		meta: metadata.NewWithOptions(&metadata.Options{Logger: slog.New(redacting{log.Handler()})})}
 }
 
 // fetch returns a fresh access token, sent as Bearer. Application Default
@@ -30,7 +39,7 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	ts := t.static
 	if ts == nil {
 		var err error
-		if ts, err = defaultSource(ctx, t.env, t.log); err != nil {
+		if ts, err = defaultSource(ctx, t.env, t.meta); err != nil {
 			return nil, t.fail(ctx, err)
 		}
 	}
