@@ -3,6 +3,7 @@ module github.com/molecule-ai/registrykit
 go 1.24.0
 
 require (
+	cloud.google.com/go/compute/metadata v0.7.0
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.11.1
 	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.6.0
 	github.com/alicebob/miniredis/v2 v2.34.0

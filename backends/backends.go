@@ -1,12 +1,14 @@
 // Package backends opens a registry.Backend for the registry an operator
 // configured, choosing among the built-in drivers: GHCR, ECR, ECR Public,
-// Azure Container Registry, Gitea, GitLab and any OCI distribution registry.
+// Azure Container Registry, Gitea, GitLab, Google Artifact Registry and any
+// OCI distribution registry.
 //
 //	b, err := backends.FromEnv(nil) // MOLECULE_IMAGE_REGISTRY, default ghcr.io/molecule-ai
 //
 // Construction does no I/O. Selection follows engine.Open:
 // MOLECULE_IMAGE_REGISTRY_FLAVOR (or registry.Options.Flavor) forces a driver;
-// otherwise ghcr.io, ECR hosts, ECR Public, ACR hosts, registry.gitlab.com and Docker
+// otherwise ghcr.io, ECR hosts, ECR Public, ACR hosts, registry.gitlab.com,
+// Artifact Registry's hosts (<location>-docker.pkg.dev, gcr.io) and Docker
 // Hub are recognised by name; any other host is probed once with GET /v2/ on
 // the backend's first request — Gitea's challenge selects the Gitea driver,
 // GitLab's the GitLab driver, anything else the distribution driver, which
@@ -21,6 +23,7 @@ import (
 	"github.com/molecule-ai/registrykit/backends/distribution"
 	"github.com/molecule-ai/registrykit/backends/ecr"
 	"github.com/molecule-ai/registrykit/backends/ecrpublic"
+	"github.com/molecule-ai/registrykit/backends/gar"
 	"github.com/molecule-ai/registrykit/backends/ghcr"
 	"github.com/molecule-ai/registrykit/backends/gitea"
 	"github.com/molecule-ai/registrykit/backends/gitlab"
@@ -39,6 +42,7 @@ func Drivers() []engine.Spec {
 		acr.Driver(nil),
 		gitea.Driver(nil),
 		gitlab.Driver(),
+		gar.Driver(nil),
 		distribution.Driver(),
 	}
 }

@@ -19,7 +19,6 @@ require (
 	github.com/molecule-ai/registrykit v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.23.2
 	github.com/stretchr/testify v1.12.1
-	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sync v0.22.0
 	k8s.io/apimachinery v0.29.3
 	k8s.io/kubelet v0.29.3
@@ -81,6 +80,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.38.0 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect

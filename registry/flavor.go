@@ -20,12 +20,13 @@ const (
 	FlavorGitea        Flavor = "gitea"
 	FlavorGitLab       Flavor = "gitlab"
 	FlavorACR          Flavor = "acr"
+	FlavorGAR          Flavor = "gar"
 	FlavorDistribution Flavor = "distribution"
 )
 
 // flavors returns the names [ParseFlavor] accepts, in a stable order.
 func flavors() []Flavor {
-	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorACR, FlavorGitea, FlavorGitLab, FlavorDistribution}
+	return []Flavor{FlavorGHCR, FlavorECR, FlavorECRPublic, FlavorACR, FlavorGitea, FlavorGitLab, FlavorGAR, FlavorDistribution}
 }
 
 // String returns the flavor's name, or "unknown" for FlavorUnknown.
@@ -70,6 +71,9 @@ const gitLabHost = "registry.gitlab.com"
 // an Azure Container Registry login server (*.azurecr.io, and Azure China's
 // *.azurecr.cn and Azure Government's *.azurecr.us) is [FlavorACR],
 // registry.gitlab.com is [FlavorGitLab],
+// Google Artifact Registry's
+// <location>-docker.pkg.dev hosts and gcr.io, us.gcr.io, eu.gcr.io and
+// asia.gcr.io (which Artifact Registry now serves) are [FlavorGAR],
 // Docker Hub's hosts are [FlavorDistribution], and any other host is
 // [FlavorUnknown] until a probe of its /v2/ endpoint says more.
 func DetectFlavor(s string) Flavor {
@@ -90,6 +94,9 @@ func DetectFlavor(s string) Flavor {
 	}
 	if _, ok := host.ACRSuffix(h); ok {
 		return FlavorACR
+	}
+	if host.IsGAR(h) {
+		return FlavorGAR
 	}
 	return FlavorUnknown
 }

@@ -123,7 +123,7 @@ func TestParseFlavor(t *testing.T) {
 	_, err = registry.ParseFlavor("quay")
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
 	require.ErrorIs(t, err, registry.ErrInvalidConfig)
-	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "acr", "gitea", "distribution"} {
+	for _, name := range []string{"quay", "MOLECULE_IMAGE_REGISTRY_FLAVOR", "ghcr", "ecr", "ecr-public", "acr", "gitea", "gar", "distribution"} {
 		assert.Contains(t, err.Error(), name)
 	}
 }
@@ -137,5 +137,50 @@ func TestIsDockerHub(t *testing.T) {
 		"ghcr.io": false, "mirror.docker.io": false,
 	} {
 		assert.Equal(t, want, ihost.IsDockerHub(host), host)
+	}
+}
+
+// Artifact Registry hosts by name: <location>-docker.pkg.dev for any region
+// or multi-region, and the four gcr.io hosts Artifact Registry serves;
+// near misses stay unknown (a probe decides) or are Docker Hub's.
+func TestDetectFlavorGAR(t *testing.T) {
+	tests := []struct {
+		host string
+		want registry.Flavor
+	}{
+		{"us-docker.pkg.dev", registry.FlavorGAR},
+		{"europe-docker.pkg.dev", registry.FlavorGAR},
+		{"asia-docker.pkg.dev", registry.FlavorGAR},
+		{"europe-west1-docker.pkg.dev", registry.FlavorGAR},
+		{"northamerica-northeast1-docker.pkg.dev", registry.FlavorGAR},
+		{"US-Central1-Docker.PKG.dev:443", registry.FlavorGAR},
+		{"us-docker.pkg.dev.", registry.FlavorGAR},
+		{"gcr.io", registry.FlavorGAR},
+		{"us.gcr.io", registry.FlavorGAR},
+		{"eu.gcr.io", registry.FlavorGAR},
+		{"asia.gcr.io", registry.FlavorGAR},
+		{"GCR.IO:443", registry.FlavorGAR},
+		// Near misses.
+		{"us-docker.pkg.dev.evil.example", registry.FlavorUnknown},
+		{"evil.example/us-docker.pkg.dev", registry.FlavorUnknown},
+		{"docker.pkg.dev", registry.FlavorUnknown},
+		{"-docker.pkg.dev", registry.FlavorUnknown},
+		{"us--docker.pkg.dev", registry.FlavorUnknown},
+		{"us-docker-.pkg.dev", registry.FlavorUnknown},
+		{"evil.us-docker.pkg.dev", registry.FlavorUnknown},
+		{"us-maven.pkg.dev", registry.FlavorUnknown},
+		{"us-docker.pkg.dev.example.com", registry.FlavorUnknown},
+		{"pkg.dev", registry.FlavorUnknown},
+		{"gcr.io.evil.example", registry.FlavorUnknown},
+		{"evilgcr.io", registry.FlavorUnknown},
+		{"mirror.gcr.io", registry.FlavorUnknown},
+		{"k8s.gcr.io", registry.FlavorUnknown},
+		{"eu.gcr.io.example.com", registry.FlavorUnknown},
+		{"gcr.i0", registry.FlavorUnknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.host, func(t *testing.T) {
+			assert.Equal(t, tc.want, registry.DetectFlavor(tc.host))
+		})
 	}
 }

@@ -41,11 +41,12 @@ func FuzzParsePrefix(f *testing.F) {
 
 // FuzzDetectFlavor checks that host classification never panics, that an
 // ECR host's parts render back to it, and that detection agrees with
-// ParseECRHost.
+// ParseECRHost and with IsGAR.
 func FuzzDetectFlavor(f *testing.F) {
 	for _, s := range []string{
 		"ghcr.io", "123456789012.dkr.ecr.us-east-2.amazonaws.com", "123456789012.dkr-ecr-fips.us-east-1.on.aws",
 		"public.ecr.aws", "docker.io", "127.0.0.1:5000", "[::1]:5000", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+		"us-docker.pkg.dev", "europe-west1-docker.pkg.dev:443", "eu.gcr.io",
 	} {
 		f.Add(s)
 	}
@@ -54,6 +55,9 @@ func FuzzDetectFlavor(f *testing.F) {
 		h, ok := ihost.ParseECR(host)
 		if ok != (flavor == registry.FlavorECR) {
 			t.Fatalf("DetectFlavor(%q) = %s but ParseECRHost ok = %v", host, flavor, ok)
+		}
+		if gar := ihost.IsGAR(host); gar != (flavor == registry.FlavorGAR) {
+			t.Fatalf("DetectFlavor(%q) = %s but IsGAR = %v", host, flavor, gar)
 		}
 		if ok {
 			sep := "."

@@ -5,7 +5,10 @@
 // the AWS SDK's default chain, as amazon-ecr-credential-helper does, and for
 // any Azure Container Registry host an ACR refresh token (user name
 // 00000000-0000-0000-0000-000000000000) from azidentity's
-// DefaultAzureCredential.
+// DefaultAzureCredential, and for any Google Artifact Registry host
+// (<location>-docker.pkg.dev, gcr.io, us.gcr.io, eu.gcr.io, asia.gcr.io)
+// an access token from Google's Application Default Credentials, as
+// docker-credential-gcr does.
 //
 // Install it on the PATH and name it in ~/.docker/config.json:
 //
@@ -14,7 +17,8 @@
 // Docker runs the helper once per command, so ECR passwords are kept in a
 // file cache ($XDG_CACHE_HOME/registrykit, else ~/.cache/registrykit; 0700
 // directory, 0600 files) until 15 minutes before they expire. Static
-// credentials (PATs, tokens) are never cached.
+// credentials (PATs, tokens) and Google access tokens are never cached: a
+// Google lookup costs one token request.
 //
 // The helper is read-only: "get" answers, "list" names the registries with
 // a cached credential, "erase" drops a cached credential, and "store"

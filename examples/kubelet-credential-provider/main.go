@@ -6,11 +6,14 @@
 // credential variables), for any ECR or ECR Public host a password from
 // GetAuthorizationToken through the AWS SDK's default chain, and for any
 // Azure Container Registry host an ACR refresh token from azidentity's
-// DefaultAzureCredential (on AKS, the kubelet's managed identity).
+// DefaultAzureCredential (on AKS, the kubelet's managed identity), and for
+// any Google Artifact Registry host an access token (user oauth2accesstoken)
+// from Google's Application Default Credentials — on GKE, the node's or the
+// workload identity's service account through the metadata server.
 //
 // The response's cacheKeyType is Registry. Its cacheDuration follows the
 // credential's real expiry, less a 15-minute margin (11 h 45 min for a fresh
-// ECR password); a static credential (a PAT, a token) carries none, so the
+// ECR password, at most 45 min for a Google access token); a static credential (a PAT, a token) carries none, so the
 // kubelet applies the provider's defaultCacheDuration. A registry the
 // plugin does not serve, or one that needs no credential, gets a response
 // without auth, and the kubelet pulls anonymously.

@@ -107,10 +107,11 @@ Commands:
 	fmt.Fprint(w, `
 Environment:
   MOLECULE_IMAGE_REGISTRY         image prefix, host[:port][/path] (default ghcr.io/molecule-ai)
-  MOLECULE_IMAGE_REGISTRY_FLAVOR  force ghcr | ecr | ecr-public | acr | gitea | gitlab | distribution
+  MOLECULE_IMAGE_REGISTRY_FLAVOR  force ghcr | ecr | ecr-public | acr | gitea | gitlab | gar | distribution
   GHCR_USER, GHCR_TOKEN           GHCR credentials (a PAT with read:packages)
   GITEA_USER, GITEA_TOKEN         Gitea credentials
   AWS_*                           the AWS SDK's usual chain, for ECR
+  GOOGLE_APPLICATION_CREDENTIALS  Google's credentials file, for Artifact Registry (else gcloud's, else the metadata server)
   DOCKER_CONFIG                   Docker's config and credential helpers, for any registry
 
 Examples:

@@ -48,3 +48,16 @@ func TestLeanRouteLinksNoAzureSDK(t *testing.T) {
 	}
 	assert.NotEmpty(t, linked(t, "full", "github.com/Azure/azure-sdk-for-go/sdk/azidentity"), "the default route links azidentity")
 }
+
+// Nor does it link Google's credential chain (the gar driver's
+// golang.org/x/oauth2/google and the metadata client), which the default
+// route does.
+func TestLeanRouteLinksNoGoogleAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, prefix := range []string{"cloud.google.com/", "golang.org/x/oauth2/google"} {
+		assert.Empty(t, linked(t, "lean", prefix), prefix)
+		assert.NotEmpty(t, linked(t, "full", prefix), prefix)
+	}
+}

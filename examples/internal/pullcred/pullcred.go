@@ -6,16 +6,21 @@
 // configures, with whatever credential its flavor takes (a PAT, a token, an
 // ECR password), any ECR or ECR Public host, with the ECR driver for
 // that host's account and region and the AWS SDK's default chain, as
-// amazon-ecr-credential-helper does, and any Azure Container Registry host,
+// amazon-ecr-credential-helper does, any Azure Container Registry host,
 // with the ACR driver and azidentity's DefaultAzureCredential (an ACR
 // refresh token, presented with the null GUID as user name, as az acr login
-// hands it to docker login). Every other registry, and a served one that
-// needs no credential, is [ErrNotFound].
+// hands it to docker login), and any Google Artifact Registry host
+// (<location>-docker.pkg.dev, gcr.io and its regional hosts), with the gar
+// driver and Google's Application Default Credentials, as
+// docker-credential-gcr does. Every other registry, and a served one
+// that needs no credential, is [ErrNotFound].
 //
 // Short-lived credentials (ECR and ECR Public passwords) are kept in a
 // [credcache.Cache] keyed by registry and the AWS identity the SDK resolved
 // ([AWSIdentity]), so that a helper run once per pull costs one
-// GetAuthorizationToken per credential life and identity.
+// GetAuthorizationToken per credential life and identity. Artifact
+// Registry's access tokens are not written to the cache (it is keyed by AWS
+// identity): each lookup costs one token request to Google.
 // Static credentials (PATs, tokens) are never written anywhere: they are
 // read again from the environment on every run.
 //
@@ -132,7 +137,7 @@ func (r *Resolver) route(host string) (route, bool, error) {
 		return route{prefix: p.String(), flavor: f}, true, nil
 	}
 	switch f := registry.DetectFlavor(host); f {
-	case registry.FlavorECR, registry.FlavorECRPublic, registry.FlavorACR:
+	case registry.FlavorECR, registry.FlavorECRPublic, registry.FlavorACR, registry.FlavorGAR:
 		// The flavor variable speaks of the configured registry, not this one.
 		return route{prefix: host, flavor: f, forced: true}, true, nil
 	}
@@ -183,6 +188,8 @@ func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
 		c, err = r.ecrPublic(ctx, rt)
 	case registry.FlavorACR:
 		c, err = r.acr(ctx, rt)
+	case registry.FlavorGAR:
+		c, err = r.gar(ctx, rt)
 	default:
 		c, err = r.static(ctx, rt)
 	}
@@ -267,6 +274,25 @@ func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
 		return Credential{}, err
 	}
 	cred, err := ecrauth.DecodeToken(tok.AccessToken)
+	if err != nil {
+		return Credential{}, err
+	}
+	return Credential{Username: cred.Username, Password: cred.Password, Expires: tok.Expiry}, nil
+}
+
+// gar returns an Artifact Registry access token as the password of user
+// oauth2accesstoken, with its expiry: one token request to Google, none to
+// the registry.
+func (r *Resolver) gar(ctx context.Context, rt route) (Credential, error) {
+	b, err := backends.Open(rt.prefix, r.options(rt))
+	if err != nil {
+		return Credential{}, err
+	}
+	tok, err := b.Token(ctx, "")
+	if err != nil {
+		return Credential{}, err
+	}
+	cred, err := b.Credential(ctx) // the cached token, as a Docker client presents it
 	if err != nil {
 		return Credential{}, err
 	}
