@@ -53,6 +53,14 @@ func encodeDockerConfig(creds map[string]authn.Credential) ([]byte, error) {
 		if c.IsAnonymous() {
 			continue
 		}
+		if c.Username != "" && c.Password == "" && c.IdentityToken != "" {
+			// A refresh token for a named user (ACR's null GUID) goes in as
+			// the password: the kubelet reads no identitytoken
+			// (pkg/credentialprovider/config.go in kubernetes/kubernetes,
+			// DockerConfigEntry), and the registry takes the pair as a
+			// docker login would (Azure/acr docs/AAD-OAuth.md).
+			c.Password, c.IdentityToken = c.IdentityToken, ""
+		}
 		e := authConfig{
 			Username:      c.Username,
 			Password:      c.Password,

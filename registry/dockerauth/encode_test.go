@@ -117,3 +117,17 @@ func TestEncodingsReadByDockerCLI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(raw), string(again), "docker/cli writes the same bytes")
 }
+
+// A refresh token held for a named user, as the ACR driver gives one, is
+// written as that user's password: the kubelet reads no identitytoken.
+func TestDockerConfigWritesANamedUsersRefreshTokenAsItsPassword(t *testing.T) {
+	b, err := encodeDockerConfig(map[string]authn.Credential{
+		"myregistry.azurecr.io": {Username: "00000000-0000-0000-0000-000000000000", IdentityToken: "refresh-token"},
+		"id.example":            {IdentityToken: "idt"},
+	})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"auths":{
+		"myregistry.azurecr.io":{"username":"00000000-0000-0000-0000-000000000000","password":"refresh-token",
+			"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOnJlZnJlc2gtdG9rZW4="},
+		"id.example":{"identitytoken":"idt"}}}`, string(b))
+}
