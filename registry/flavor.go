@@ -86,7 +86,7 @@ func DetectFlavor(s string) Flavor {
 	case gitLabHost:
 		return FlavorGitLab
 	}
-	if host.IsDockerHub(h) {
+	if host.IsDockerHub(s) { // with its port: docker.io:8443 is another registry
 		return FlavorDistribution
 	}
 	if _, ok := host.ParseECR(h); ok {

@@ -83,6 +83,8 @@ func TestDetectFlavor(t *testing.T) {
 		"docker.io":            registry.FlavorDistribution,
 		"index.docker.io":      registry.FlavorDistribution,
 		"registry-1.docker.io": registry.FlavorDistribution,
+		"docker.io:443":        registry.FlavorDistribution,
+		"docker.io:8443":       registry.FlavorUnknown, // another registry to Docker
 		"git.example.com":      registry.FlavorUnknown,
 		"127.0.0.1:5000":       registry.FlavorUnknown,
 		"[::1]:5000":           registry.FlavorUnknown,

@@ -1,6 +1,11 @@
 package acr
 
-import "github.com/molecule-ai/registrykit/internal/host"
+import (
+	"net"
+	"strings"
+
+	"github.com/molecule-ai/registrykit/registry"
+)
 
 // scopeFor returns the Entra ID scope for registry host h: the configured
 // one, else its cloud's ACR audience. AAD-OAuth.md (Azure/acr) names the
@@ -13,13 +18,16 @@ func scopeFor(configured, h string) string {
 	if configured != "" {
 		return configured
 	}
-	suf, _ := host.ACRSuffix(h)
-	switch suf {
-	case ".azurecr.cn":
-		return "https://containerregistry.azure.cn/.default"
-	case ".azurecr.us":
-		return "https://containerregistry.azure.us/.default"
-	default:
-		return "https://containerregistry.azure.net/.default"
+	name := strings.ToLower(h)
+	if hostOnly, _, err := net.SplitHostPort(name); err == nil {
+		name = hostOnly
 	}
+	switch {
+	case registry.DetectFlavor(h) != registry.FlavorACR:
+	case strings.HasSuffix(name, ".azurecr.cn"):
+		return "https://containerregistry.azure.cn/.default"
+	case strings.HasSuffix(name, ".azurecr.us"):
+		return "https://containerregistry.azure.us/.default"
+	}
+	return "https://containerregistry.azure.net/.default"
 }

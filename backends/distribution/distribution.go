@@ -17,7 +17,6 @@ package distribution
 import (
 	"strings"
 
-	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
 )
@@ -36,7 +35,7 @@ const (
 func Driver() engine.Spec {
 	return engine.Spec{
 		Flavor:     registry.FlavorDistribution,
-		ClaimsHost: host.IsDockerHub,
+		ClaimsHost: isDockerHub,
 		Fallback:   true,
 		Configure:  configure,
 	}
@@ -52,7 +51,7 @@ func configure(t engine.Target) (engine.Config, error) {
 		Credentials: engine.DefaultCredentials(t, "", ""),
 		Hint:        "run docker login " + regHost + ", set MOLECULE_IMAGE_REGISTRY_USER and MOLECULE_IMAGE_REGISTRY_TOKEN, or point DOCKER_CONFIG at a config with credentials for " + regHost,
 	}
-	if host.IsDockerHub(regHost) {
+	if isDockerHub(regHost) {
 		cfg.APIHost, cfg.NormalizeRepo = dockerHubAPIHost, dockerHubRepository
 		svc.Realm, svc.Service = dockerHubRealm, dockerHubService
 	}
@@ -67,3 +66,8 @@ func dockerHubRepository(repo string) string {
 	}
 	return repo
 }
+
+// isDockerHub reports whether h is Docker Hub: the only registry the
+// distribution flavor is detected for by name (registry.DetectFlavor), on
+// no port or 443.
+func isDockerHub(h string) bool { return registry.DetectFlavor(h) == registry.FlavorDistribution }

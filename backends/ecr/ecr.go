@@ -29,7 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/molecule-ai/registrykit/authn"
 	"github.com/molecule-ai/registrykit/internal/ecrauth"
-	"github.com/molecule-ai/registrykit/internal/envvar"
 	"github.com/molecule-ai/registrykit/internal/host"
 	"github.com/molecule-ai/registrykit/registry"
 	"github.com/molecule-ai/registrykit/registry/engine"
@@ -138,7 +137,7 @@ func resolveRegion(p registry.Prefix, o *registry.Options, explicit string) (str
 			return v, nil
 		}
 	}
-	return "", &registry.ConfigError{Var: envvar.Registry, Value: p.String(),
+	return "", &registry.ConfigError{Var: "MOLECULE_IMAGE_REGISTRY", Value: p.String(),
 		Reason: "is not an ECR host, so it names no AWS region",
 		Fix:    "set AWS_REGION, or use the registry's <account>.dkr.ecr.<region>.amazonaws.com host"}
 }
