@@ -167,15 +167,16 @@ func (w *Watcher) listenFleet(ctx context.Context) {
 }
 
 // listen hears the fleet until ctx ends: another watcher's push, or a
-// digest that differs from the one recorded, queues an event check of the
-// image, which this watcher makes itself.
+// digest shared under this watcher's own key that differs from the one
+// recorded, queues an event check of the image, which this watcher makes
+// itself.
 func (w *Watcher) listen(ctx context.Context) {
 	for {
 		err := w.fleet.Listen(ctx, func(key, digest string) {
 			name, _, _ := strings.Cut(key, "|")
 			img, ok := w.image(name)
-			if !ok || digest != "" && digest == w.seenOf(img) {
-				return
+			if !ok || digest != "" && (key != w.fleetKey(img) || digest == w.seenOf(img)) {
+				return // a digest under another platform's key is not ours to compare
 			}
 			w.enqueue([]Image{img}, w.clock.Now(), false)
 		})
