@@ -79,7 +79,15 @@ func (w *Watcher) fleetKey(img Image) string {
 // enough that this watcher's own next tick, however its jitter falls,
 // finds it gone and checks (or takes a fresher one).
 func (w *Watcher) fresh() time.Duration {
-	return time.Duration(float64(w.interval) * (1 - w.jitter) * 0.9)
+	return max(time.Duration(float64(w.interval)*(1-w.jitter)*0.9), time.Millisecond) // 0 would be no expiry
+}
+
+// claimTTL is how long a claim holds: the check's bound, but no longer
+// than the digest it shares stays fresh, so that the next tick, finding
+// that digest gone, finds the claim gone too and claims instead of
+// waiting for a watcher that checked long ago.
+func (w *Watcher) claimTTL() time.Duration {
+	return min(w.checkTimeout, w.fresh())
 }
 
 // claim asks the fleet about each of the images due (indices into
@@ -98,7 +106,7 @@ func (w *Watcher) claim(ctx context.Context, due []int) map[int]plan {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, fleetOpTimeout)
 			defer cancel()
-			d, claimed, err := w.fleet.Claim(cctx, w.fleetKey(w.images[i]), w.checkTimeout)
+			d, claimed, err := w.fleet.Claim(cctx, w.fleetKey(w.images[i]), w.claimTTL())
 			switch {
 			case err != nil:
 				w.log.Debug("fleet unreachable: checking on our own", "image", w.images[i].Name, "error", err)
