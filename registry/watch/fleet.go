@@ -79,7 +79,15 @@ func (w *Watcher) fleetKey(img Image) string {
 // enough that this watcher's own next tick, however its jitter falls,
 // finds it gone and checks (or takes a fresher one).
 func (w *Watcher) fresh() time.Duration {
-	return time.Duration(float64(w.interval) * (1 - w.jitter) * 0.9)
+	return max(time.Duration(float64(w.interval)*(1-w.jitter)*0.9), time.Millisecond) // 0 would be no expiry
+}
+
+// claimTTL is how long a claim holds: the check's bound, but no longer
+// than the digest it shares stays fresh, so that the next tick, finding
+// that digest gone, finds the claim gone too and claims instead of
+// waiting for a watcher that checked long ago.
+func (w *Watcher) claimTTL() time.Duration {
+	return min(w.checkTimeout, w.fresh())
 }
 
 // claim asks the fleet about each of the images due (indices into
@@ -98,7 +106,7 @@ func (w *Watcher) claim(ctx context.Context, due []int) map[int]plan {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, fleetOpTimeout)
 			defer cancel()
-			d, claimed, err := w.fleet.Claim(cctx, w.fleetKey(w.images[i]), w.checkTimeout)
+			d, claimed, err := w.fleet.Claim(cctx, w.fleetKey(w.images[i]), w.claimTTL())
 			switch {
 			case err != nil:
 				w.log.Debug("fleet unreachable: checking on our own", "image", w.images[i].Name, "error", err)
@@ -167,15 +175,16 @@ func (w *Watcher) listenFleet(ctx context.Context) {
 }
 
 // listen hears the fleet until ctx ends: another watcher's push, or a
-// digest that differs from the one recorded, queues an event check of the
-// image, which this watcher makes itself.
+// digest shared under this watcher's own key that differs from the one
+// recorded, queues an event check of the image, which this watcher makes
+// itself.
 func (w *Watcher) listen(ctx context.Context) {
 	for {
 		err := w.fleet.Listen(ctx, func(key, digest string) {
 			name, _, _ := strings.Cut(key, "|")
 			img, ok := w.image(name)
-			if !ok || digest != "" && digest == w.seenOf(img) {
-				return
+			if !ok || digest != "" && (key != w.fleetKey(img) || digest == w.seenOf(img)) {
+				return // a digest under another platform's key is not ours to compare
 			}
 			w.enqueue([]Image{img}, w.clock.Now(), false)
 		})

@@ -175,6 +175,10 @@ func New(b registry.Backend, o *Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch: handler concurrency %d must be at least 1 (0 means 1)", o.HandlerConcurrency)
 	case w.interval < 0:
 		return nil, fmt.Errorf("watch: interval %s must be positive", w.interval)
+	case w.checkTimeout < 0:
+		// Every check would fail at once, and a fleet's claim of -1 ns
+		// would be Redis's KEEPTTL: held for ever.
+		return nil, fmt.Errorf("watch: check timeout %s must be positive (0 means %s)", w.checkTimeout, defaultCheckTimeout)
 	case w.jitter >= 1:
 		return nil, fmt.Errorf("watch: jitter %v must be below 1", w.jitter)
 	case w.concurrency < 0:

@@ -321,6 +321,7 @@ func TestNewValidates(t *testing.T) {
 		"jitter of a whole interval":   {Jitter: 1},
 		"negative concurrency":         {Concurrency: -1},
 		"negative handler concurrency": {HandlerConcurrency: -1},
+		"negative check timeout":       {CheckTimeout: -time.Nanosecond},
 		"invalid runtime":              {Runtimes: []string{"Bad Name"}},
 	} {
 		if o.Runtimes == nil {

@@ -178,3 +178,49 @@ func TestFleetPushReachesEveryHost(t *testing.T) {
 		}
 	}
 }
+
+// With an interval shorter than the check timeout, a tick's claim must not
+// outlast the digest shared under it: the next tick, finding the digest
+// gone, claims and checks at once instead of waiting for a claim nobody
+// holds any more (every host would wait, then check for itself).
+func TestFleetShortIntervalClaimsEachTick(t *testing.T) {
+	s := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { client.Close() })
+	b := registrytest.NewBackend("ghcr.io/molecule-ai")
+	for _, rt := range registry.DefaultRuntimes() {
+		b.SetDigest("workspace-template-"+rt, "latest", registrytest.Digest(rt+" v1"))
+	}
+	fleet := redisfleet.New(client)
+	fleet.Poll = time.Hour // an Await would show as one GET per image, then wait out its bound
+	w, err := watch.New(b, &watch.Options{Fleet: fleet, Clock: tickClock{}, Jitter: -1, Interval: 10 * time.Second})
+	require.NoError(t, err)
+	images := len(registry.DefaultRuntimes())
+
+	w.Check(context.Background())
+	s.FastForward(10 * time.Second)
+	before, calls := fleet.Commands(), b.Calls()
+	w.Check(context.Background())
+	assert.Equal(t, images, b.Calls()-calls, "one check per image")
+	assert.EqualValues(t, 4*images, fleet.Commands()-before, "GET, SET NX, then SET and PUBLISH of what it saw: no wait for a lapsed claim")
+}
+
+// However close to 1 the jitter, a shared digest and a claim expire: a
+// digest kept without expiry would answer "no change" to the fleet for
+// ever.
+func TestFleetSharedDigestAlwaysExpires(t *testing.T) {
+	s := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { client.Close() })
+	b := registrytest.NewBackend("ghcr.io/molecule-ai")
+	b.SetDigest("workspace-template-codex", "latest", registrytest.Digest("codex v1"))
+	w, err := watch.New(b, &watch.Options{Fleet: redisfleet.New(client), Clock: tickClock{},
+		Runtimes: []string{"codex"}, Jitter: 0.9999999999999999})
+	require.NoError(t, err)
+	w.Check(context.Background())
+	name := "ghcr.io/molecule-ai/workspace-template-codex:latest"
+	for _, k := range []string{"registrykit:watch:seen:" + name, "registrykit:watch:claim:" + name} {
+		require.True(t, s.Exists(k), k)
+		assert.Positive(t, s.TTL(k), k)
+	}
+}
