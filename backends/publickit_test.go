@@ -13,14 +13,13 @@ import (
 )
 
 // flavorKnowledge lists what the built-in drivers may take from this
-// module's internal packages: facts about their own flavors (the names of
-// ECR's, ACR's and Docker Hub's hosts, the configuration variables' names) and the
-// AWS plumbing the two ECR drivers share. None of it is a capability of the
+// module's internal packages: the parts of an ECR host name and the AWS
+// plumbing the two ECR drivers share. None of it is a capability of the
 // engine; a third-party driver knows its own registry's hosts and calls its
-// own cloud SDK.
+// own cloud SDK. Exporting them would add a dozen names to the public API
+// for no caller of it.
 var flavorKnowledge = map[string]bool{
-	"host.ParseECR": true, "host.ECR": true, "host.IsDockerHub": true, "host.ACRSuffix": true,
-	"envvar.*": true, "ecrauth.*": true,
+	"host.ParseECR": true, "host.ECR": true, "ecrauth.*": true,
 }
 
 // TestBuiltInDriversUseOnlyThePublicKit keeps the built-in drivers honest:

@@ -48,6 +48,7 @@ type entra struct {
 	refresh     func(ctx context.Context) (*oauth2.Token, error)
 
 	mu        sync.Mutex
+	http      *http.Client // the exchange's, made once
 	cred      azcore.TokenCredential
 	noneUntil time.Time // Azure found no identity; not asked again before this
 }
@@ -167,6 +168,11 @@ func (e *entra) credential() (azcore.TokenCredential, error) {
 // one, that never follows a redirect (the Entra ID token goes to the
 // registry and nowhere else).
 func (e *entra) client() *http.Client {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.http != nil {
+		return e.http
+	}
 	c := http.Client{Timeout: e.opts.Timeout()}
 	if e.opts.HTTPClient != nil {
 		c = *e.opts.HTTPClient
@@ -178,5 +184,6 @@ func (e *entra) client() *http.Client {
 		c.Transport = t
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
+	e.http = &c // one pool for the backend's exchanges, not one per exchange
+	return e.http
 }

@@ -69,7 +69,8 @@ func newClient(o *registry.Options) (*http.Client, *predialer) {
 			o.ConfigureTransport(t)
 		}
 		base = t
-		if t.DialTLSContext == nil { // a TLS dialer of the caller's would leave the dials ahead unused
+		//lint:ignore SA1019 a DialTLS of the caller's, deprecated or not, would leave the dials ahead unused
+		if t.DialTLSContext == nil && t.DialTLS == nil {
 			pre = newPredialer(t)
 			t.DialContext = pre.DialContext
 			base = &learnTransport{inner: t, p: pre}

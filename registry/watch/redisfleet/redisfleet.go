@@ -11,10 +11,13 @@
 //
 // Redis holds image names and digests, never a credential. It is a hint:
 // a watcher confirms with its own request any digest that would make it
-// act. Whoever can write to Redis can delay a watcher's noticing a change
-// until it checks for itself, or make watchers check more often (at most
-// once per image per second each), but cannot make one act on a digest the
-// registry does not serve. With Redis unreachable each watcher checks
+// act, so whoever can write to Redis cannot make one act on a digest the
+// registry does not serve, and can make watchers check more often only up
+// to once per image per second each. Redis is trusted for liveness: by
+// keeping the digest watchers already have in the shared key, a writer can
+// keep them from checking for themselves, so that a change is noticed only
+// through a push event or once Redis stops answering. Only the watchers
+// should write to it. With Redis unreachable each watcher checks
 // every image itself and handles the events it receives; the subscription
 // reconnects on its own when Redis returns.
 package redisfleet
