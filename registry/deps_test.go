@@ -25,7 +25,6 @@ var heavyModules = []string{
 // loader in: a program that imports registry and one driver pays only for
 // what it uses.
 func TestCoreCompilesNoDockerConfigLoader(t *testing.T) {
-	const mod = "github.com/molecule-ai/registrykit/"
 	cases := []struct {
 		name      string
 		pkgs      []string
@@ -40,29 +39,15 @@ func TestCoreCompilesNoDockerConfigLoader(t *testing.T) {
 		{"authn/dockerconfig", []string{"authn/dockerconfig"}, true},
 		{"backends", []string{"backends"}, true},
 	}
-	gobin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command lists the packages a program compiles in")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			args := []string{"list", "-deps"}
-			for _, p := range tc.pkgs {
-				args = append(args, mod+p)
-			}
-			out, err := exec.Command(gobin, args...).Output()
-			require.NoError(t, err, "go %s", strings.Join(args, " "))
-			deps := strings.Fields(string(out))
+			deps := compiledIn(t, tc.pkgs)
 			for _, m := range heavyModules {
-				var found []string
-				for _, d := range deps {
-					if d == m || strings.HasPrefix(d, m+"/") {
-						found = append(found, d)
-					}
-				}
 				if tc.wantHeavy {
-					assert.NotEmpty(t, found, "%s should compile %s in", tc.name, m)
+					assert.True(t, uses(deps, m), "%s should compile %s in", tc.name, m)
 					continue
 				}
-				assert.Empty(t, found, "%s compiles %s in; Docker's config loader belongs in authn/dockerconfig, plugged in by package backends (registry.WithDockerConfig)", tc.name, m)
+				assert.False(t, uses(deps, m), "%s compiles %s in; Docker's config loader belongs in authn/dockerconfig, plugged in by package backends (registry.Options.DockerConfig)", tc.name, m)
 			}
 		})
 	}
@@ -80,7 +65,6 @@ var azureModules = []string{
 // engine.FromEnv with its own driver list) compiles no Azure SDK in; the
 // ACR driver, and package backends, do.
 func TestLeanRouteCompilesNoAzureSDK(t *testing.T) {
-	const mod = "github.com/molecule-ai/registrykit/"
 	cases := []struct {
 		pkgs      []string
 		wantAzure bool
@@ -90,21 +74,32 @@ func TestLeanRouteCompilesNoAzureSDK(t *testing.T) {
 		{[]string{"backends/acr"}, true},
 		{[]string{"backends"}, true},
 	}
-	gobin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command lists the packages a program compiles in")
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.pkgs, "+"), func(t *testing.T) {
-			args := []string{"list", "-deps"}
-			for _, p := range tc.pkgs {
-				args = append(args, mod+p)
-			}
-			out, err := exec.Command(gobin, args...).Output()
-			require.NoError(t, err, "go %s", strings.Join(args, " "))
-			deps := strings.Fields(string(out))
+			deps := compiledIn(t, tc.pkgs)
 			for _, m := range azureModules {
-				found := slices.ContainsFunc(deps, func(d string) bool { return d == m || strings.HasPrefix(d, m+"/") })
-				assert.Equal(t, tc.wantAzure, found, "%v compiles %s in: %v", tc.pkgs, m, found)
+				assert.Equal(t, tc.wantAzure, uses(deps, m), "%v compiles %s in", tc.pkgs, m)
 			}
 		})
 	}
+}
+
+// compiledIn returns the packages a program importing pkgs (paths below
+// the module) compiles in, as go list -deps lists them.
+func compiledIn(t *testing.T, pkgs []string) []string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command lists the packages a program compiles in")
+	args := []string{"list", "-deps"}
+	for _, p := range pkgs {
+		args = append(args, "github.com/molecule-ai/registrykit/"+p)
+	}
+	out, err := exec.Command(gobin, args...).Output()
+	require.NoError(t, err, "go %s", strings.Join(args, " "))
+	return strings.Fields(string(out))
+}
+
+// uses reports whether deps holds a package of module m.
+func uses(deps []string, m string) bool {
+	return slices.ContainsFunc(deps, func(d string) bool { return d == m || strings.HasPrefix(d, m+"/") })
 }
