@@ -182,14 +182,12 @@ func (r *Resolver) Get(ctx context.Context, server string) (Credential, error) {
 	}
 	var c Credential
 	switch rt.flavor {
-	case registry.FlavorECR:
-		c, err = r.ecr(ctx, rt)
+	case registry.FlavorECR, registry.FlavorGAR:
+		c, err = r.fetched(ctx, rt)
 	case registry.FlavorECRPublic:
 		c, err = r.ecrPublic(ctx, rt)
 	case registry.FlavorACR:
 		c, err = r.acr(ctx, rt)
-	case registry.FlavorGAR:
-		c, err = r.gar(ctx, rt)
 	default:
 		c, err = r.static(ctx, rt)
 	}
@@ -261,38 +259,21 @@ func (r *Resolver) options(rt route) *registry.Options {
 	return &o
 }
 
-// ecr returns the ECR password and its expiry: one GetAuthorizationToken,
-// whose token (the registry's, naming no repository) is base64 of
-// "AWS:<password>".
-func (r *Resolver) ecr(ctx context.Context, rt route) (Credential, error) {
+// fetched returns the credential of a flavor whose driver fetches one (an
+// ECR password from GetAuthorizationToken, an Artifact Registry access
+// token as the password of oauth2accesstoken), as a Docker client presents
+// it, with its expiry: one request to the cloud's API, none to the
+// registry.
+func (r *Resolver) fetched(ctx context.Context, rt route) (Credential, error) {
 	b, err := backends.Open(rt.prefix, r.options(rt))
 	if err != nil {
 		return Credential{}, err
 	}
-	tok, err := b.Token(ctx, "")
+	tok, err := b.Token(ctx, "") // the registry's token, naming no repository: its expiry
 	if err != nil {
 		return Credential{}, err
 	}
-	cred, err := ecrauth.DecodeToken(tok.AccessToken)
-	if err != nil {
-		return Credential{}, err
-	}
-	return Credential{Username: cred.Username, Password: cred.Password, Expires: tok.Expiry}, nil
-}
-
-// gar returns an Artifact Registry access token as the password of user
-// oauth2accesstoken, with its expiry: one token request to Google, none to
-// the registry.
-func (r *Resolver) gar(ctx context.Context, rt route) (Credential, error) {
-	b, err := backends.Open(rt.prefix, r.options(rt))
-	if err != nil {
-		return Credential{}, err
-	}
-	tok, err := b.Token(ctx, "")
-	if err != nil {
-		return Credential{}, err
-	}
-	cred, err := b.Credential(ctx) // the cached token, as a Docker client presents it
+	cred, err := b.Credential(ctx) // the same token, cached, as a Docker client presents it
 	if err != nil {
 		return Credential{}, err
 	}
